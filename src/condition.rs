@@ -1,0 +1,1 @@
+//! Placeholder: the condition evaluator is being written.

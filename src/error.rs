@@ -1,0 +1,107 @@
+//! Typed validation errors: a stable code, the JSON path of the offending value, and a message
+//! written for the product manager who wrote the rule set.
+
+use crate::json::{object, Value};
+
+/// Stable error codes. Their spelling (`as_str`) is public: the JS `code` of a rejected `init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The text is not JSON at all.
+    InvalidJson,
+    /// `version` is missing or not one this SDK reads.
+    UnsupportedVersion,
+    /// A field the rule language does not have (often a typo).
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// A field has the wrong JSON type (a string where a number belongs, ...).
+    InvalidType,
+    /// A field has the right type but a value outside what is allowed.
+    InvalidValue,
+    /// A `$operator` GrowthBook's condition language does not have.
+    UnknownOperator,
+    /// A duration that is not `<number><s|m|h|d|w>`.
+    InvalidDuration,
+    /// A `$regex` pattern that does not compile.
+    InvalidRegex,
+    /// An action or reference names a prompt that `prompts` does not define.
+    UnknownPrompt,
+    /// Two rules share one `id`.
+    DuplicateRuleId,
+    /// A `{{namespace.field}}` template whose namespace is not user, account, event or rule.
+    UnknownTemplateNamespace,
+    /// A CTA URL that is neither http(s) nor relative (`javascript:`, `data:`, ...).
+    UnsafeUrl,
+    /// A signal object that matches none of the signal shapes.
+    InvalidSignal,
+    /// `$inGroup` / `$notInGroup` names a group that `groups` does not define.
+    UnknownGroup,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::InvalidType => "invalid_type",
+            ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::UnknownOperator => "unknown_operator",
+            ErrorCode::InvalidDuration => "invalid_duration",
+            ErrorCode::InvalidRegex => "invalid_regex",
+            ErrorCode::UnknownPrompt => "unknown_prompt",
+            ErrorCode::DuplicateRuleId => "duplicate_rule_id",
+            ErrorCode::UnknownTemplateNamespace => "unknown_template_namespace",
+            ErrorCode::UnsafeUrl => "unsafe_url",
+            ErrorCode::InvalidSignal => "invalid_signal",
+            ErrorCode::UnknownGroup => "unknown_group",
+        }
+    }
+}
+
+/// One problem found in a rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidationError {
+    pub code: ErrorCode,
+    /// JSON path such as `rules[1].when.all[0].within`; empty for the document itself.
+    pub path: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError { code, path: path.into(), message: message.into() }
+    }
+
+    pub fn to_value(&self) -> Value {
+        object([
+            ("code", self.code.as_str().into()),
+            ("path", self.path.as_str().into()),
+            ("message", self.message.as_str().into()),
+        ])
+    }
+}
+
+/// Joins a parent path and an object key: `rules[0]` + `when` = `rules[0].when`.
+pub fn child_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        let mut path = String::with_capacity(parent.len() + key.len() + 1);
+        path.push_str(parent);
+        path.push('.');
+        path.push_str(key);
+        path
+    }
+}
+
+/// Joins a parent path and an array index: `rules` + 1 = `rules[1]`.
+pub fn index_path(parent: &str, index: usize) -> String {
+    let mut path = String::with_capacity(parent.len() + 6);
+    path.push_str(parent);
+    path.push('[');
+    crate::json::write_int(&mut path, index as i64);
+    path.push(']');
+    path
+}

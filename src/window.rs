@@ -1,0 +1,1 @@
+//! Placeholder: windowed counters are being written.
