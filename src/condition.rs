@@ -1,1 +1,1346 @@
-//! Placeholder: the condition evaluator is being written.
+//! The Mongo-style condition language, evaluated with the semantics of GrowthBook's
+//! `evalCondition` (`packages/sdk-js/src/mongrule.ts`), JavaScript coercions included: a rule set
+//! written for GrowthBook must select the same users here.
+//!
+//! Where GrowthBook's JavaScript would throw (a `null` condition, `$or` not given a list, ...) or
+//! would only work by accident (a string walked as a list of characters), the whole condition
+//! does not match; validation rejects those shapes before they can run.
+
+use crate::error::{child_path, index_path, ErrorCode, ValidationError};
+use crate::json::{write_number, Value};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// Regular expressions come from the host: the browser's `RegExp` on wasm, the `regex` crate
+/// in native tests.
+pub trait RegexEngine {
+    /// Whether `pattern` compiles with `flags` ("" or "i").
+    fn is_valid(&self, pattern: &str, flags: &str) -> bool;
+    fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool;
+}
+
+/// What a condition needs besides the attributes.
+pub struct Context<'a> {
+    pub groups: &'a Value,
+    pub regex: &'a dyn RegexEngine,
+}
+
+/// Does `attributes` satisfy `condition`? Never panics; malformed conditions do not match.
+pub fn eval_condition(condition: &Value, attributes: &Value, ctx: &Context) -> bool {
+    cond(condition, attributes, ctx).unwrap_or(false)
+}
+
+/// Applies a condition *value* (e.g. `{"$gte": 2}` or a literal) to one actual value
+/// (`None` = undefined). Used by signals to compare counts.
+pub fn eval_value(condition_value: &Value, actual: Option<&Value>, ctx: &Context) -> bool {
+    value(condition_value, actual, ctx, false).unwrap_or(false)
+}
+
+// Evaluation returns `None` where GrowthBook would throw, so the fault reaches the top
+// instead of being inverted by an enclosing `$not` / `$nor`.
+
+fn cond(condition: &Value, obj: &Value, ctx: &Context) -> Option<bool> {
+    for (key, v) in condition.as_object()? {
+        let pass = match key.as_str() {
+            "$or" => any(v, obj, ctx)?,
+            "$nor" => !any(v, obj, ctx)?,
+            "$and" => {
+                let mut all = true;
+                for c in v.as_array()? {
+                    if !cond(c, obj, ctx)? {
+                        all = false;
+                        break;
+                    }
+                }
+                all
+            }
+            "$not" => !cond(v, obj, ctx)?,
+            _ => value(v, Some(&get_path(obj, key)), ctx, false)?,
+        };
+        if !pass {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// `$or`: an empty list passes, as in GrowthBook.
+fn any(list: &Value, obj: &Value, ctx: &Context) -> Option<bool> {
+    let list = list.as_array()?;
+    if list.is_empty() {
+        return Some(true);
+    }
+    for c in list {
+        if cond(c, obj, ctx)? {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+static NULL: Value = Value::Null;
+
+/// GrowthBook's `getPath`: a missing attribute is `null` (not undefined). Like the JS `in`
+/// operator it also walks array indices and `length`.
+fn get_path<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
+    let mut current = obj;
+    let mut parts = path.split('.');
+    while let Some(part) = parts.next() {
+        let next = match current {
+            Value::Object(_) => current.get(part),
+            Value::Array(items) if part == "length" => {
+                return match parts.next() {
+                    None => Cow::Owned(Value::Number(items.len() as f64)),
+                    Some(_) => Cow::Borrowed(&NULL),
+                };
+            }
+            Value::Array(items) => array_index(part).and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(v) => current = v,
+            None => return Cow::Borrowed(&NULL),
+        }
+    }
+    Cow::Borrowed(current)
+}
+
+/// A canonical array index ("0", "12"; not "01" or "+1").
+fn array_index(part: &str) -> Option<usize> {
+    let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if digits && (part == "0" || !part.starts_with('0')) {
+        part.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn is_operator_object(entries: &[(String, Value)]) -> bool {
+    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with('$'))
+}
+
+/// `evalConditionValue`; `insensitive` only affects string literals (used by `$alli`).
+fn value(condition: &Value, v: Option<&Value>, ctx: &Context, insensitive: bool) -> Option<bool> {
+    Some(match condition {
+        // `value + "" === condition`
+        Value::String(s) if insensitive => js_string(v).to_lowercase() == s.to_lowercase(),
+        Value::String(s) => js_string(v) == *s,
+        // `value * 1 === condition`: "10" and [10] match 10, and so does a missing attribute 0.
+        Value::Number(n) => to_number(v) == *n,
+        // `value !== null && !!value === condition`
+        Value::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
+        Value::Null => v == Some(&Value::Null),
+        Value::Object(entries) if is_operator_object(entries) => {
+            for (name, expected) in entries {
+                if !operator(name, v, expected, ctx)? {
+                    return Some(false);
+                }
+            }
+            true
+        }
+        // `JSON.stringify(value) === JSON.stringify(condition)`: key order matters.
+        _ => v.is_some_and(|v| v.to_json() == condition.to_json()),
+    })
+}
+
+fn operator(name: &str, a: Option<&Value>, e: &Value, ctx: &Context) -> Option<bool> {
+    Some(match name {
+        "$eq" => a.is_some_and(|a| strict_eq(a, e, false)),
+        "$ne" => !a.is_some_and(|a| strict_eq(a, e, false)),
+        "$lt" | "$lte" | "$gt" | "$gte" => relation(&name[1..], js_compare(a, Some(e))),
+        "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => relation(
+            &name[2..],
+            Some(utf16_cmp(&padded_version(a), &padded_version(Some(e)))),
+        ),
+        // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
+        "$exists" => truthy(Some(e)) == !matches!(a, None | Some(Value::Null)),
+        "$in" | "$ini" => e
+            .as_array()
+            .is_some_and(|list| is_in(a, list, name == "$ini")),
+        "$nin" | "$nini" => e
+            .as_array()
+            .is_some_and(|list| !is_in(a, list, name == "$nini")),
+        "$inGroup" | "$notInGroup" => {
+            // `savedGroups[expected] || []`
+            let group = match ctx.groups.get(&js_string(Some(e))) {
+                Some(Value::Array(list)) => list.as_slice(),
+                Some(g) if truthy(Some(g)) => return None,
+                _ => &[],
+            };
+            is_in(a, group, false) == (name == "$inGroup")
+        }
+        "$not" => !value(e, a, ctx, false)?,
+        "$size" => match a {
+            Some(Value::Array(items)) => {
+                value(e, Some(&Value::Number(items.len() as f64)), ctx, false)?
+            }
+            _ => false,
+        },
+        "$elemMatch" => {
+            let Some(Value::Array(items)) = a else {
+                return Some(false);
+            };
+            let entries = e.as_object()?;
+            let on_value = is_operator_object(entries);
+            for item in items {
+                // GrowthBook skips falsy elements (0, "", false, null).
+                if truthy(Some(item))
+                    && (if on_value {
+                        value(e, Some(item), ctx, false)?
+                    } else {
+                        cond(e, item, ctx)?
+                    })
+                {
+                    return Some(true);
+                }
+            }
+            false
+        }
+        "$all" | "$alli" => match (e, a) {
+            (Value::Array(expected), Some(Value::Array(items))) => {
+                for x in expected {
+                    let mut found = false;
+                    for y in items {
+                        if value(x, Some(y), ctx, name == "$alli")? {
+                            found = true;
+                            break;
+                        }
+                    }
+                    if !found {
+                        return Some(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        },
+        // `RegExp.test` turns its argument into a string: `null` is tested as "null".
+        "$regex" | "$regexi" => match e {
+            Value::String(p) => {
+                ctx.regex
+                    .is_match(p, if name == "$regexi" { "i" } else { "" }, &js_string(a))
+            }
+            _ => false,
+        },
+        "$type" => e.as_str() == Some(a.map_or("undefined", Value::type_name)),
+        _ => false,
+    })
+}
+
+fn relation(kind: &str, ord: Option<Ordering>) -> bool {
+    let Some(o) = ord else { return false };
+    match kind {
+        "eq" => o == Ordering::Equal,
+        "ne" => o != Ordering::Equal,
+        "lt" => o == Ordering::Less,
+        "lte" => o != Ordering::Greater,
+        "gt" => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
+/// `===` between JSON values; objects and arrays are never identical. `nan_eq` gives the
+/// SameValueZero of `Array.prototype.includes`.
+fn strict_eq(x: &Value, y: &Value, nan_eq: bool) -> bool {
+    match (x, y) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Number(a), Value::Number(b)) => a == b || nan_eq && a.is_nan() && b.is_nan(),
+        (Value::String(a), Value::String(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `isIn`: an array attribute matches when any of its elements is in the list.
+fn is_in(a: Option<&Value>, list: &[Value], insensitive: bool) -> bool {
+    let has = |x: &Value| {
+        list.iter().any(|y| match (x, y) {
+            (Value::String(p), Value::String(q)) if insensitive => {
+                p.to_lowercase() == q.to_lowercase()
+            }
+            _ => strict_eq(x, y, !insensitive),
+        })
+    };
+    match a {
+        Some(Value::Array(items)) => items.iter().any(has),
+        Some(x) => has(x),
+        None => false,
+    }
+}
+
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => *n != 0.0 && !n.is_nan(),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// JavaScript's `String(v)`.
+fn js_string(v: Option<&Value>) -> String {
+    let mut out = String::new();
+    write_js_string(v, &mut out);
+    out
+}
+
+fn write_js_string(v: Option<&Value>, out: &mut String) {
+    match v {
+        None => out.push_str("undefined"),
+        Some(Value::Null) => out.push_str("null"),
+        Some(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+        Some(Value::Number(n)) => js_number(*n, out),
+        Some(Value::String(s)) => out.push_str(s),
+        // `Array.prototype.join`: null elements become empty.
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if !item.is_null() {
+                    write_js_string(Some(item), out);
+                }
+            }
+        }
+        Some(Value::Object(_)) => out.push_str("[object Object]"),
+    }
+}
+
+/// `Number.prototype.toString()`: exponent notation outside [1e-6, 1e21).
+fn js_number(n: f64, out: &mut String) {
+    let a = n.abs();
+    if n.is_nan() {
+        out.push_str("NaN");
+    } else if a.is_infinite() {
+        out.push_str(if n < 0.0 { "-Infinity" } else { "Infinity" });
+    } else if a != 0.0 && !(1e-6..1e21).contains(&a) {
+        use std::fmt::Write as _;
+        let start = out.len();
+        let _ = write!(out, "{n:e}");
+        if let Some(e) = out[start..].find('e') {
+            if !out[start + e + 1..].starts_with('-') {
+                out.insert(start + e + 1, '+');
+            }
+        }
+    } else {
+        write_number(out, n);
+    }
+}
+
+/// `ToPrimitive`: strings, arrays and objects become text, everything else a number.
+fn to_primitive(v: Option<&Value>) -> Result<Cow<'_, str>, f64> {
+    match v {
+        Some(Value::String(s)) => Ok(Cow::Borrowed(s)),
+        Some(Value::Array(_) | Value::Object(_)) => Ok(Cow::Owned(js_string(v))),
+        None => Err(f64::NAN),
+        Some(Value::Null) => Err(0.0),
+        Some(Value::Bool(b)) => Err(if *b { 1.0 } else { 0.0 }),
+        Some(Value::Number(n)) => Err(*n),
+    }
+}
+
+fn primitive_number(p: Result<Cow<'_, str>, f64>) -> f64 {
+    match p {
+        Ok(s) => str_to_number(&s),
+        Err(n) => n,
+    }
+}
+
+fn to_number(v: Option<&Value>) -> f64 {
+    primitive_number(to_primitive(v))
+}
+
+/// The abstract relational comparison behind `<`: text against text compares UTF-16 code
+/// units, anything else compares as numbers (`None` when one is NaN).
+fn js_compare(a: Option<&Value>, b: Option<&Value>) -> Option<Ordering> {
+    match (to_primitive(a), to_primitive(b)) {
+        (Ok(x), Ok(y)) => Some(utf16_cmp(&x, &y)),
+        (x, y) => primitive_number(x).partial_cmp(&primitive_number(y)),
+    }
+}
+
+fn utf16_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// JavaScript's `Number(text)`.
+fn str_to_number(s: &str) -> f64 {
+    let t = s.trim_matches(|c: char| c.is_whitespace() && c != '\u{85}' || c == '\u{feff}');
+    if t.is_empty() {
+        return 0.0;
+    }
+    let radix = match t.get(..2) {
+        Some("0x" | "0X") => 16,
+        Some("0o" | "0O") => 8,
+        Some("0b" | "0B") => 2,
+        _ => 10,
+    };
+    if radix != 10 {
+        let digits = &t[2..];
+        let mut n = 0.0;
+        for c in digits.chars() {
+            match c.to_digit(radix) {
+                Some(d) => n = n * radix as f64 + d as f64,
+                None => return f64::NAN,
+            }
+        }
+        return if digits.is_empty() { f64::NAN } else { n };
+    }
+    match t.strip_prefix(['+', '-']).unwrap_or(t) {
+        "Infinity" if t.starts_with('-') => f64::NEG_INFINITY,
+        "Infinity" => f64::INFINITY,
+        // Rust's parser also reads "inf" and "NaN", which JavaScript does not.
+        _ if t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
+        {
+            t.parse().unwrap_or(f64::NAN)
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// GrowthBook's `paddedVersionString`: "v1.2.3+build" -> "    1-    2-    3-~", so that plain
+/// string comparison orders versions (numeric parts padded, "~" sorting after pre-releases).
+fn padded_version(v: Option<&Value>) -> String {
+    let input = match v {
+        Some(Value::Number(n)) => {
+            let mut s = String::new();
+            js_number(*n, &mut s);
+            s
+        }
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => "0".into(),
+    };
+    let s = input.strip_prefix('v').unwrap_or(&input);
+    // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
+    let line = s
+        .rfind(['\n', '\r', '\u{2028}', '\u{2029}'])
+        .map_or(0, |i| i + 1);
+    let s = match s[line..].find('+') {
+        Some(i) => &s[..line + i],
+        None => s,
+    };
+    let mut parts: Vec<&str> = s.split(['-', '.']).collect();
+    if parts.len() == 3 {
+        parts.push("~");
+    }
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            for _ in part.len()..5 {
+                out.push(' ');
+            }
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+// ---- Validation ----
+
+/// Every operator, for lookups and for the message that lists them.
+const OPERATORS: &str = "$eq $ne $gt $gte $lt $lte $in $nin $ini $nini $all $alli $elemMatch \
+$size $exists $type $regex $regexi $not $veq $vne $vgt $vgte $vlt $vlte $inGroup $notInGroup";
+const TYPES: &str = "string number boolean array object null undefined";
+const LIST_OF_CONDITIONS: &str =
+    "a list of conditions such as [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]";
+
+fn push(errors: &mut Vec<ValidationError>, code: ErrorCode, path: String, parts: &[&str]) {
+    errors.push(ValidationError::new(code, path, parts.concat()));
+}
+
+fn described(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(
+    errors: &mut Vec<ValidationError>,
+    path: String,
+    op: &str,
+    expected: &str,
+    got: &Value,
+) {
+    push(
+        errors,
+        ErrorCode::InvalidType,
+        path,
+        &[
+            "`",
+            op,
+            "` expects ",
+            expected,
+            ", not ",
+            described(got),
+            ".",
+        ],
+    );
+}
+
+/// Validation at rule-set load time: pushes one error per problem, with the JSON path (`path`
+/// is the condition's own path, e.g. `rules[0].audience`; an error inside goes to e.g.
+/// `rules[0].audience.plan.$in`): unknown operator (`UnknownOperator`), operand of the wrong
+/// type (`InvalidType`, e.g. `$in` not an array, `$and` not an array of objects), bad regex
+/// (`InvalidRegex`, checked with `ctx.regex.is_valid`), `$inGroup` naming a group missing from
+/// `ctx.groups` (`UnknownGroup`). Messages name the operator and what was expected.
+pub fn validate_condition(
+    condition: &Value,
+    path: &str,
+    ctx: &Context,
+    errors: &mut Vec<ValidationError>,
+) {
+    let Some(entries) = condition.as_object() else {
+        let got = described(condition);
+        return push(
+            errors,
+            ErrorCode::InvalidType,
+            path.into(),
+            &[
+                "A condition must be an object such as {\"plan\": \"pro\"}, not ",
+                got,
+                ".",
+            ],
+        );
+    };
+    for (key, v) in entries {
+        let p = child_path(path, key);
+        match key.as_str() {
+            "$and" | "$or" | "$nor" => match v.as_array() {
+                Some(list) => {
+                    for (i, c) in list.iter().enumerate() {
+                        validate_condition(c, &index_path(&p, i), ctx, errors);
+                    }
+                }
+                None => wrong_type(errors, p, key, LIST_OF_CONDITIONS, v),
+            },
+            "$not" => validate_condition(v, &p, ctx, errors),
+            // Other `$` keys are attribute names for GrowthBook (`$groups`), but a comparison
+            // operator here is surely misplaced.
+            k if OPERATORS.split(' ').any(|o| o == k) => {
+                let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
+                let code = ErrorCode::UnknownOperator;
+                push(
+                    errors,
+                    code,
+                    p,
+                    &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."],
+                );
+            }
+            _ => validate_value_condition(v, &p, ctx, errors),
+        }
+    }
+}
+
+/// Same for a condition value such as the `count` of a signal (`{"$gte": 2}` or a bare literal).
+pub fn validate_value_condition(
+    condition_value: &Value,
+    path: &str,
+    ctx: &Context,
+    errors: &mut Vec<ValidationError>,
+) {
+    let Some(entries) = condition_value.as_object() else {
+        return;
+    };
+    // An object without `$` keys is a literal compared as a whole; a mix is almost surely a slip.
+    let (Some((op, _)), Some((field, _))) = (
+        entries.iter().find(|(k, _)| k.starts_with('$')),
+        entries.iter().find(|(k, _)| !k.starts_with('$')),
+    ) else {
+        if is_operator_object(entries) {
+            for (op, e) in entries {
+                validate_operator(op, e, &child_path(path, op), ctx, errors);
+            }
+        }
+        return;
+    };
+    push(
+        errors,
+        ErrorCode::InvalidValue,
+        path.into(),
+        &[
+            "This mixes the operator `",
+            op,
+            "` with the plain field \"",
+            field,
+            "\"; use either operators only, such as {\"$gte\": 2}, or a plain value.",
+        ],
+    );
+}
+
+fn validate_operator(
+    op: &str,
+    e: &Value,
+    path: &str,
+    ctx: &Context,
+    errors: &mut Vec<ValidationError>,
+) {
+    let p = || path.to_string();
+    match op {
+        "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" => {
+            if matches!(e, Value::Array(_) | Value::Object(_)) {
+                wrong_type(errors, p(), op, "a single value such as 10 or \"pro\"", e);
+            }
+        }
+        "$veq" | "$vne" | "$vgt" | "$vgte" | "$vlt" | "$vlte" => {
+            if !matches!(e, Value::String(_) | Value::Number(_)) {
+                wrong_type(errors, p(), op, "a version such as \"1.2.3\"", e);
+            }
+        }
+        "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => match e.as_array() {
+            Some(items) if op.starts_with("$all") => {
+                for (i, item) in items.iter().enumerate() {
+                    validate_value_condition(item, &index_path(&p(), i), ctx, errors);
+                }
+            }
+            Some(_) => {}
+            None => wrong_type(
+                errors,
+                p(),
+                op,
+                "a list of values such as [\"free\", \"trial\"]",
+                e,
+            ),
+        },
+        "$exists" => {
+            if !matches!(e, Value::Bool(_)) {
+                wrong_type(errors, p(), op, "true or false", e);
+            }
+        }
+        "$type" => match e.as_str() {
+            Some(t) if TYPES.split(' ').any(|x| x == t) => {}
+            Some(_) => push(
+                errors,
+                ErrorCode::InvalidValue,
+                p(),
+                &["`$type` must be one of: ", TYPES, "."],
+            ),
+            None => wrong_type(errors, p(), op, "a type name such as \"string\"", e),
+        },
+        "$regex" | "$regexi" => match e.as_str() {
+            Some(pattern) => {
+                if !ctx
+                    .regex
+                    .is_valid(pattern, if op == "$regexi" { "i" } else { "" })
+                {
+                    push(
+                        errors,
+                        ErrorCode::InvalidRegex,
+                        p(),
+                        &[
+                            "`",
+                            op,
+                            "` pattern \"",
+                            pattern,
+                            "\" is not a valid regular expression.",
+                        ],
+                    );
+                }
+            }
+            None => wrong_type(errors, p(), op, "a regular expression written as text", e),
+        },
+        "$not" | "$size" => validate_value_condition(e, path, ctx, errors),
+        "$elemMatch" => match e.as_object() {
+            Some(entries) if is_operator_object(entries) => {
+                validate_value_condition(e, path, ctx, errors)
+            }
+            Some(_) => validate_condition(e, path, ctx, errors),
+            None => wrong_type(
+                errors,
+                p(),
+                op,
+                "a condition such as {\"$gt\": 10} or {\"name\": \"pro\"}",
+                e,
+            ),
+        },
+        "$inGroup" | "$notInGroup" => match e.as_str() {
+            Some(g) => {
+                if ctx.groups.get(g).is_none() {
+                    push(
+                        errors,
+                        ErrorCode::UnknownGroup,
+                        p(),
+                        &["There is no group named \"", g, "\" in `groups`."],
+                    );
+                }
+            }
+            None => wrong_type(errors, p(), op, "the name of a group from `groups`", e),
+        },
+        "$and" | "$or" | "$nor" => push(
+            errors,
+            ErrorCode::UnknownOperator,
+            p(),
+            &[
+                "`",
+                op,
+                "` combines whole conditions, so it cannot sit under an attribute; write e.g. {\"",
+                op,
+                "\": [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]}.",
+            ],
+        ),
+        _ => push(
+            errors,
+            ErrorCode::UnknownOperator,
+            p(),
+            &[
+                "`",
+                op,
+                "` is not a known operator. Use one of: ",
+                OPERATORS,
+                ".",
+            ],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    struct NativeRegex;
+
+    fn compile(pattern: &str, flags: &str) -> Option<regex::Regex> {
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(flags == "i")
+            .build()
+            .ok()
+    }
+
+    impl RegexEngine for NativeRegex {
+        fn is_valid(&self, pattern: &str, flags: &str) -> bool {
+            compile(pattern, flags).is_some()
+        }
+        fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
+            compile(pattern, flags).is_some_and(|re| re.is_match(text))
+        }
+    }
+
+    fn json(text: &str) -> Value {
+        parse(text).unwrap_or_else(|e| panic!("bad test JSON {text}: {e:?}"))
+    }
+
+    const GROUPS: &str = r#"{"beta": ["acme", "globex", 7], "odd": "acme"}"#;
+
+    fn ev(condition: &str, attributes: &str) -> bool {
+        let groups = json(GROUPS);
+        let ctx = Context {
+            groups: &groups,
+            regex: &NativeRegex,
+        };
+        eval_condition(&json(condition), &json(attributes), &ctx)
+    }
+
+    fn val(condition_value: &str, actual: Option<&str>) -> bool {
+        let groups = json(GROUPS);
+        let ctx = Context {
+            groups: &groups,
+            regex: &NativeRegex,
+        };
+        let actual = actual.map(json);
+        eval_value(&json(condition_value), actual.as_ref(), &ctx)
+    }
+
+    fn errors(condition: &str) -> Vec<(ErrorCode, String)> {
+        let groups = json(GROUPS);
+        let ctx = Context {
+            groups: &groups,
+            regex: &NativeRegex,
+        };
+        let mut errors = Vec::new();
+        validate_condition(&json(condition), "rules[0].audience", &ctx, &mut errors);
+        errors.into_iter().map(|e| (e.code, e.path)).collect()
+    }
+
+    #[test]
+    fn literals_use_javascript_coercions() {
+        assert!(ev(r#"{"n": 10}"#, r#"{"n": "10"}"#));
+        assert!(ev(r#"{"n": "10"}"#, r#"{"n": 10}"#));
+        assert!(ev(r#"{"n": 10}"#, r#"{"n": [10]}"#));
+        assert!(ev(r#"{"tags": "a,b"}"#, r#"{"tags": ["a", "b"]}"#));
+        assert!(
+            ev(r#"{"n": "null"}"#, "{}"),
+            "a missing attribute is null, and null + \"\" is \"null\""
+        );
+        assert!(ev(r#"{"n": 0}"#, "{}"), "null * 1 === 0");
+        assert!(ev(r#"{"flag": true}"#, r#"{"flag": 1}"#));
+        assert!(ev(r#"{"flag": false}"#, r#"{"flag": 0}"#));
+        assert!(!ev(r#"{"flag": false}"#, r#"{"flag": null}"#));
+        assert!(ev(
+            r#"{"o": {"a": 1, "b": [2]}}"#,
+            r#"{"o": {"a": 1, "b": [2]}}"#
+        ));
+        assert!(
+            !ev(r#"{"o": {"a": 1, "b": 2}}"#, r#"{"o": {"b": 2, "a": 1}}"#),
+            "JSON.stringify keeps key order"
+        );
+        assert!(ev(r#"{"o": {}}"#, r#"{"o": {}}"#));
+        assert!(!ev(r#"{"o": {}}"#, r#"{"o": []}"#));
+    }
+
+    #[test]
+    fn eq_and_ne_are_strict() {
+        assert!(ev(r#"{"a": {"$eq": "x"}}"#, r#"{"a": "x"}"#));
+        assert!(!ev(r#"{"a": {"$eq": 1}}"#, r#"{"a": "1"}"#));
+        assert!(
+            !ev(r#"{"a": {"$eq": [1]}}"#, r#"{"a": [1]}"#),
+            "arrays are compared by reference"
+        );
+        assert!(ev(r#"{"a": {"$eq": null}}"#, "{}"));
+        assert!(ev(r#"{"a": {"$ne": 1}}"#, r#"{"a": "1"}"#));
+        assert!(!ev(r#"{"a": {"$ne": "x"}}"#, r#"{"a": "x"}"#));
+        assert!(!val(r#"{"$eq": null}"#, None), "undefined !== null");
+        assert!(val(r#"{"$ne": null}"#, None));
+    }
+
+    #[test]
+    fn relational_operators_compare_like_javascript() {
+        assert!(ev(r#"{"n": {"$gt": 5, "$lte": 10}}"#, r#"{"n": 10}"#));
+        assert!(
+            ev(r#"{"n": {"$gt": "5"}}"#, r#"{"n": 8}"#),
+            "number against text compares numbers"
+        );
+        assert!(
+            ev(r#"{"s": {"$lt": "9"}}"#, r#"{"s": "10"}"#),
+            "text against text compares text"
+        );
+        assert!(ev(r#"{"s": {"$gte": "B"}}"#, r#"{"s": "a"}"#));
+        assert!(
+            ev(r#"{"n": {"$gt": -1}}"#, "{}"),
+            "missing is null, which compares as 0"
+        );
+        assert!(ev(r#"{"n": {"$lt": 1}}"#, r#"{"n": false}"#));
+        assert!(ev(r#"{"n": {"$gte": 2}}"#, r#"{"n": [3]}"#));
+        assert!(!ev(r#"{"n": {"$lt": 5}}"#, r#"{"n": "abc"}"#));
+        assert!(
+            !ev(r#"{"n": {"$gte": 5}}"#, r#"{"n": "abc"}"#),
+            "NaN is neither smaller nor larger"
+        );
+        assert!(!val(r#"{"$lte": 0}"#, None), "undefined is NaN");
+        assert!(ev(r#"{"n": {"$gt": 9}}"#, r#"{"n": " 0x10 "}"#));
+        // UTF-16 order: the surrogate of U+1F600 sorts before U+FF61.
+        assert!(ev(r#"{"s": {"$lt": "｡"}}"#, r#"{"s": "😀"}"#));
+    }
+
+    #[test]
+    fn in_and_nin() {
+        assert!(ev(
+            r#"{"plan": {"$in": ["free", "trial"]}}"#,
+            r#"{"plan": "trial"}"#
+        ));
+        assert!(!ev(r#"{"plan": {"$in": ["free"]}}"#, r#"{"plan": "FREE"}"#));
+        assert!(ev(r#"{"tags": {"$in": ["a"]}}"#, r#"{"tags": ["b", "a"]}"#));
+        assert!(!ev(r#"{"n": {"$in": ["1"]}}"#, r#"{"n": 1}"#));
+        assert!(ev(r#"{"n": {"$in": [null]}}"#, "{}"));
+        assert!(!ev(r#"{"n": {"$in": 1}}"#, r#"{"n": 1}"#));
+        assert!(
+            !ev(r#"{"n": {"$nin": 1}}"#, r#"{"n": 2}"#),
+            "a non-list operand fails both ways"
+        );
+        assert!(ev(r#"{"n": {"$nin": [1, 2]}}"#, r#"{"n": 3}"#));
+        assert!(!ev(
+            r#"{"tags": {"$nin": ["a"]}}"#,
+            r#"{"tags": ["b", "a"]}"#
+        ));
+        assert!(ev(r#"{"c": {"$ini": ["US"]}}"#, r#"{"c": "us"}"#));
+        assert!(ev(r#"{"c": {"$ini": ["us"]}}"#, r#"{"c": ["x", "US"]}"#));
+        assert!(!ev(r#"{"c": {"$nini": ["us"]}}"#, r#"{"c": "US"}"#));
+        assert!(ev(r#"{"c": {"$nini": ["us"]}}"#, r#"{"c": "UK"}"#));
+    }
+
+    #[test]
+    fn all_and_alli() {
+        assert!(ev(
+            r#"{"t": {"$all": ["a", "b"]}}"#,
+            r#"{"t": ["b", "c", "a"]}"#
+        ));
+        assert!(!ev(r#"{"t": {"$all": ["a", "b"]}}"#, r#"{"t": ["a"]}"#));
+        assert!(ev(r#"{"t": {"$all": []}}"#, r#"{"t": []}"#));
+        assert!(!ev(r#"{"t": {"$all": ["a"]}}"#, r#"{"t": "a"}"#));
+        assert!(
+            ev(r#"{"t": {"$all": [{"$gt": 5}, 1]}}"#, r#"{"t": [1, 7]}"#),
+            "elements are condition values"
+        );
+        assert!(ev(
+            r#"{"t": {"$alli": ["A", "b"]}}"#,
+            r#"{"t": ["a", "B"]}"#
+        ));
+        assert!(!ev(r#"{"t": {"$alli": "a"}}"#, r#"{"t": ["a"]}"#));
+    }
+
+    #[test]
+    fn elem_match_on_values_and_objects() {
+        assert!(ev(
+            r#"{"n": {"$elemMatch": {"$gt": 10}}}"#,
+            r#"{"n": [1, 11]}"#
+        ));
+        assert!(
+            !ev(r#"{"n": {"$elemMatch": {"$eq": 0}}}"#, r#"{"n": [0]}"#),
+            "falsy elements are skipped"
+        );
+        assert!(ev(
+            r#"{"h": {"$elemMatch": {"name": "golf", "hours": {"$gte": 2}}}}"#,
+            r#"{"h": [{"name": "golf", "hours": 1}, {"name": "golf", "hours": 3}]}"#
+        ));
+        assert!(!ev(
+            r#"{"h": {"$elemMatch": {"name": "golf"}}}"#,
+            r#"{"h": {"name": "golf"}}"#
+        ));
+        assert!(ev(
+            r#"{"h": {"$not": {"$elemMatch": {"$eq": "x"}}}}"#,
+            r#"{"h": ["y"]}"#
+        ));
+    }
+
+    #[test]
+    fn size_exists_and_type() {
+        assert!(ev(r#"{"t": {"$size": 2}}"#, r#"{"t": [1, 2]}"#));
+        assert!(ev(
+            r#"{"t": {"$size": {"$gte": 2, "$lt": 4}}}"#,
+            r#"{"t": [1, 2, 3]}"#
+        ));
+        assert!(!ev(r#"{"t": {"$size": 3}}"#, r#"{"t": "abc"}"#));
+        assert!(ev(r#"{"a.b": {"$exists": true}}"#, r#"{"a": {"b": 0}}"#));
+        assert!(ev(r#"{"a": {"$exists": false}}"#, r#"{"a": null}"#));
+        assert!(
+            ev(r#"{"a": {"$exists": 0}}"#, "{}"),
+            "any falsy operand means \"does not exist\""
+        );
+        for (ty, attr) in [
+            ("string", "\"x\""),
+            ("number", "1"),
+            ("boolean", "true"),
+            ("array", "[]"),
+            ("object", "{}"),
+            ("null", "null"),
+        ] {
+            assert!(
+                ev(
+                    &["{\"a\": {\"$type\": \"", ty, "\"}}"].concat(),
+                    &["{\"a\": ", attr, "}"].concat()
+                ),
+                "{ty}"
+            );
+        }
+        assert!(
+            ev(r#"{"a": {"$type": "null"}}"#, "{}"),
+            "missing attributes are null, not undefined"
+        );
+        assert!(val(r#"{"$type": "undefined"}"#, None));
+        assert!(!val(r#"{"$type": ["string"]}"#, Some("\"x\"")));
+    }
+
+    #[test]
+    fn regex_tests_the_text_form() {
+        assert!(ev(
+            r#"{"ua": {"$regex": "Mobile"}}"#,
+            r#"{"ua": "iOS Mobile"}"#
+        ));
+        assert!(!ev(
+            r#"{"ua": {"$regex": "mobile"}}"#,
+            r#"{"ua": "iOS Mobile"}"#
+        ));
+        assert!(ev(
+            r#"{"ua": {"$regexi": "MOBILE"}}"#,
+            r#"{"ua": "iOS Mobile"}"#
+        ));
+        assert!(
+            ev(r#"{"ua": {"$regex": "^null$"}}"#, "{}"),
+            "RegExp.test(null) tests \"null\""
+        );
+        assert!(ev(r#"{"t": {"$regex": "^a,b$"}}"#, r#"{"t": ["a", "b"]}"#));
+        assert!(ev(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
+        assert!(!ev(r#"{"ua": {"$regex": "(("}}"#, r#"{"ua": "(("}"#));
+        assert!(!ev(r#"{"ua": {"$regex": 5}}"#, r#"{"ua": "5"}"#));
+    }
+
+    #[test]
+    fn logical_operators() {
+        let attrs = r#"{"plan": "pro", "seats": 12}"#;
+        assert!(ev(
+            r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 10}}]}"#,
+            attrs
+        ));
+        assert!(!ev(
+            r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 20}}]}"#,
+            attrs
+        ));
+        assert!(ev(
+            r#"{"$or": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#,
+            attrs
+        ));
+        assert!(!ev(
+            r#"{"$nor": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#,
+            attrs
+        ));
+        assert!(ev(r#"{"$not": {"plan": "free"}}"#, attrs));
+        assert!(ev(r#"{"plan": {"$not": {"$in": ["free"]}}}"#, attrs));
+        assert!(ev(r#"{"$and": [], "$or": []}"#, attrs));
+        assert!(
+            !ev(r#"{"$nor": []}"#, attrs),
+            "an empty $or passes, so an empty $nor fails"
+        );
+        assert!(
+            !ev(r#"{"$or": [{"plan": "pro"}], "seats": 1}"#, attrs),
+            "siblings of $or still count"
+        );
+        assert!(ev(
+            r#"{"$groups": {"$elemMatch": {"$eq": "a"}}}"#,
+            r#"{"$groups": ["a"]}"#
+        ));
+    }
+
+    #[test]
+    fn malformed_conditions_do_not_match_even_under_not() {
+        for condition in [
+            "null",
+            "[]",
+            "\"plan\"",
+            "7",
+            r#"{"$or": {}}"#,
+            r#"{"$not": {"$or": null}}"#,
+            r#"{"$nor": [1]}"#,
+            r#"{"$not": {"$and": "x"}}"#,
+            r#"{"$not": "x"}"#,
+            r#"{"a": {"$not": {"$elemMatch": 5}}}"#,
+            r#"{"$not": {"id": {"$inGroup": "odd"}}}"#,
+        ] {
+            assert!(!ev(condition, r#"{"a": [1], "id": "acme"}"#), "{condition}");
+        }
+        assert!(
+            ev(r#"{"a": {"$not": {"$elemMatch": 5}}}"#, r#"{"a": "x"}"#),
+            "only reached for arrays, as in JS"
+        );
+        assert!(
+            ev(r#"{"a": {"$not": {"$unknown": 1}}}"#, "{}"),
+            "an unknown operator is just false"
+        );
+    }
+
+    #[test]
+    fn dotted_paths_walk_objects_and_arrays() {
+        let attrs = r#"{"account": {"company_size": 12, "tags": ["x", "y"], "name": "Acme"}}"#;
+        assert!(ev(r#"{"account.company_size": {"$gte": 10}}"#, attrs));
+        assert!(ev(r#"{"account.tags.1": "y"}"#, attrs));
+        assert!(ev(r#"{"account.tags.length": 2}"#, attrs));
+        assert!(ev(
+            r#"{"account.tags.01": null, "account.tags.length.x": null}"#,
+            attrs
+        ));
+        assert!(
+            ev(r#"{"account.name.length": null}"#, attrs),
+            "strings are not walked"
+        );
+        assert!(ev(
+            r#"{"account.missing.deeper": {"$exists": false}}"#,
+            attrs
+        ));
+    }
+
+    #[test]
+    fn version_strings_are_padded_like_growthbook() {
+        assert_eq!(
+            padded_version(Some(&json("\"v1.2.3+build.7\""))),
+            "    1-    2-    3-~"
+        );
+        assert_eq!(
+            padded_version(Some(&json("\"1.0.0-rc.1\""))),
+            "    1-    0-    0-rc-    1"
+        );
+        assert_eq!(padded_version(Some(&json("123456"))), "123456");
+        assert_eq!(padded_version(Some(&json("2.5"))), "    2-    5");
+        assert_eq!(padded_version(Some(&json("\"\""))), "    0");
+        assert_eq!(padded_version(Some(&json("true"))), "    0");
+        assert_eq!(padded_version(None), "    0");
+        assert!(ev(
+            r#"{"v": {"$vgt": "1.9.9", "$vlt": "1.10.0"}}"#,
+            r#"{"v": "1.9.10"}"#
+        ));
+        assert!(ev(
+            r#"{"v": {"$vgte": "1.0.0", "$vlte": "1.0.0"}}"#,
+            r#"{"v": "v1.0.0+abc"}"#
+        ));
+        assert!(
+            ev(r#"{"v": {"$vlt": "1.0.0"}}"#, r#"{"v": "1.0.0-beta"}"#),
+            "pre-releases sort before the release"
+        );
+        assert!(ev(r#"{"v": {"$vne": "1.0.0"}}"#, r#"{"v": "1.0.1"}"#));
+        assert!(
+            ev(r#"{"v": {"$veq": 0}}"#, "{}"),
+            "anything but text and numbers is \"0\""
+        );
+        assert!(ev(r#"{"v": {"$vgt": 9}}"#, r#"{"v": 10}"#));
+    }
+
+    #[test]
+    fn groups_are_looked_up_by_name() {
+        assert!(ev(r#"{"id": {"$inGroup": "beta"}}"#, r#"{"id": "acme"}"#));
+        assert!(ev(
+            r#"{"id": {"$inGroup": "beta"}}"#,
+            r#"{"id": ["x", "globex"]}"#
+        ));
+        assert!(!ev(r#"{"id": {"$inGroup": "beta"}}"#, r#"{"id": "7"}"#));
+        assert!(!ev(r#"{"id": {"$inGroup": "nope"}}"#, r#"{"id": "acme"}"#));
+        assert!(ev(
+            r#"{"id": {"$notInGroup": "nope"}}"#,
+            r#"{"id": "acme"}"#
+        ));
+        assert!(!ev(
+            r#"{"id": {"$notInGroup": "beta"}}"#,
+            r#"{"id": "globex"}"#
+        ));
+        assert!(!ev(r#"{"id": {"$inGroup": "odd"}}"#, r#"{"id": "acme"}"#));
+        assert!(
+            !ev(r#"{"id": {"$notInGroup": "odd"}}"#, r#"{"id": "x"}"#),
+            "a group that is not a list is a fault"
+        );
+    }
+
+    #[test]
+    fn eval_value_compares_counts() {
+        assert!(val(r#"{"$gte": 2}"#, Some("3")));
+        assert!(!val(r#"{"$gte": 2}"#, Some("1")));
+        assert!(val("2", Some("2")));
+        assert!(val(r#"{"$exists": false}"#, None));
+        assert!(
+            val("false", None),
+            "undefined !== null, and !!undefined === false"
+        );
+        assert!(!val("null", None));
+        assert!(
+            !val("[]", None),
+            "JSON.stringify(undefined) is not a string"
+        );
+        assert!(!val("{\"$gte\": 1}", None));
+    }
+
+    #[test]
+    fn javascript_number_and_text_conversions() {
+        let text = |n: f64| {
+            let mut s = String::new();
+            js_number(n, &mut s);
+            s
+        };
+        assert_eq!(text(1e21), "1e+21");
+        assert_eq!(text(1.5e-7), "1.5e-7");
+        assert_eq!(text(1e-6), "0.000001");
+        assert_eq!(text(1e20), "100000000000000000000");
+        assert_eq!(text(-0.0), "0");
+        assert_eq!(text(0.5), "0.5");
+        assert_eq!(text(f64::NAN), "NaN");
+        assert_eq!(text(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(
+            js_string(Some(&json(r#"[1, null, [2, "a"], {}]"#))),
+            "1,,2,a,[object Object]"
+        );
+        for (s, n) in [
+            ("", 0.0),
+            (" 12 ", 12.0),
+            ("1.", 1.0),
+            (".5", 0.5),
+            ("-.5", -0.5),
+            ("1.e2", 100.0),
+            ("+1e3", 1000.0),
+            ("0x1F", 31.0),
+            ("0b101", 5.0),
+            ("0o17", 15.0),
+            ("-Infinity", f64::NEG_INFINITY),
+            ("\u{feff}3\n", 3.0),
+        ] {
+            assert_eq!(str_to_number(s), n, "{s:?}");
+        }
+        for s in [
+            "inf", "NaN", "infinity", "1e", ".", "-0x1", "0x", "1_0", "e5", "\u{85}1", "12px",
+        ] {
+            assert!(str_to_number(s).is_nan(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn validation_reports_each_problem_with_its_path() {
+        assert_eq!(
+            errors(r#"{"plan": {"$in": ["free"]}, "$or": [{"a": 1}, {"b": {"$gte": 1}}]}"#),
+            vec![]
+        );
+        assert_eq!(
+            errors(
+                r#"{"plan": {"$inn": ["free"]}, "seats": {"$in": 3}, "$and": [1, {"ua": {"$regex": "(("}}]}"#
+            ),
+            vec![
+                (
+                    ErrorCode::UnknownOperator,
+                    "rules[0].audience.plan.$inn".into()
+                ),
+                (ErrorCode::InvalidType, "rules[0].audience.seats.$in".into()),
+                (ErrorCode::InvalidType, "rules[0].audience.$and[0]".into()),
+                (
+                    ErrorCode::InvalidRegex,
+                    "rules[0].audience.$and[1].ua.$regex".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            errors(r#"{"$or": {"a": 1}}"#),
+            vec![(ErrorCode::InvalidType, "rules[0].audience.$or".into())]
+        );
+        assert_eq!(
+            errors("[]"),
+            vec![(ErrorCode::InvalidType, "rules[0].audience".into())]
+        );
+        assert_eq!(
+            errors(
+                r#"{"id": {"$inGroup": "gamma", "$notInGroup": "beta"}, "x": {"$notInGroup": 1}}"#
+            ),
+            vec![
+                (
+                    ErrorCode::UnknownGroup,
+                    "rules[0].audience.id.$inGroup".into()
+                ),
+                (
+                    ErrorCode::InvalidType,
+                    "rules[0].audience.x.$notInGroup".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            errors(r#"{"t": {"$type": "text", "$exists": 1, "$vgt": [1], "$eq": {}}}"#),
+            vec![
+                (ErrorCode::InvalidValue, "rules[0].audience.t.$type".into()),
+                (ErrorCode::InvalidType, "rules[0].audience.t.$exists".into()),
+                (ErrorCode::InvalidType, "rules[0].audience.t.$vgt".into()),
+                (ErrorCode::InvalidType, "rules[0].audience.t.$eq".into()),
+            ]
+        );
+        assert_eq!(
+            errors(
+                r#"{"$in": [1], "$groups": ["a"], "a": {"$or": []}, "b": {"$gte": 1, "within": "7d"}}"#
+            ),
+            vec![
+                (ErrorCode::UnknownOperator, "rules[0].audience.$in".into()),
+                (ErrorCode::UnknownOperator, "rules[0].audience.a.$or".into()),
+                (ErrorCode::InvalidValue, "rules[0].audience.b".into()),
+            ]
+        );
+        assert_eq!(
+            errors(
+                r#"{"h": {"$elemMatch": {"n": {"$bad": 1}}, "$size": {"$gt": "x", "$x": 1}, "$all": [{"$y": 1}]}}"#
+            ),
+            vec![
+                (
+                    ErrorCode::UnknownOperator,
+                    "rules[0].audience.h.$elemMatch.n.$bad".into()
+                ),
+                (
+                    ErrorCode::UnknownOperator,
+                    "rules[0].audience.h.$size.$x".into()
+                ),
+                (
+                    ErrorCode::UnknownOperator,
+                    "rules[0].audience.h.$all[0].$y".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            errors(r#"{"h": {"$elemMatch": 3, "$not": {"$z": 1}}}"#).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn messages_name_the_operator_and_what_was_expected() {
+        let groups = json(GROUPS);
+        let ctx = Context {
+            groups: &groups,
+            regex: &NativeRegex,
+        };
+        let mut errors = Vec::new();
+        validate_value_condition(
+            &json(r#"{"$in": "free"}"#),
+            "rules[2].when.count",
+            &ctx,
+            &mut errors,
+        );
+        validate_value_condition(&json(r#"{"$regexi": "[a"}"#), "x", &ctx, &mut errors);
+        validate_value_condition(&json(r#"{"$gte": 2}"#), "ok", &ctx, &mut errors);
+        validate_value_condition(&json("7"), "ok", &ctx, &mut errors);
+        let messages: Vec<_> = errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                (
+                    "rules[2].when.count.$in",
+                    "`$in` expects a list of values such as [\"free\", \"trial\"], not text."
+                ),
+                (
+                    "x.$regexi",
+                    "`$regexi` pattern \"[a\" is not a valid regular expression."
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        let samples: Vec<Value> = [
+            "null",
+            "true",
+            "false",
+            "0",
+            "-1.5",
+            "1e308",
+            "\"\"",
+            "\"1.2.3\"",
+            "\"x\"",
+            "[]",
+            "[null, 0, \"a\", [1], {}]",
+            "{}",
+            r#"{"a": 1}"#,
+            r#"{"$gt": 1}"#,
+            r#"{"$and": []}"#,
+            r#"{"$x": null}"#,
+        ]
+        .into_iter()
+        .map(json)
+        .collect();
+        let groups = json(GROUPS);
+        let ctx = Context {
+            groups: &groups,
+            regex: &NativeRegex,
+        };
+        let mut errors = Vec::new();
+        let ops = OPERATORS
+            .split(' ')
+            .chain(["$and", "$or", "$nor", "$unknown", "a", "a.b"]);
+        for op in ops {
+            for operand in &samples {
+                let condition = Value::Object(vec![(op.to_string(), operand.clone())]);
+                let nested = Value::Object(vec![("a".to_string(), condition.clone())]);
+                for actual in &samples {
+                    let attrs = Value::Object(vec![("a".to_string(), actual.clone())]);
+                    eval_condition(&condition, &attrs, &ctx);
+                    eval_condition(&nested, &attrs, &ctx);
+                    eval_value(&condition, Some(actual), &ctx);
+                    eval_value(operand, Some(actual), &ctx);
+                }
+                eval_value(&condition, None, &ctx);
+                validate_condition(&condition, "c", &ctx, &mut errors);
+                validate_condition(&nested, "c", &ctx, &mut errors);
+                validate_value_condition(&condition, "c", &ctx, &mut errors);
+            }
+        }
+        assert!(!errors.is_empty());
+    }
+}
