@@ -148,18 +148,13 @@ fn operator(name: &str, a: Option<&Value>, e: &Value, ctx: &Context) -> Option<b
         "$eq" => a.is_some_and(|a| strict_eq(a, e, false)),
         "$ne" => !a.is_some_and(|a| strict_eq(a, e, false)),
         "$lt" | "$lte" | "$gt" | "$gte" => relation(&name[1..], js_compare(a, Some(e))),
-        "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => relation(
-            &name[2..],
-            Some(utf16_cmp(&padded_version(a), &padded_version(Some(e)))),
-        ),
+        "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => {
+            relation(&name[2..], Some(utf16_cmp(&padded_version(a), &padded_version(Some(e)))))
+        }
         // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
         "$exists" => truthy(Some(e)) == !matches!(a, None | Some(Value::Null)),
-        "$in" | "$ini" => e
-            .as_array()
-            .is_some_and(|list| is_in(a, list, name == "$ini")),
-        "$nin" | "$nini" => e
-            .as_array()
-            .is_some_and(|list| !is_in(a, list, name == "$nini")),
+        "$in" | "$ini" => e.as_array().is_some_and(|list| is_in(a, list, name == "$ini")),
+        "$nin" | "$nini" => e.as_array().is_some_and(|list| !is_in(a, list, name == "$nini")),
         "$inGroup" | "$notInGroup" => {
             // `savedGroups[expected] || []`
             let group = match ctx.groups.get(&js_string(Some(e))) {
@@ -217,8 +212,7 @@ fn operator(name: &str, a: Option<&Value>, e: &Value, ctx: &Context) -> Option<b
         // `RegExp.test` turns its argument into a string: `null` is tested as "null".
         "$regex" | "$regexi" => match e {
             Value::String(p) => {
-                ctx.regex
-                    .is_match(p, if name == "$regexi" { "i" } else { "" }, &js_string(a))
+                ctx.regex.is_match(p, if name == "$regexi" { "i" } else { "" }, &js_string(a))
             }
             _ => false,
         },
@@ -391,10 +385,7 @@ fn str_to_number(s: &str) -> f64 {
         "Infinity" if t.starts_with('-') => f64::NEG_INFINITY,
         "Infinity" => f64::INFINITY,
         // Rust's parser also reads "inf" and "NaN", which JavaScript does not.
-        _ if t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
-        {
+        _ if t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) => {
             t.parse().unwrap_or(f64::NAN)
         }
         _ => f64::NAN,
@@ -415,9 +406,7 @@ fn padded_version(v: Option<&Value>) -> String {
     };
     let s = input.strip_prefix('v').unwrap_or(&input);
     // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
-    let line = s
-        .rfind(['\n', '\r', '\u{2028}', '\u{2029}'])
-        .map_or(0, |i| i + 1);
+    let line = s.rfind(['\n', '\r', '\u{2028}', '\u{2029}']).map_or(0, |i| i + 1);
     let s = match s[line..].find('+') {
         Some(i) => &s[..line + i],
         None => s,
@@ -476,15 +465,7 @@ fn wrong_type(
         errors,
         ErrorCode::InvalidType,
         path,
-        &[
-            "`",
-            op,
-            "` expects ",
-            expected,
-            ", not ",
-            described(got),
-            ".",
-        ],
+        &["`", op, "` expects ", expected, ", not ", described(got), "."],
     );
 }
 
@@ -506,11 +487,7 @@ pub fn validate_condition(
             errors,
             ErrorCode::InvalidType,
             path.into(),
-            &[
-                "A condition must be an object such as {\"plan\": \"pro\"}, not ",
-                got,
-                ".",
-            ],
+            &["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."],
         );
     };
     for (key, v) in entries {
@@ -530,12 +507,7 @@ pub fn validate_condition(
             k if OPERATORS.split(' ').any(|o| o == k) => {
                 let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
                 let code = ErrorCode::UnknownOperator;
-                push(
-                    errors,
-                    code,
-                    p,
-                    &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."],
-                );
+                push(errors, code, p, &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."]);
             }
             _ => validate_value_condition(v, &p, ctx, errors),
         }
@@ -604,13 +576,9 @@ fn validate_operator(
                 }
             }
             Some(_) => {}
-            None => wrong_type(
-                errors,
-                p(),
-                op,
-                "a list of values such as [\"free\", \"trial\"]",
-                e,
-            ),
+            None => {
+                wrong_type(errors, p(), op, "a list of values such as [\"free\", \"trial\"]", e)
+            }
         },
         "$exists" => {
             if !matches!(e, Value::Bool(_)) {
@@ -629,10 +597,7 @@ fn validate_operator(
         },
         "$regex" | "$regexi" => match e.as_str() {
             Some(pattern) => {
-                if !ctx
-                    .regex
-                    .is_valid(pattern, if op == "$regexi" { "i" } else { "" })
-                {
+                if !ctx.regex.is_valid(pattern, if op == "$regexi" { "i" } else { "" }) {
                     push(
                         errors,
                         ErrorCode::InvalidRegex,
@@ -692,13 +657,7 @@ fn validate_operator(
             errors,
             ErrorCode::UnknownOperator,
             p(),
-            &[
-                "`",
-                op,
-                "` is not a known operator. Use one of: ",
-                OPERATORS,
-                ".",
-            ],
+            &["`", op, "` is not a known operator. Use one of: ", OPERATORS, "."],
         ),
     }
 }
@@ -711,10 +670,7 @@ mod tests {
     struct NativeRegex;
 
     fn compile(pattern: &str, flags: &str) -> Option<regex::Regex> {
-        regex::RegexBuilder::new(pattern)
-            .case_insensitive(flags == "i")
-            .build()
-            .ok()
+        regex::RegexBuilder::new(pattern).case_insensitive(flags == "i").build().ok()
     }
 
     impl RegexEngine for NativeRegex {
@@ -734,29 +690,20 @@ mod tests {
 
     fn ev(condition: &str, attributes: &str) -> bool {
         let groups = json(GROUPS);
-        let ctx = Context {
-            groups: &groups,
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
         eval_condition(&json(condition), &json(attributes), &ctx)
     }
 
     fn val(condition_value: &str, actual: Option<&str>) -> bool {
         let groups = json(GROUPS);
-        let ctx = Context {
-            groups: &groups,
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
         let actual = actual.map(json);
         eval_value(&json(condition_value), actual.as_ref(), &ctx)
     }
 
     fn errors(condition: &str) -> Vec<(ErrorCode, String)> {
         let groups = json(GROUPS);
-        let ctx = Context {
-            groups: &groups,
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
         let mut errors = Vec::new();
         validate_condition(&json(condition), "rules[0].audience", &ctx, &mut errors);
         errors.into_iter().map(|e| (e.code, e.path)).collect()
@@ -776,10 +723,7 @@ mod tests {
         assert!(ev(r#"{"flag": true}"#, r#"{"flag": 1}"#));
         assert!(ev(r#"{"flag": false}"#, r#"{"flag": 0}"#));
         assert!(!ev(r#"{"flag": false}"#, r#"{"flag": null}"#));
-        assert!(ev(
-            r#"{"o": {"a": 1, "b": [2]}}"#,
-            r#"{"o": {"a": 1, "b": [2]}}"#
-        ));
+        assert!(ev(r#"{"o": {"a": 1, "b": [2]}}"#, r#"{"o": {"a": 1, "b": [2]}}"#));
         assert!(
             !ev(r#"{"o": {"a": 1, "b": 2}}"#, r#"{"o": {"b": 2, "a": 1}}"#),
             "JSON.stringify keeps key order"
@@ -792,10 +736,7 @@ mod tests {
     fn eq_and_ne_are_strict() {
         assert!(ev(r#"{"a": {"$eq": "x"}}"#, r#"{"a": "x"}"#));
         assert!(!ev(r#"{"a": {"$eq": 1}}"#, r#"{"a": "1"}"#));
-        assert!(
-            !ev(r#"{"a": {"$eq": [1]}}"#, r#"{"a": [1]}"#),
-            "arrays are compared by reference"
-        );
+        assert!(!ev(r#"{"a": {"$eq": [1]}}"#, r#"{"a": [1]}"#), "arrays are compared by reference");
         assert!(ev(r#"{"a": {"$eq": null}}"#, "{}"));
         assert!(ev(r#"{"a": {"$ne": 1}}"#, r#"{"a": "1"}"#));
         assert!(!ev(r#"{"a": {"$ne": "x"}}"#, r#"{"a": "x"}"#));
@@ -810,15 +751,9 @@ mod tests {
             ev(r#"{"n": {"$gt": "5"}}"#, r#"{"n": 8}"#),
             "number against text compares numbers"
         );
-        assert!(
-            ev(r#"{"s": {"$lt": "9"}}"#, r#"{"s": "10"}"#),
-            "text against text compares text"
-        );
+        assert!(ev(r#"{"s": {"$lt": "9"}}"#, r#"{"s": "10"}"#), "text against text compares text");
         assert!(ev(r#"{"s": {"$gte": "B"}}"#, r#"{"s": "a"}"#));
-        assert!(
-            ev(r#"{"n": {"$gt": -1}}"#, "{}"),
-            "missing is null, which compares as 0"
-        );
+        assert!(ev(r#"{"n": {"$gt": -1}}"#, "{}"), "missing is null, which compares as 0");
         assert!(ev(r#"{"n": {"$lt": 1}}"#, r#"{"n": false}"#));
         assert!(ev(r#"{"n": {"$gte": 2}}"#, r#"{"n": [3]}"#));
         assert!(!ev(r#"{"n": {"$lt": 5}}"#, r#"{"n": "abc"}"#));
@@ -834,24 +769,15 @@ mod tests {
 
     #[test]
     fn in_and_nin() {
-        assert!(ev(
-            r#"{"plan": {"$in": ["free", "trial"]}}"#,
-            r#"{"plan": "trial"}"#
-        ));
+        assert!(ev(r#"{"plan": {"$in": ["free", "trial"]}}"#, r#"{"plan": "trial"}"#));
         assert!(!ev(r#"{"plan": {"$in": ["free"]}}"#, r#"{"plan": "FREE"}"#));
         assert!(ev(r#"{"tags": {"$in": ["a"]}}"#, r#"{"tags": ["b", "a"]}"#));
         assert!(!ev(r#"{"n": {"$in": ["1"]}}"#, r#"{"n": 1}"#));
         assert!(ev(r#"{"n": {"$in": [null]}}"#, "{}"));
         assert!(!ev(r#"{"n": {"$in": 1}}"#, r#"{"n": 1}"#));
-        assert!(
-            !ev(r#"{"n": {"$nin": 1}}"#, r#"{"n": 2}"#),
-            "a non-list operand fails both ways"
-        );
+        assert!(!ev(r#"{"n": {"$nin": 1}}"#, r#"{"n": 2}"#), "a non-list operand fails both ways");
         assert!(ev(r#"{"n": {"$nin": [1, 2]}}"#, r#"{"n": 3}"#));
-        assert!(!ev(
-            r#"{"tags": {"$nin": ["a"]}}"#,
-            r#"{"tags": ["b", "a"]}"#
-        ));
+        assert!(!ev(r#"{"tags": {"$nin": ["a"]}}"#, r#"{"tags": ["b", "a"]}"#));
         assert!(ev(r#"{"c": {"$ini": ["US"]}}"#, r#"{"c": "us"}"#));
         assert!(ev(r#"{"c": {"$ini": ["us"]}}"#, r#"{"c": ["x", "US"]}"#));
         assert!(!ev(r#"{"c": {"$nini": ["us"]}}"#, r#"{"c": "US"}"#));
@@ -860,10 +786,7 @@ mod tests {
 
     #[test]
     fn all_and_alli() {
-        assert!(ev(
-            r#"{"t": {"$all": ["a", "b"]}}"#,
-            r#"{"t": ["b", "c", "a"]}"#
-        ));
+        assert!(ev(r#"{"t": {"$all": ["a", "b"]}}"#, r#"{"t": ["b", "c", "a"]}"#));
         assert!(!ev(r#"{"t": {"$all": ["a", "b"]}}"#, r#"{"t": ["a"]}"#));
         assert!(ev(r#"{"t": {"$all": []}}"#, r#"{"t": []}"#));
         assert!(!ev(r#"{"t": {"$all": ["a"]}}"#, r#"{"t": "a"}"#));
@@ -871,19 +794,13 @@ mod tests {
             ev(r#"{"t": {"$all": [{"$gt": 5}, 1]}}"#, r#"{"t": [1, 7]}"#),
             "elements are condition values"
         );
-        assert!(ev(
-            r#"{"t": {"$alli": ["A", "b"]}}"#,
-            r#"{"t": ["a", "B"]}"#
-        ));
+        assert!(ev(r#"{"t": {"$alli": ["A", "b"]}}"#, r#"{"t": ["a", "B"]}"#));
         assert!(!ev(r#"{"t": {"$alli": "a"}}"#, r#"{"t": ["a"]}"#));
     }
 
     #[test]
     fn elem_match_on_values_and_objects() {
-        assert!(ev(
-            r#"{"n": {"$elemMatch": {"$gt": 10}}}"#,
-            r#"{"n": [1, 11]}"#
-        ));
+        assert!(ev(r#"{"n": {"$elemMatch": {"$gt": 10}}}"#, r#"{"n": [1, 11]}"#));
         assert!(
             !ev(r#"{"n": {"$elemMatch": {"$eq": 0}}}"#, r#"{"n": [0]}"#),
             "falsy elements are skipped"
@@ -892,30 +809,18 @@ mod tests {
             r#"{"h": {"$elemMatch": {"name": "golf", "hours": {"$gte": 2}}}}"#,
             r#"{"h": [{"name": "golf", "hours": 1}, {"name": "golf", "hours": 3}]}"#
         ));
-        assert!(!ev(
-            r#"{"h": {"$elemMatch": {"name": "golf"}}}"#,
-            r#"{"h": {"name": "golf"}}"#
-        ));
-        assert!(ev(
-            r#"{"h": {"$not": {"$elemMatch": {"$eq": "x"}}}}"#,
-            r#"{"h": ["y"]}"#
-        ));
+        assert!(!ev(r#"{"h": {"$elemMatch": {"name": "golf"}}}"#, r#"{"h": {"name": "golf"}}"#));
+        assert!(ev(r#"{"h": {"$not": {"$elemMatch": {"$eq": "x"}}}}"#, r#"{"h": ["y"]}"#));
     }
 
     #[test]
     fn size_exists_and_type() {
         assert!(ev(r#"{"t": {"$size": 2}}"#, r#"{"t": [1, 2]}"#));
-        assert!(ev(
-            r#"{"t": {"$size": {"$gte": 2, "$lt": 4}}}"#,
-            r#"{"t": [1, 2, 3]}"#
-        ));
+        assert!(ev(r#"{"t": {"$size": {"$gte": 2, "$lt": 4}}}"#, r#"{"t": [1, 2, 3]}"#));
         assert!(!ev(r#"{"t": {"$size": 3}}"#, r#"{"t": "abc"}"#));
         assert!(ev(r#"{"a.b": {"$exists": true}}"#, r#"{"a": {"b": 0}}"#));
         assert!(ev(r#"{"a": {"$exists": false}}"#, r#"{"a": null}"#));
-        assert!(
-            ev(r#"{"a": {"$exists": 0}}"#, "{}"),
-            "any falsy operand means \"does not exist\""
-        );
+        assert!(ev(r#"{"a": {"$exists": 0}}"#, "{}"), "any falsy operand means \"does not exist\"");
         for (ty, attr) in [
             ("string", "\"x\""),
             ("number", "1"),
@@ -942,22 +847,10 @@ mod tests {
 
     #[test]
     fn regex_tests_the_text_form() {
-        assert!(ev(
-            r#"{"ua": {"$regex": "Mobile"}}"#,
-            r#"{"ua": "iOS Mobile"}"#
-        ));
-        assert!(!ev(
-            r#"{"ua": {"$regex": "mobile"}}"#,
-            r#"{"ua": "iOS Mobile"}"#
-        ));
-        assert!(ev(
-            r#"{"ua": {"$regexi": "MOBILE"}}"#,
-            r#"{"ua": "iOS Mobile"}"#
-        ));
-        assert!(
-            ev(r#"{"ua": {"$regex": "^null$"}}"#, "{}"),
-            "RegExp.test(null) tests \"null\""
-        );
+        assert!(ev(r#"{"ua": {"$regex": "Mobile"}}"#, r#"{"ua": "iOS Mobile"}"#));
+        assert!(!ev(r#"{"ua": {"$regex": "mobile"}}"#, r#"{"ua": "iOS Mobile"}"#));
+        assert!(ev(r#"{"ua": {"$regexi": "MOBILE"}}"#, r#"{"ua": "iOS Mobile"}"#));
+        assert!(ev(r#"{"ua": {"$regex": "^null$"}}"#, "{}"), "RegExp.test(null) tests \"null\"");
         assert!(ev(r#"{"t": {"$regex": "^a,b$"}}"#, r#"{"t": ["a", "b"]}"#));
         assert!(ev(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
         assert!(!ev(r#"{"ua": {"$regex": "(("}}"#, r#"{"ua": "(("}"#));
@@ -967,37 +860,19 @@ mod tests {
     #[test]
     fn logical_operators() {
         let attrs = r#"{"plan": "pro", "seats": 12}"#;
-        assert!(ev(
-            r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 10}}]}"#,
-            attrs
-        ));
-        assert!(!ev(
-            r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 20}}]}"#,
-            attrs
-        ));
-        assert!(ev(
-            r#"{"$or": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#,
-            attrs
-        ));
-        assert!(!ev(
-            r#"{"$nor": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#,
-            attrs
-        ));
+        assert!(ev(r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 10}}]}"#, attrs));
+        assert!(!ev(r#"{"$and": [{"plan": "pro"}, {"seats": {"$gt": 20}}]}"#, attrs));
+        assert!(ev(r#"{"$or": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#, attrs));
+        assert!(!ev(r#"{"$nor": [{"plan": "free"}, {"seats": {"$gt": 10}}]}"#, attrs));
         assert!(ev(r#"{"$not": {"plan": "free"}}"#, attrs));
         assert!(ev(r#"{"plan": {"$not": {"$in": ["free"]}}}"#, attrs));
         assert!(ev(r#"{"$and": [], "$or": []}"#, attrs));
-        assert!(
-            !ev(r#"{"$nor": []}"#, attrs),
-            "an empty $or passes, so an empty $nor fails"
-        );
+        assert!(!ev(r#"{"$nor": []}"#, attrs), "an empty $or passes, so an empty $nor fails");
         assert!(
             !ev(r#"{"$or": [{"plan": "pro"}], "seats": 1}"#, attrs),
             "siblings of $or still count"
         );
-        assert!(ev(
-            r#"{"$groups": {"$elemMatch": {"$eq": "a"}}}"#,
-            r#"{"$groups": ["a"]}"#
-        ));
+        assert!(ev(r#"{"$groups": {"$elemMatch": {"$eq": "a"}}}"#, r#"{"$groups": ["a"]}"#));
     }
 
     #[test]
@@ -1033,72 +908,39 @@ mod tests {
         assert!(ev(r#"{"account.company_size": {"$gte": 10}}"#, attrs));
         assert!(ev(r#"{"account.tags.1": "y"}"#, attrs));
         assert!(ev(r#"{"account.tags.length": 2}"#, attrs));
-        assert!(ev(
-            r#"{"account.tags.01": null, "account.tags.length.x": null}"#,
-            attrs
-        ));
-        assert!(
-            ev(r#"{"account.name.length": null}"#, attrs),
-            "strings are not walked"
-        );
-        assert!(ev(
-            r#"{"account.missing.deeper": {"$exists": false}}"#,
-            attrs
-        ));
+        assert!(ev(r#"{"account.tags.01": null, "account.tags.length.x": null}"#, attrs));
+        assert!(ev(r#"{"account.name.length": null}"#, attrs), "strings are not walked");
+        assert!(ev(r#"{"account.missing.deeper": {"$exists": false}}"#, attrs));
     }
 
     #[test]
     fn version_strings_are_padded_like_growthbook() {
-        assert_eq!(
-            padded_version(Some(&json("\"v1.2.3+build.7\""))),
-            "    1-    2-    3-~"
-        );
-        assert_eq!(
-            padded_version(Some(&json("\"1.0.0-rc.1\""))),
-            "    1-    0-    0-rc-    1"
-        );
+        assert_eq!(padded_version(Some(&json("\"v1.2.3+build.7\""))), "    1-    2-    3-~");
+        assert_eq!(padded_version(Some(&json("\"1.0.0-rc.1\""))), "    1-    0-    0-rc-    1");
         assert_eq!(padded_version(Some(&json("123456"))), "123456");
         assert_eq!(padded_version(Some(&json("2.5"))), "    2-    5");
         assert_eq!(padded_version(Some(&json("\"\""))), "    0");
         assert_eq!(padded_version(Some(&json("true"))), "    0");
         assert_eq!(padded_version(None), "    0");
-        assert!(ev(
-            r#"{"v": {"$vgt": "1.9.9", "$vlt": "1.10.0"}}"#,
-            r#"{"v": "1.9.10"}"#
-        ));
-        assert!(ev(
-            r#"{"v": {"$vgte": "1.0.0", "$vlte": "1.0.0"}}"#,
-            r#"{"v": "v1.0.0+abc"}"#
-        ));
+        assert!(ev(r#"{"v": {"$vgt": "1.9.9", "$vlt": "1.10.0"}}"#, r#"{"v": "1.9.10"}"#));
+        assert!(ev(r#"{"v": {"$vgte": "1.0.0", "$vlte": "1.0.0"}}"#, r#"{"v": "v1.0.0+abc"}"#));
         assert!(
             ev(r#"{"v": {"$vlt": "1.0.0"}}"#, r#"{"v": "1.0.0-beta"}"#),
             "pre-releases sort before the release"
         );
         assert!(ev(r#"{"v": {"$vne": "1.0.0"}}"#, r#"{"v": "1.0.1"}"#));
-        assert!(
-            ev(r#"{"v": {"$veq": 0}}"#, "{}"),
-            "anything but text and numbers is \"0\""
-        );
+        assert!(ev(r#"{"v": {"$veq": 0}}"#, "{}"), "anything but text and numbers is \"0\"");
         assert!(ev(r#"{"v": {"$vgt": 9}}"#, r#"{"v": 10}"#));
     }
 
     #[test]
     fn groups_are_looked_up_by_name() {
         assert!(ev(r#"{"id": {"$inGroup": "beta"}}"#, r#"{"id": "acme"}"#));
-        assert!(ev(
-            r#"{"id": {"$inGroup": "beta"}}"#,
-            r#"{"id": ["x", "globex"]}"#
-        ));
+        assert!(ev(r#"{"id": {"$inGroup": "beta"}}"#, r#"{"id": ["x", "globex"]}"#));
         assert!(!ev(r#"{"id": {"$inGroup": "beta"}}"#, r#"{"id": "7"}"#));
         assert!(!ev(r#"{"id": {"$inGroup": "nope"}}"#, r#"{"id": "acme"}"#));
-        assert!(ev(
-            r#"{"id": {"$notInGroup": "nope"}}"#,
-            r#"{"id": "acme"}"#
-        ));
-        assert!(!ev(
-            r#"{"id": {"$notInGroup": "beta"}}"#,
-            r#"{"id": "globex"}"#
-        ));
+        assert!(ev(r#"{"id": {"$notInGroup": "nope"}}"#, r#"{"id": "acme"}"#));
+        assert!(!ev(r#"{"id": {"$notInGroup": "beta"}}"#, r#"{"id": "globex"}"#));
         assert!(!ev(r#"{"id": {"$inGroup": "odd"}}"#, r#"{"id": "acme"}"#));
         assert!(
             !ev(r#"{"id": {"$notInGroup": "odd"}}"#, r#"{"id": "x"}"#),
@@ -1112,15 +954,9 @@ mod tests {
         assert!(!val(r#"{"$gte": 2}"#, Some("1")));
         assert!(val("2", Some("2")));
         assert!(val(r#"{"$exists": false}"#, None));
-        assert!(
-            val("false", None),
-            "undefined !== null, and !!undefined === false"
-        );
+        assert!(val("false", None), "undefined !== null, and !!undefined === false");
         assert!(!val("null", None));
-        assert!(
-            !val("[]", None),
-            "JSON.stringify(undefined) is not a string"
-        );
+        assert!(!val("[]", None), "JSON.stringify(undefined) is not a string");
         assert!(!val("{\"$gte\": 1}", None));
     }
 
@@ -1139,10 +975,7 @@ mod tests {
         assert_eq!(text(0.5), "0.5");
         assert_eq!(text(f64::NAN), "NaN");
         assert_eq!(text(f64::NEG_INFINITY), "-Infinity");
-        assert_eq!(
-            js_string(Some(&json(r#"[1, null, [2, "a"], {}]"#))),
-            "1,,2,a,[object Object]"
-        );
+        assert_eq!(js_string(Some(&json(r#"[1, null, [2, "a"], {}]"#))), "1,,2,a,[object Object]");
         for (s, n) in [
             ("", 0.0),
             (" 12 ", 12.0),
@@ -1159,9 +992,8 @@ mod tests {
         ] {
             assert_eq!(str_to_number(s), n, "{s:?}");
         }
-        for s in [
-            "inf", "NaN", "infinity", "1e", ".", "-0x1", "0x", "1_0", "e5", "\u{85}1", "12px",
-        ] {
+        for s in ["inf", "NaN", "infinity", "1e", ".", "-0x1", "0x", "1_0", "e5", "\u{85}1", "12px"]
+        {
             assert!(str_to_number(s).is_nan(), "{s:?}");
         }
     }
@@ -1177,39 +1009,24 @@ mod tests {
                 r#"{"plan": {"$inn": ["free"]}, "seats": {"$in": 3}, "$and": [1, {"ua": {"$regex": "(("}}]}"#
             ),
             vec![
-                (
-                    ErrorCode::UnknownOperator,
-                    "rules[0].audience.plan.$inn".into()
-                ),
+                (ErrorCode::UnknownOperator, "rules[0].audience.plan.$inn".into()),
                 (ErrorCode::InvalidType, "rules[0].audience.seats.$in".into()),
                 (ErrorCode::InvalidType, "rules[0].audience.$and[0]".into()),
-                (
-                    ErrorCode::InvalidRegex,
-                    "rules[0].audience.$and[1].ua.$regex".into()
-                ),
+                (ErrorCode::InvalidRegex, "rules[0].audience.$and[1].ua.$regex".into()),
             ]
         );
         assert_eq!(
             errors(r#"{"$or": {"a": 1}}"#),
             vec![(ErrorCode::InvalidType, "rules[0].audience.$or".into())]
         );
-        assert_eq!(
-            errors("[]"),
-            vec![(ErrorCode::InvalidType, "rules[0].audience".into())]
-        );
+        assert_eq!(errors("[]"), vec![(ErrorCode::InvalidType, "rules[0].audience".into())]);
         assert_eq!(
             errors(
                 r#"{"id": {"$inGroup": "gamma", "$notInGroup": "beta"}, "x": {"$notInGroup": 1}}"#
             ),
             vec![
-                (
-                    ErrorCode::UnknownGroup,
-                    "rules[0].audience.id.$inGroup".into()
-                ),
-                (
-                    ErrorCode::InvalidType,
-                    "rules[0].audience.x.$notInGroup".into()
-                ),
+                (ErrorCode::UnknownGroup, "rules[0].audience.id.$inGroup".into()),
+                (ErrorCode::InvalidType, "rules[0].audience.x.$notInGroup".into()),
             ]
         );
         assert_eq!(
@@ -1236,33 +1053,18 @@ mod tests {
                 r#"{"h": {"$elemMatch": {"n": {"$bad": 1}}, "$size": {"$gt": "x", "$x": 1}, "$all": [{"$y": 1}]}}"#
             ),
             vec![
-                (
-                    ErrorCode::UnknownOperator,
-                    "rules[0].audience.h.$elemMatch.n.$bad".into()
-                ),
-                (
-                    ErrorCode::UnknownOperator,
-                    "rules[0].audience.h.$size.$x".into()
-                ),
-                (
-                    ErrorCode::UnknownOperator,
-                    "rules[0].audience.h.$all[0].$y".into()
-                ),
+                (ErrorCode::UnknownOperator, "rules[0].audience.h.$elemMatch.n.$bad".into()),
+                (ErrorCode::UnknownOperator, "rules[0].audience.h.$size.$x".into()),
+                (ErrorCode::UnknownOperator, "rules[0].audience.h.$all[0].$y".into()),
             ]
         );
-        assert_eq!(
-            errors(r#"{"h": {"$elemMatch": 3, "$not": {"$z": 1}}}"#).len(),
-            2
-        );
+        assert_eq!(errors(r#"{"h": {"$elemMatch": 3, "$not": {"$z": 1}}}"#).len(), 2);
     }
 
     #[test]
     fn messages_name_the_operator_and_what_was_expected() {
         let groups = json(GROUPS);
-        let ctx = Context {
-            groups: &groups,
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
         let mut errors = Vec::new();
         validate_value_condition(
             &json(r#"{"$in": "free"}"#),
@@ -1273,10 +1075,8 @@ mod tests {
         validate_value_condition(&json(r#"{"$regexi": "[a"}"#), "x", &ctx, &mut errors);
         validate_value_condition(&json(r#"{"$gte": 2}"#), "ok", &ctx, &mut errors);
         validate_value_condition(&json("7"), "ok", &ctx, &mut errors);
-        let messages: Vec<_> = errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.message.as_str()))
-            .collect();
+        let messages: Vec<_> =
+            errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
         assert_eq!(
             messages,
             vec![
@@ -1284,10 +1084,7 @@ mod tests {
                     "rules[2].when.count.$in",
                     "`$in` expects a list of values such as [\"free\", \"trial\"], not text."
                 ),
-                (
-                    "x.$regexi",
-                    "`$regexi` pattern \"[a\" is not a valid regular expression."
-                ),
+                ("x.$regexi", "`$regexi` pattern \"[a\" is not a valid regular expression."),
             ]
         );
     }
@@ -1316,14 +1113,9 @@ mod tests {
         .map(json)
         .collect();
         let groups = json(GROUPS);
-        let ctx = Context {
-            groups: &groups,
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
         let mut errors = Vec::new();
-        let ops = OPERATORS
-            .split(' ')
-            .chain(["$and", "$or", "$nor", "$unknown", "a", "a.b"]);
+        let ops = OPERATORS.split(' ').chain(["$and", "$or", "$nor", "$unknown", "a", "a.b"]);
         for op in ops {
             for operand in &samples {
                 let condition = Value::Object(vec![(op.to_string(), operand.clone())]);

@@ -5,10 +5,16 @@
 
 pub mod condition;
 pub mod duration;
+pub mod engine;
 pub mod error;
+pub mod event;
+pub mod frequency;
 pub mod json;
+pub mod pages;
+pub mod profile;
 pub mod prompt;
 pub mod rules;
+pub mod signals;
 pub mod window;
 
 #[cfg(target_arch = "wasm32")]

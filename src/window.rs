@@ -48,15 +48,7 @@ use crate::duration::{Millis, DAY, HOUR, MINUTE, SECOND};
 use crate::json::Value;
 
 /// Bucket sizes to choose from, coarsest first.
-const UNITS: [Millis; 7] = [
-    DAY,
-    6 * HOUR,
-    HOUR,
-    10 * MINUTE,
-    MINUTE,
-    10 * SECOND,
-    SECOND,
-];
+const UNITS: [Millis; 7] = [DAY, 6 * HOUR, HOUR, 10 * MINUTE, MINUTE, 10 * SECOND, SECOND];
 
 /// JavaScript's `Date` range; bucket numbers within it are exact as JSON numbers (< 2^53).
 const MAX_TIME: Millis = 8_640_000_000_000_000;
@@ -78,20 +70,12 @@ impl WindowCounter {
         let window = window.map(|w| w.max(0));
         let granularity =
             window.map(|w| UNITS.into_iter().find(|&g| w / 24 >= g).unwrap_or(SECOND));
-        WindowCounter {
-            window,
-            granularity,
-            buckets: Vec::new(),
-        }
+        WindowCounter { window, granularity, buckets: Vec::new() }
     }
 
     /// UTC-day buckets, for distinct-day signals.
     pub fn daily(window: Millis) -> Self {
-        WindowCounter {
-            window: Some(window.max(0)),
-            granularity: Some(DAY),
-            buckets: Vec::new(),
-        }
+        WindowCounter { window: Some(window.max(0)), granularity: Some(DAY), buckets: Vec::new() }
     }
 
     pub fn window(&self) -> Option<Millis> {
@@ -147,21 +131,14 @@ impl WindowCounter {
 
     /// Forget buckets that no longer count at `now`.
     pub fn prune(&mut self, now: Millis) {
-        let gone = self
-            .buckets
-            .iter()
-            .take_while(|e| !self.counts(e.0, now))
-            .count();
+        let gone = self.buckets.iter().take_while(|e| !self.counts(e.0, now)).count();
         self.buckets.drain(..gone);
     }
 
     /// Compact JSON for persisted state (layout in the module doc).
     pub fn to_value(&self) -> Value {
         let Some(g) = self.granularity else {
-            return self
-                .buckets
-                .first()
-                .map_or(Value::Null, |e| Value::Number(e.1));
+            return self.buckets.first().map_or(Value::Null, |e| Value::Number(e.1));
         };
         let mut items = Vec::with_capacity(1 + 2 * self.buckets.len());
         items.push(Value::Number(g as f64));
@@ -240,9 +217,7 @@ impl WindowCounter {
 
     /// The buckets counted at `now`: expired ones can only be at the front.
     fn live(&self, now: Millis) -> impl Iterator<Item = &(i64, f64)> {
-        self.buckets
-            .iter()
-            .skip_while(move |e| !self.counts(e.0, now))
+        self.buckets.iter().skip_while(move |e| !self.counts(e.0, now))
     }
 }
 
@@ -321,9 +296,7 @@ mod tests {
 
     #[test]
     fn edges_for_every_granularity() {
-        for w in [
-            "20s", "90s", "4m", "30m", "4h", "24h", "7d", "14d", "30d", "250s", "145h",
-        ] {
+        for w in ["20s", "90s", "4m", "30m", "4h", "24h", "7d", "14d", "30d", "250s", "145h"] {
             check_edges(d(w));
         }
     }
@@ -454,8 +427,7 @@ mod tests {
 
     impl Naive {
         fn counted(&self, t: Millis, now: Millis) -> bool {
-            self.window
-                .is_none_or(|w| (t.div_euclid(self.g) + 1) * self.g > now - w)
+            self.window.is_none_or(|w| (t.div_euclid(self.g) + 1) * self.g > now - w)
         }
 
         /// The documented answer, and the exact-window total (events less than W old).
@@ -482,14 +454,7 @@ mod tests {
             }
             buckets.sort_unstable();
             buckets.dedup();
-            (
-                Answer {
-                    total,
-                    distinct: buckets.len() as u32,
-                    expiry,
-                },
-                exact,
-            )
+            (Answer { total, distinct: buckets.len() as u32, expiry }, exact)
         }
     }
 
@@ -500,11 +465,7 @@ mod tests {
         let w = window.unwrap_or(30 * DAY);
         let span = window.map_or(0, |w| w / g + i64::from(w % g != 0));
         let mut c = counter;
-        let mut naive = Naive {
-            window,
-            g,
-            events: Vec::new(),
-        };
+        let mut naive = Naive { window, g, events: Vec::new() };
         let mut latest = T0 + rng.below(DAY as u64) as Millis;
         for _ in 0..2500 {
             // Mostly forward steps of up to W/10, sometimes a jump; a quarter of the events are
@@ -515,11 +476,7 @@ mod tests {
                 _ => rng.below((w / 10) as u64 + 1) as Millis,
             };
             let late = rng.below(4) == 0;
-            let t = if late {
-                latest - rng.below(2 * w as u64) as Millis
-            } else {
-                latest
-            };
+            let t = if late { latest - rng.below(2 * w as u64) as Millis } else { latest };
             // Quarters are exact in f64, so sums compare exactly whatever the order.
             let amount = rng.below(9) as f64 / 4.0;
             c.add(t, amount);
@@ -549,22 +506,12 @@ mod tests {
 
     #[test]
     fn matches_a_naive_reference() {
-        let windows = [
-            "20s", "90s", "250s", "30m", "24h", "145h", "7d", "14d", "30d",
-        ];
+        let windows = ["20s", "90s", "250s", "30m", "24h", "145h", "7d", "14d", "30d"];
         for (i, w) in windows.iter().enumerate() {
-            randomized(
-                WindowCounter::new(Some(d(w))),
-                false,
-                0x9E37_79B9_7F4A_7C15 ^ i as u64,
-            );
+            randomized(WindowCounter::new(Some(d(w))), false, 0x9E37_79B9_7F4A_7C15 ^ i as u64);
         }
         for (i, w) in ["1d", "36h", "14d", "30d"].iter().enumerate() {
-            randomized(
-                WindowCounter::daily(d(w)),
-                true,
-                0xD1B5_4A32_D192_ED03 ^ i as u64,
-            );
+            randomized(WindowCounter::daily(d(w)), true, 0xD1B5_4A32_D192_ED03 ^ i as u64);
         }
         randomized(WindowCounter::new(None), false, 42);
     }
@@ -624,12 +571,7 @@ mod tests {
     #[test]
     fn state_round_trips_through_json() {
         let mut c = WindowCounter::new(Some(d("7d")));
-        for (t, a) in [
-            (T0, 1.0),
-            (T0 + HOUR, 2.5),
-            (T0 + DAY, 1.0),
-            (T0 + 6 * DAY, 0.0),
-        ] {
+        for (t, a) in [(T0, 1.0), (T0 + HOUR, 2.5), (T0 + DAY, 1.0), (T0 + 6 * DAY, 0.0)] {
             c.add(t, a);
         }
         let json = c.to_value().to_json();
@@ -642,10 +584,7 @@ mod tests {
         daily.add(T0, 1.0);
         daily.add(T0 + 2 * DAY, 1.0);
         let v = daily.to_value();
-        assert_eq!(
-            WindowCounter::from_value(&v, Some(14 * DAY), true),
-            Some(daily)
-        );
+        assert_eq!(WindowCounter::from_value(&v, Some(14 * DAY), true), Some(daily));
         let empty = WindowCounter::new(Some(d("30m")));
         assert_eq!(empty.to_value().to_json(), "[60000]");
         assert_eq!(
@@ -653,15 +592,9 @@ mod tests {
             Some(empty)
         );
         let mut all = WindowCounter::new(None);
-        assert_eq!(
-            WindowCounter::from_value(&all.to_value(), None, false),
-            Some(all.clone())
-        );
+        assert_eq!(WindowCounter::from_value(&all.to_value(), None, false), Some(all.clone()));
         all.add(T0, 3.0);
-        assert_eq!(
-            WindowCounter::from_value(&all.to_value(), None, false),
-            Some(all)
-        );
+        assert_eq!(WindowCounter::from_value(&all.to_value(), None, false), Some(all));
     }
 
     #[test]
@@ -690,24 +623,16 @@ mod tests {
             let value = parse(text).unwrap();
             assert_eq!(WindowCounter::from_value(&value, w7, false), None, "{text}");
         }
-        assert!(
-            WindowCounter::from_value(&parse("[21600000,81636,1,28,1]").unwrap(), w7, false)
-                .is_some()
-        );
+        assert!(WindowCounter::from_value(&parse("[21600000,81636,1,28,1]").unwrap(), w7, false)
+            .is_some());
         let nan = Value::Array(vec![
             Value::Number(21600000.0),
             Value::Number(1.0),
             Value::Number(f64::NAN),
         ]);
         assert_eq!(WindowCounter::from_value(&nan, w7, false), None);
-        assert_eq!(
-            WindowCounter::from_value(&parse("[86400000]").unwrap(), None, true),
-            None
-        );
-        assert_eq!(
-            WindowCounter::from_value(&parse("[86400000]").unwrap(), w7, false),
-            None
-        );
+        assert_eq!(WindowCounter::from_value(&parse("[86400000]").unwrap(), None, true), None);
+        assert_eq!(WindowCounter::from_value(&parse("[86400000]").unwrap(), w7, false), None);
         assert!(WindowCounter::from_value(&parse("[86400000]").unwrap(), w7, true).is_some());
         for text in ["-1", "[1]", "\"3\"", "{}"] {
             assert_eq!(

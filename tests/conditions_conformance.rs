@@ -11,10 +11,7 @@ use std::path::Path;
 struct NativeRegex;
 
 fn compile(pattern: &str, flags: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(flags.contains('i'))
-        .build()
-        .ok()
+    regex::RegexBuilder::new(pattern).case_insensitive(flags.contains('i')).build().ok()
 }
 
 impl RegexEngine for NativeRegex {
@@ -35,15 +32,8 @@ fn eval_condition_conformance_cases() {
         return;
     };
     let doc = parse(&text).expect("conditions.json is valid JSON");
-    let cases = doc
-        .get("evalCondition")
-        .and_then(Value::as_array)
-        .expect("an evalCondition list");
-    assert!(
-        !cases.is_empty(),
-        "no evalCondition cases in {}",
-        path.display()
-    );
+    let cases = doc.get("evalCondition").and_then(Value::as_array).expect("an evalCondition list");
+    assert!(!cases.is_empty(), "no evalCondition cases in {}", path.display());
 
     let no_groups = Value::Object(Vec::new());
     let mut failures = Vec::new();
@@ -51,19 +41,12 @@ fn eval_condition_conformance_cases() {
         let parts = case.as_array().expect("each case is a list");
         let name = parts[0].as_str().unwrap_or("(unnamed)");
         let expected = parts[3].as_bool().expect("expected is true or false");
-        let ctx = Context {
-            groups: parts.get(4).unwrap_or(&no_groups),
-            regex: &NativeRegex,
-        };
+        let ctx = Context { groups: parts.get(4).unwrap_or(&no_groups), regex: &NativeRegex };
         if eval_condition(&parts[1], &parts[2], &ctx) != expected {
             failures.push(format!("{name} (expected {expected})"));
         }
     }
-    println!(
-        "{} of {} conformance cases pass",
-        cases.len() - failures.len(),
-        cases.len()
-    );
+    println!("{} of {} conformance cases pass", cases.len() - failures.len(), cases.len());
     assert!(
         failures.is_empty(),
         "{} failing case(s):\n  {}",

@@ -1,0 +1,33 @@
+// `npm run build`: the release package in js/wasm (wasm-pack, then wasm-opt -Oz from npm binaryen).
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureToolchain, mustRun, root } from './tools.js';
+
+const outDir = join(root, 'js', 'wasm');
+const wasm = join(outDir, 'pqlkit_bg.wasm');
+// Optimised outputs keyed by the digest of wasm-bindgen's output: wasm-pack rewrites the
+// unoptimised file on every run, and wasm-opt -Oz is the slow part of a warm build.
+const cacheDir = join(root, 'target', 'wasm-opt-cache');
+
+// The features rustc enables by default for wasm32-unknown-unknown; wasm-opt must accept them.
+const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue'];
+
+export function build() {
+  // wasm-opt is off in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is
+  // unreachable here, and the npm one is newer than Debian's.
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript']);
+  const cached = join(cacheDir, createHash('sha256').update(readFileSync(wasm)).digest('hex') + '.wasm');
+  if (!existsSync(cached)) {
+    mkdirSync(cacheDir, { recursive: true });
+    mustRun('wasm-opt', ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', wasm, '-o', cached]);
+  }
+  copyFileSync(cached, wasm);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  ensureToolchain();
+  build();
+  console.log('pqlkit: built js/wasm');
+}

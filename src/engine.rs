@@ -1,0 +1,776 @@
+//! The engine: events in, effects out (PRODUCT.md §4 "Firing" and "Score").
+//!
+//! Compiling a rule set flattens every signal leaf into one list and indexes it by event name,
+//! so an event touches only the signals and rules that mention it. Changes that come with time
+//! alone (windows expiring, `notFollowedBy` deadlines, trial age) are kept in a schedule of
+//! `(time, rule)`; [`Engine::advance`] re-evaluates just the rules that are due.
+
+use std::collections::BTreeSet;
+
+use crate::condition::{eval_condition, Context, RegexEngine};
+use crate::duration::Millis;
+use crate::event::{self, Event};
+use crate::frequency::{self, Blocked, GlobalHistory, RuleHistory};
+use crate::json::{object, Value};
+use crate::pages::page_matches;
+use crate::profile::{merge_traits, Profile};
+use crate::prompt::TemplateValues;
+use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
+use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState};
+
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Something the host must do: emit an event to listeners, show a prompt, send a beacon.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// A rule fired, or the score reached the threshold: the `qualified` event's payload.
+    Qualified(Value),
+    /// A prompt is due: the `prompt` event's payload, templates already filled in.
+    Prompt(Value),
+    /// A beacon to queue for the collector.
+    Beacon(Value),
+}
+
+impl Effect {
+    pub fn to_value(&self) -> Value {
+        let (kind, payload) = match self {
+            Effect::Qualified(p) => ("qualified", p),
+            Effect::Prompt(p) => ("prompt", p),
+            Effect::Beacon(p) => ("beacon", p),
+        };
+        object([("type", kind.into()), ("payload", payload.clone())])
+    }
+}
+
+/// A `when` tree whose leaves point into the engine's flat signal list.
+#[derive(Debug)]
+enum Tree {
+    All(Vec<Tree>),
+    Any(Vec<Tree>),
+    Not(Box<Tree>),
+    Leaf(usize),
+}
+
+#[derive(Debug)]
+struct SignalSlot {
+    rule: usize,
+    def: Signal,
+    state: SignalState,
+}
+
+#[derive(Debug, Default)]
+struct RuleRuntime {
+    holds: bool,
+    history: RuleHistory,
+    scheduled: Option<Millis>,
+}
+
+/// How a user reacted to a prompt; reported by the UI or by a headless app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptOutcome {
+    Shown,
+    Clicked,
+    Dismissed,
+}
+
+pub struct Engine {
+    rules: RuleSet,
+    regex: Box<dyn RegexEngine>,
+    trees: Vec<Option<Tree>>,
+    signals: Vec<SignalSlot>,
+    /// Signal indexes by the event names they observe, sorted by name.
+    signals_by_event: Vec<(String, Vec<usize>)>,
+    /// Rule indexes by trigger event name, sorted by name.
+    triggers_by_event: Vec<(String, Vec<usize>)>,
+    /// Rules whose truth depends on traits, audience or metered limits.
+    fact_rules: Vec<usize>,
+    runtime: Vec<RuleRuntime>,
+    schedule: BTreeSet<(Millis, usize)>,
+    profile: Profile,
+    global: GlobalHistory,
+    score: f64,
+    qualified: bool,
+    rng: u64,
+}
+
+fn index_insert(index: &mut Vec<(String, Vec<usize>)>, name: &str, item: usize) {
+    match index.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        Ok(i) => {
+            if index[i].1.last() != Some(&item) {
+                index[i].1.push(item);
+            }
+        }
+        Err(i) => index.insert(i, (name.to_string(), vec![item])),
+    }
+}
+
+fn index_get<'a>(index: &'a [(String, Vec<usize>)], name: &str) -> &'a [usize] {
+    match index.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        Ok(i) => &index[i].1,
+        Err(_) => &[],
+    }
+}
+
+impl Engine {
+    /// `anonymous_id` identifies this browser profile; `seed` feeds beacon ids (pass
+    /// randomness from the host so that tabs never produce the same id).
+    pub fn new(rules: RuleSet, regex: Box<dyn RegexEngine>, anonymous_id: &str, seed: u64) -> Self {
+        let mut engine = Engine {
+            trees: Vec::with_capacity(rules.rules.len()),
+            runtime: rules.rules.iter().map(|_| RuleRuntime::default()).collect(),
+            rules,
+            regex,
+            signals: Vec::new(),
+            signals_by_event: Vec::new(),
+            triggers_by_event: Vec::new(),
+            fact_rules: Vec::new(),
+            schedule: BTreeSet::new(),
+            profile: Profile::new(anonymous_id),
+            global: GlobalHistory::default(),
+            score: 0.0,
+            qualified: false,
+            rng: seed | 1,
+        };
+        engine.compile();
+        engine
+    }
+
+    fn compile(&mut self) {
+        let rules = std::mem::take(&mut self.rules.rules);
+        for (r, rule) in rules.iter().enumerate() {
+            let mut depends_on_facts = rule.audience.is_some();
+            let tree =
+                rule.when.as_ref().map(|node| self.compile_node(r, node, &mut depends_on_facts));
+            self.trees.push(tree);
+            if let Some(trigger) = &rule.trigger {
+                index_insert(&mut self.triggers_by_event, &trigger.event, r);
+            }
+            if depends_on_facts {
+                self.fact_rules.push(r);
+            }
+        }
+        self.rules.rules = rules;
+    }
+
+    fn compile_node(&mut self, rule: usize, node: &Node, facts: &mut bool) -> Tree {
+        match node {
+            Node::All(children) => {
+                Tree::All(children.iter().map(|c| self.compile_node(rule, c, facts)).collect())
+            }
+            Node::Any(children) => {
+                Tree::Any(children.iter().map(|c| self.compile_node(rule, c, facts)).collect())
+            }
+            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, child, facts))),
+            Node::Signal(signal) => {
+                let index = self.signals.len();
+                match &signal.kind {
+                    SignalKind::Count { on, .. }
+                    | SignalKind::DistinctDays { on, .. }
+                    | SignalKind::Sum { on, .. } => {
+                        index_insert(&mut self.signals_by_event, &on.event, index);
+                    }
+                    SignalKind::NotFollowedBy { on, then, .. } => {
+                        index_insert(&mut self.signals_by_event, &on.event, index);
+                        index_insert(&mut self.signals_by_event, &then.event, index);
+                    }
+                    SignalKind::Usage { .. } | SignalKind::Traits { .. } => *facts = true,
+                    _ => {}
+                }
+                self.signals.push(SignalSlot {
+                    rule,
+                    state: SignalState::new(&signal.kind),
+                    def: signal.clone(),
+                });
+                Tree::Leaf(index)
+            }
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Handles time-driven changes due at or before `now`: windows expiring, deadlines passing.
+    pub fn advance(&mut self, now: Millis) -> Vec<Effect> {
+        let mut step = Step::default();
+        self.run_schedule(now, &mut step);
+        self.finish(now, step)
+    }
+
+    fn run_schedule(&mut self, now: Millis, step: &mut Step) {
+        while let Some(&(due, rule)) = self.schedule.first() {
+            if due > now {
+                break;
+            }
+            self.schedule.pop_first();
+            self.runtime[rule].scheduled = None;
+            self.evaluate(rule, now, None, step);
+        }
+    }
+
+    /// The earliest time at which [`Engine::advance`] has work to do.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.schedule.first().map(|&(t, _)| t)
+    }
+
+    /// Records an event and returns what it set off.
+    pub fn track(&mut self, name: &str, props: Value, now: Millis) -> Vec<Effect> {
+        let mut step = Step::default();
+        self.run_schedule(now, &mut step);
+        self.ingest(Event::new(name, props, now), &mut step);
+        self.finish(now, step)
+    }
+
+    fn ingest(&mut self, mut event: Event, step: &mut Step) {
+        let now = event.time;
+        if event.name == event::PAGE_VIEW && event.props.get("page").is_none() {
+            let path = event.props.get("path").and_then(Value::as_str).unwrap_or("");
+            if let Some((name, _)) =
+                self.rules.pages.iter().find(|(_, pattern)| page_matches(pattern, path))
+            {
+                let name = name.clone();
+                event.props.insert("page", name.into());
+            }
+        }
+        let mut touched: Vec<usize> = Vec::new();
+        if self.profile.touch(now) {
+            self.global.session_shows = 0;
+            for slot in self.signals.iter_mut() {
+                if slot.state.observe_session_start(&slot.def.kind, now) {
+                    touched.push(slot.rule);
+                }
+            }
+            // First-seen and trial-age signals may start to hold with the first event.
+            touched.extend(0..self.rules.rules.len());
+        }
+        if event.name == event::LIMIT_HIT || event.name == event::USAGE {
+            let limit = event.props.get("limit").and_then(Value::as_str);
+            let used = event.props.get("used").and_then(Value::as_f64);
+            let max = event.props.get("max").and_then(Value::as_f64);
+            if let (Some(limit), Some(used), Some(max)) = (limit, used, max) {
+                if max > 0.0 {
+                    let limit = limit.to_string();
+                    self.profile.set_usage(&limit, used / max);
+                    touched.extend_from_slice(&self.fact_rules);
+                }
+            }
+        }
+        let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        for &i in index_get(&self.signals_by_event, &event.name) {
+            let slot = &mut self.signals[i];
+            if slot.state.observe(&slot.def.kind, &event, &ctx) {
+                touched.push(slot.rule);
+            }
+        }
+        let mut triggered: Vec<usize> = Vec::new();
+        for &r in index_get(&self.triggers_by_event, &event.name) {
+            if let Some(trigger) = &self.rules.rules[r].trigger {
+                if matches(trigger, &event, &ctx) {
+                    triggered.push(r);
+                }
+            }
+        }
+        touched.extend_from_slice(&triggered);
+        touched.sort_unstable();
+        touched.dedup();
+        for r in touched {
+            let trigger = triggered.contains(&r).then_some(&event);
+            self.evaluate(r, now, trigger, step);
+        }
+    }
+
+    /// Re-evaluates one rule at `now`, fires it on a rising edge (or on its trigger), keeps the
+    /// score current and schedules the next time-driven check.
+    fn evaluate(&mut self, r: usize, now: Millis, trigger: Option<&Event>, step: &mut Step) {
+        let holds = self.rule_holds(r, now);
+        let was = std::mem::replace(&mut self.runtime[r].holds, holds);
+        let score = self.rules.rules[r].score;
+        if holds != was {
+            self.score += if holds { score } else { -score };
+        }
+        let fires = match (&self.rules.rules[r].trigger, trigger) {
+            (Some(_), Some(event)) => holds.then_some(Some(event)),
+            (Some(_), None) => None,
+            (None, _) => (holds && !was).then_some(None),
+        };
+        if let Some(event) = fires {
+            self.fire(r, now, event, step);
+        }
+        self.reschedule(r, now);
+    }
+
+    fn facts(&self, now: Millis) -> (Context<'_>, Millis) {
+        (Context { groups: &self.rules.groups, regex: &*self.regex }, now)
+    }
+
+    fn rule_holds(&self, r: usize, now: Millis) -> bool {
+        let (ctx, now) = self.facts(now);
+        let facts = Facts {
+            now,
+            first_seen: self.profile.first_seen,
+            usage: &self.profile.usage,
+            attributes: &self.profile.attributes,
+            conditions: &ctx,
+        };
+        let rule = &self.rules.rules[r];
+        if let Some(audience) = &rule.audience {
+            if !eval_condition(audience, &self.profile.attributes, &ctx) {
+                return false;
+            }
+        }
+        match &self.trees[r] {
+            Some(tree) => self.tree_holds(tree, &facts),
+            None => true,
+        }
+    }
+
+    fn tree_holds(&self, tree: &Tree, facts: &Facts) -> bool {
+        match tree {
+            Tree::All(children) => children.iter().all(|c| self.tree_holds(c, facts)),
+            Tree::Any(children) => children.iter().any(|c| self.tree_holds(c, facts)),
+            Tree::Not(child) => !self.tree_holds(child, facts),
+            Tree::Leaf(i) => self.measure(*i, facts).holds,
+        }
+    }
+
+    fn measure(&self, i: usize, facts: &Facts) -> Measure {
+        let slot = &self.signals[i];
+        slot.state.measure(&slot.def.kind, facts)
+    }
+
+    fn reschedule(&mut self, r: usize, now: Millis) {
+        let (ctx, now) = self.facts(now);
+        let facts = Facts {
+            now,
+            first_seen: self.profile.first_seen,
+            usage: &self.profile.usage,
+            attributes: &self.profile.attributes,
+            conditions: &ctx,
+        };
+        let next = self
+            .signals
+            .iter()
+            .filter(|slot| slot.rule == r)
+            .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
+            .min();
+        let runtime = &mut self.runtime[r];
+        if runtime.scheduled != next {
+            if let Some(old) = runtime.scheduled {
+                self.schedule.remove(&(old, r));
+            }
+            if let Some(t) = next {
+                self.schedule.insert((t, r));
+            }
+            runtime.scheduled = next;
+        }
+    }
+
+    /// The values of a rule's signals at `now`, keyed by their path inside the rule.
+    fn signal_values(&self, r: usize, now: Millis) -> Value {
+        let (ctx, now) = self.facts(now);
+        let facts = Facts {
+            now,
+            first_seen: self.profile.first_seen,
+            usage: &self.profile.usage,
+            attributes: &self.profile.attributes,
+            conditions: &ctx,
+        };
+        let mut values = Value::Object(Vec::new());
+        for (i, slot) in self.signals.iter().enumerate().filter(|(_, s)| s.rule == r) {
+            let key =
+                slot.def.path.split_once("].").map_or(slot.def.path.as_str(), |(_, rest)| rest);
+            values.insert(key, self.measure(i, &facts).actual);
+        }
+        values
+    }
+
+    fn fire(&mut self, r: usize, now: Millis, trigger: Option<&Event>, step: &mut Step) {
+        let signals = self.signal_values(r, now);
+        let rule = &self.rules.rules[r];
+        let event = trigger.map_or(Value::Null, |e| {
+            object([("name", e.name.as_str().into()), ("props", e.props.clone())])
+        });
+        let payload = object([
+            ("reason", "rule".into()),
+            ("rule", rule.id.as_str().into()),
+            ("kind", rule.kind.as_str().into()),
+            ("ruleScore", Value::Number(rule.score)),
+            ("signals", signals.clone()),
+            ("event", event),
+            ("timestamp", Value::Number(now as f64)),
+        ]);
+        step.fired.push((r, payload));
+        let actions = rule.actions.clone();
+        self.run_actions(&actions, Some(r), now, trigger, signals, step);
+    }
+
+    fn run_actions(
+        &mut self,
+        actions: &[Action],
+        r: Option<usize>,
+        now: Millis,
+        trigger: Option<&Event>,
+        signals: Value,
+        step: &mut Step,
+    ) {
+        for action in actions {
+            match action {
+                Action::Beacon(kind) => step.beacons.push((kind.clone(), r, signals.clone())),
+                Action::Prompt(id) => step.prompts.push(PromptCandidate {
+                    rule: r,
+                    prompt: id.clone(),
+                    priority: r.map_or(0, |r| self.rules.rules[r].priority),
+                    event: trigger.map(|e| e.props.clone()),
+                }),
+            }
+        }
+        let _ = now;
+    }
+
+    /// Settles the score, picks at most one prompt, and turns the step into effects.
+    fn finish(&mut self, now: Millis, mut step: Step) -> Vec<Effect> {
+        if let Some(threshold) = self.rules.scoring.threshold {
+            if !self.qualified && self.score >= threshold {
+                self.qualified = true;
+                step.fired.push((
+                    usize::MAX,
+                    object([
+                        ("reason", "score".into()),
+                        ("rule", Value::Null),
+                        ("timestamp", Value::Number(now as f64)),
+                    ]),
+                ));
+                let actions = self.rules.on_qualified.clone();
+                self.run_actions(&actions, None, now, None, Value::Object(Vec::new()), &mut step);
+            } else if self.qualified && self.score < threshold {
+                self.qualified = false;
+            }
+        }
+        let mut effects = Vec::new();
+        let (score, tier, qualified) = (self.score, self.tier(), self.qualified);
+        for (_, mut payload) in step.fired {
+            payload.insert("score", Value::Number(score));
+            payload.insert("tier", tier.clone());
+            payload.insert("qualified", Value::Bool(qualified));
+            effects.push(Effect::Qualified(payload));
+        }
+        for (kind, r, signals) in step.beacons {
+            let beacon = self.beacon(&kind, r, signals, now);
+            effects.push(Effect::Beacon(beacon));
+        }
+        // Highest priority first; among equals, the rule written first.
+        step.prompts.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.rule.cmp(&b.rule)));
+        if let Some(candidate) =
+            step.prompts.into_iter().find(|c| self.prompt_blocked(c.rule, now).is_none())
+        {
+            if let Some(prompt) = self.render_prompt(&candidate) {
+                match candidate.rule {
+                    Some(r) => {
+                        frequency::record_show(&mut self.runtime[r].history, &mut self.global, now)
+                    }
+                    None => {
+                        frequency::record_show(&mut RuleHistory::default(), &mut self.global, now)
+                    }
+                }
+                effects.push(Effect::Prompt(prompt));
+            }
+        }
+        effects
+    }
+
+    fn prompt_blocked(&self, r: Option<usize>, now: Millis) -> Option<Blocked> {
+        let default = (Default::default(), RuleHistory::default());
+        let (frequency, history) = match r {
+            Some(r) => (&self.rules.rules[r].frequency, &self.runtime[r].history),
+            None => (&default.0, &default.1),
+        };
+        frequency::check(frequency, history, &self.rules.limits, &self.global, now)
+    }
+
+    fn render_prompt(&self, candidate: &PromptCandidate) -> Option<Value> {
+        let (_, prompt) = self.rules.prompts.iter().find(|(id, _)| *id == candidate.prompt)?;
+        let rule_id = candidate.rule.map_or("", |r| self.rules.rules[r].id.as_str());
+        let no_event = Value::Object(Vec::new());
+        let values = TemplateValues {
+            user: &self.profile.attributes,
+            account: self.profile.attributes.get("account").unwrap_or(&no_event),
+            event: candidate.event.as_ref().unwrap_or(&no_event),
+            rule_id,
+        };
+        let mut out = object([
+            ("rule", if rule_id.is_empty() { Value::Null } else { rule_id.into() }),
+            ("id", candidate.prompt.as_str().into()),
+            ("style", prompt.style.as_str().into()),
+            ("slot", prompt.slot.as_deref().map_or(Value::Null, Value::from)),
+            ("title", prompt.title.render(&values).into()),
+            ("body", prompt.body.render(&values).into()),
+            ("priority", Value::Number(candidate.priority as f64)),
+        ]);
+        if let Some(cta) = &prompt.cta {
+            out.insert(
+                "cta",
+                object([
+                    ("label", cta.label.render(&values).into()),
+                    ("url", cta.url.as_str().into()),
+                ]),
+            );
+        }
+        if let Some(dismiss) = &prompt.dismiss {
+            out.insert("dismiss", dismiss.render(&values).into());
+        }
+        out.insert("event", candidate.event.clone().unwrap_or(Value::Null));
+        Some(out)
+    }
+
+    /// The app or the built-in UI reports what became of a prompt. It is tracked as an event
+    /// (`prompt_shown` / `prompt_clicked` / `prompt_dismissed`, so rules may use it) and sent
+    /// as a beacon.
+    pub fn prompt_outcome(
+        &mut self,
+        rule_id: Option<&str>,
+        prompt_id: &str,
+        outcome: PromptOutcome,
+        now: Millis,
+    ) -> Vec<Effect> {
+        let r = rule_id.and_then(|id| self.rules.rules.iter().position(|rule| rule.id == id));
+        if outcome == PromptOutcome::Dismissed {
+            if let Some(r) = r {
+                frequency::record_dismissal(&mut self.runtime[r].history, now);
+            }
+        }
+        let name = match outcome {
+            PromptOutcome::Shown => event::PROMPT_SHOWN,
+            PromptOutcome::Clicked => event::PROMPT_CLICKED,
+            PromptOutcome::Dismissed => event::PROMPT_DISMISSED,
+        };
+        let rule_value = rule_id.map_or(Value::Null, Value::from);
+        let props = object([("rule", rule_value), ("prompt", prompt_id.into())]);
+        let mut step = Step::default();
+        self.run_schedule(now, &mut step);
+        self.ingest(Event::new(name, props.clone(), now), &mut step);
+        step.beacons.push((name.to_string(), r, props));
+        self.finish(now, step)
+    }
+
+    pub fn identify(&mut self, user_id: Option<&str>, traits: &Value, now: Millis) -> Vec<Effect> {
+        if let Some(id) = user_id {
+            self.profile.user_id = Some(id.to_string());
+        }
+        merge_traits(&mut self.profile.traits, traits);
+        self.facts_changed(now)
+    }
+
+    pub fn group(&mut self, account_id: Option<&str>, traits: &Value, now: Millis) -> Vec<Effect> {
+        if let Some(id) = account_id {
+            self.profile.account_id = Some(id.to_string());
+        }
+        merge_traits(&mut self.profile.account_traits, traits);
+        self.facts_changed(now)
+    }
+
+    fn facts_changed(&mut self, now: Millis) -> Vec<Effect> {
+        self.profile.refresh_attributes();
+        let mut step = Step::default();
+        self.run_schedule(now, &mut step);
+        for r in self.fact_rules.clone() {
+            self.evaluate(r, now, None, &mut step);
+        }
+        self.finish(now, step)
+    }
+
+    fn tier(&self) -> Value {
+        self.rules
+            .scoring
+            .tiers
+            .iter()
+            .rev()
+            .find(|(_, min)| self.score >= *min)
+            .map_or(Value::Null, |(name, _)| name.as_str().into())
+    }
+
+    /// `{ score, tier, qualified, rules: [{ id, matched, score }] }` as of the last
+    /// event or [`Engine::advance`].
+    pub fn score(&self) -> Value {
+        let rules = self
+            .rules
+            .rules
+            .iter()
+            .zip(&self.runtime)
+            .map(|(rule, rt)| {
+                object([
+                    ("id", rule.id.as_str().into()),
+                    ("matched", Value::Bool(rt.holds)),
+                    ("score", Value::Number(if rt.holds { rule.score } else { 0.0 })),
+                ])
+            })
+            .collect();
+        object([
+            ("score", Value::Number(self.score)),
+            ("tier", self.tier()),
+            ("qualified", Value::Bool(self.qualified)),
+            ("rules", Value::Array(rules)),
+        ])
+    }
+
+    /// Why a rule does or does not match at `now`, condition by condition, with actual values,
+    /// and what would hold its prompt back. `None` for an unknown rule id.
+    pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Value> {
+        let r = self.rules.rules.iter().position(|rule| rule.id == rule_id)?;
+        let (ctx, now) = self.facts(now);
+        let facts = Facts {
+            now,
+            first_seen: self.profile.first_seen,
+            usage: &self.profile.usage,
+            attributes: &self.profile.attributes,
+            conditions: &ctx,
+        };
+        let rule = &self.rules.rules[r];
+        let audience = rule.audience.as_ref().map(|condition| {
+            let matched = eval_condition(condition, &self.profile.attributes, &ctx);
+            object([
+                ("op", "condition".into()),
+                ("matched", Value::Bool(matched)),
+                ("actual", referenced_attributes(condition, &self.profile.attributes)),
+                ("expected", condition.clone()),
+            ])
+        });
+        let when = self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts));
+        let audience_ok =
+            audience.as_ref().is_none_or(|a| a.get("matched") == Some(&Value::Bool(true)));
+        let when_ok = when.as_ref().is_none_or(|w| w.get("matched") == Some(&Value::Bool(true)));
+        let has_prompt = rule.actions.iter().any(|a| matches!(a, Action::Prompt(_)));
+        let frequency = if has_prompt {
+            Blocked::to_value(self.prompt_blocked(Some(r), now).as_ref())
+        } else {
+            object([("blocked", Value::Null)])
+        };
+        let mut out = object([
+            ("id", rule.id.as_str().into()),
+            ("matched", Value::Bool(audience_ok && when_ok)),
+            ("audience", audience.unwrap_or(Value::Null)),
+            ("when", when.unwrap_or(Value::Null)),
+            ("frequency", frequency),
+        ]);
+        if let Some(trigger) = &rule.trigger {
+            let mut t = object([("event", trigger.event.as_str().into())]);
+            if let Some(filter) = &trigger.filter {
+                t.insert("where", filter.clone());
+            }
+            out.insert("trigger", t);
+        }
+        Some(out)
+    }
+
+    fn explain_tree(&self, tree: &Tree, facts: &Facts) -> Value {
+        let group = |op: &str, children: Vec<Value>, matched: bool| {
+            object([
+                ("op", op.into()),
+                ("matched", Value::Bool(matched)),
+                ("children", Value::Array(children)),
+            ])
+        };
+        let is_match = |v: &Value| v.get("matched") == Some(&Value::Bool(true));
+        match tree {
+            Tree::All(children) => {
+                let children: Vec<Value> =
+                    children.iter().map(|c| self.explain_tree(c, facts)).collect();
+                let matched = children.iter().all(is_match);
+                group("all", children, matched)
+            }
+            Tree::Any(children) => {
+                let children: Vec<Value> =
+                    children.iter().map(|c| self.explain_tree(c, facts)).collect();
+                let matched = children.iter().any(is_match);
+                group("any", children, matched)
+            }
+            Tree::Not(child) => {
+                let child = self.explain_tree(child, facts);
+                let matched = !is_match(&child);
+                group("not", vec![child], matched)
+            }
+            Tree::Leaf(i) => {
+                let slot = &self.signals[*i];
+                let measure = self.measure(*i, facts);
+                object([
+                    ("op", "signal".into()),
+                    ("matched", Value::Bool(measure.holds)),
+                    ("signal", slot.def.source.clone()),
+                    ("actual", measure.actual),
+                    ("expected", expected_of(&slot.def.kind)),
+                ])
+            }
+        }
+    }
+
+    fn beacon(&mut self, kind: &str, r: Option<usize>, signals: Value, now: Millis) -> Value {
+        let id = self.next_id();
+        let optional = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+        object([
+            ("id", id.into()),
+            ("type", kind.into()),
+            ("rule", r.map_or(Value::Null, |r| self.rules.rules[r].id.as_str().into())),
+            ("score", Value::Number(self.score)),
+            ("tier", self.tier()),
+            ("userId", optional(&self.profile.user_id)),
+            ("anonymousId", self.profile.anonymous_id.as_str().into()),
+            ("accountId", optional(&self.profile.account_id)),
+            ("signals", signals),
+            ("timestamp", Value::Number(now as f64)),
+            ("sdkVersion", SDK_VERSION.into()),
+        ])
+    }
+
+    /// 128 random bits as 32 hex digits (xorshift64*, seeded by the host).
+    fn next_id(&mut self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(32);
+        for _ in 0..2 {
+            self.rng ^= self.rng >> 12;
+            self.rng ^= self.rng << 25;
+            self.rng ^= self.rng >> 27;
+            let word = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            for shift in (0..16).rev() {
+                id.push(HEX[((word >> (shift * 4)) & 15) as usize] as char);
+            }
+        }
+        id
+    }
+}
+
+/// The comparison a signal checks, shown next to its actual value in explanations.
+fn expected_of(kind: &SignalKind) -> Value {
+    match kind {
+        SignalKind::Count { compare, .. }
+        | SignalKind::DistinctDays { compare, .. }
+        | SignalKind::Sessions { compare, .. }
+        | SignalKind::Sum { compare, .. }
+        | SignalKind::Usage { compare, .. }
+        | SignalKind::DaysSinceFirstSeen { compare } => compare.clone(),
+        SignalKind::NotFollowedBy { within, .. } => {
+            object([("notFollowedWithinMs", Value::Number(*within as f64))])
+        }
+        SignalKind::FirstSeen { within } => {
+            object([("firstSeenWithinMs", Value::Number(*within as f64))])
+        }
+        SignalKind::Traits { condition } => condition.clone(),
+    }
+}
+
+struct PromptCandidate {
+    rule: Option<usize>,
+    prompt: String,
+    priority: i32,
+    event: Option<Value>,
+}
+
+/// What one call set off, before it becomes effects.
+#[derive(Default)]
+struct Step {
+    fired: Vec<(usize, Value)>,
+    beacons: Vec<(String, Option<usize>, Value)>,
+    prompts: Vec<PromptCandidate>,
+}

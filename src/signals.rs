@@ -1,0 +1,221 @@
+//! What each signal remembers between events, and what it measures now.
+//!
+//! A signal keeps only its own bounded state (a [`WindowCounter`] or a pending deadline); the
+//! facts shared by all rules (first-seen time, metered limits, audience attributes) live in the
+//! profile and are passed in as [`Facts`].
+
+use crate::condition::{eval_condition, eval_value, Context};
+use crate::duration::{Millis, DAY};
+use crate::event::Event;
+use crate::json::{object, Value};
+use crate::rules::{EventMatch, SignalKind};
+use crate::window::WindowCounter;
+
+/// Facts shared by every signal at one moment.
+pub struct Facts<'a> {
+    pub now: Millis,
+    pub first_seen: Option<Millis>,
+    /// Last reported `used / max` ratio per metered limit.
+    pub usage: &'a [(String, f64)],
+    pub attributes: &'a Value,
+    pub conditions: &'a Context<'a>,
+}
+
+/// The value a signal measured and whether its comparison holds.
+pub struct Measure {
+    pub actual: Value,
+    pub holds: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SignalState {
+    Window(WindowCounter),
+    /// For `notFollowedBy`: the latest start, and whether the follow-up happened after it.
+    Pending {
+        started: Option<Millis>,
+        followed: bool,
+    },
+    /// Signals that read only [`Facts`].
+    Facts,
+}
+
+pub fn matches(on: &EventMatch, event: &Event, ctx: &Context) -> bool {
+    on.event == event.name
+        && on.filter.as_ref().is_none_or(|filter| eval_condition(filter, &event.props, ctx))
+}
+
+impl SignalState {
+    pub fn new(kind: &SignalKind) -> Self {
+        match kind {
+            SignalKind::Count { within, .. }
+            | SignalKind::Sum { within, .. }
+            | SignalKind::Sessions { within, .. } => {
+                SignalState::Window(WindowCounter::new(*within))
+            }
+            SignalKind::DistinctDays { within, .. } => {
+                SignalState::Window(WindowCounter::daily(*within))
+            }
+            SignalKind::NotFollowedBy { .. } => {
+                SignalState::Pending { started: None, followed: false }
+            }
+            _ => SignalState::Facts,
+        }
+    }
+
+    /// Updates the state with an event; returns whether the event was relevant to this signal.
+    pub fn observe(&mut self, kind: &SignalKind, event: &Event, ctx: &Context) -> bool {
+        match (self, kind) {
+            (
+                SignalState::Window(counter),
+                SignalKind::Count { on, .. } | SignalKind::DistinctDays { on, .. },
+            ) if matches(on, event, ctx) => {
+                counter.add(event.time, 1.0);
+                true
+            }
+            (SignalState::Window(counter), SignalKind::Sum { on, property, .. })
+                if matches(on, event, ctx) =>
+            {
+                if let Some(amount) = event.props.get_path(property).and_then(Value::as_f64) {
+                    counter.add(event.time, amount);
+                }
+                true
+            }
+            (
+                SignalState::Pending { started, followed },
+                SignalKind::NotFollowedBy { on, then, .. },
+            ) => {
+                if matches(on, event, ctx) {
+                    // The latest start counts: an abandoned flow restarted is measured anew.
+                    *started = Some(event.time);
+                    *followed = false;
+                    true
+                } else if matches(then, event, ctx) && started.is_some_and(|s| event.time >= s) {
+                    *followed = true;
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// A new session started at `t` (sessions split by 30 minutes of inactivity).
+    pub fn observe_session_start(&mut self, kind: &SignalKind, t: Millis) -> bool {
+        match (self, kind) {
+            (SignalState::Window(counter), SignalKind::Sessions { .. }) => {
+                counter.add(t, 1.0);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn measure(&self, kind: &SignalKind, facts: &Facts) -> Measure {
+        let now = facts.now;
+        let compared = |actual: f64, compare: &Value| Measure {
+            holds: eval_value(compare, Some(&Value::Number(actual)), facts.conditions),
+            actual: Value::Number(actual),
+        };
+        match (self, kind) {
+            (
+                SignalState::Window(counter),
+                SignalKind::Count { compare, .. }
+                | SignalKind::Sum { compare, .. }
+                | SignalKind::Sessions { compare, .. },
+            ) => compared(counter.total(now), compare),
+            (SignalState::Window(counter), SignalKind::DistinctDays { compare, .. }) => {
+                compared(counter.distinct_buckets(now) as f64, compare)
+            }
+            (
+                SignalState::Pending { started, followed },
+                SignalKind::NotFollowedBy { within, .. },
+            ) => match started {
+                None => Measure { actual: Value::Null, holds: false },
+                Some(start) => Measure {
+                    holds: !followed && now >= start.saturating_add(*within),
+                    actual: object([
+                        ("started", Value::Number(*start as f64)),
+                        ("deadline", Value::Number(start.saturating_add(*within) as f64)),
+                        ("followed", Value::Bool(*followed)),
+                    ]),
+                },
+            },
+            (_, SignalKind::Usage { limit, compare }) => {
+                match facts.usage.iter().find(|(name, _)| name == limit) {
+                    Some((_, ratio)) => compared(*ratio, compare),
+                    None => Measure {
+                        holds: eval_value(compare, None, facts.conditions),
+                        actual: Value::Null,
+                    },
+                }
+            }
+            (_, SignalKind::FirstSeen { within }) => match facts.first_seen {
+                Some(first) => Measure {
+                    holds: now.saturating_sub(first) < *within,
+                    actual: Value::Number(first as f64),
+                },
+                None => Measure { actual: Value::Null, holds: false },
+            },
+            (_, SignalKind::DaysSinceFirstSeen { compare }) => match facts.first_seen {
+                Some(first) => compared(now.saturating_sub(first).div_euclid(DAY) as f64, compare),
+                None => Measure { actual: Value::Null, holds: false },
+            },
+            (_, SignalKind::Traits { condition }) => Measure {
+                holds: eval_condition(condition, facts.attributes, facts.conditions),
+                actual: referenced_attributes(condition, facts.attributes),
+            },
+            // A state that does not fit its kind (never built by `new`) measures nothing.
+            _ => Measure { actual: Value::Null, holds: false },
+        }
+    }
+
+    /// The first moment after `now` at which this signal can change without a new event.
+    pub fn next_change(&self, kind: &SignalKind, facts: &Facts) -> Option<Millis> {
+        let now = facts.now;
+        let after_now = |t: Millis| (t > now).then_some(t);
+        match (self, kind) {
+            (SignalState::Window(counter), _) => counter.next_expiry(now),
+            (
+                SignalState::Pending { started: Some(start), followed: false },
+                SignalKind::NotFollowedBy { within, .. },
+            ) => after_now(start.saturating_add(*within)),
+            (_, SignalKind::FirstSeen { within }) => {
+                after_now(facts.first_seen?.saturating_add(*within))
+            }
+            (_, SignalKind::DaysSinceFirstSeen { .. }) => {
+                let first = facts.first_seen?;
+                let days = now.saturating_sub(first).div_euclid(DAY);
+                after_now(first.saturating_add((days + 1).saturating_mul(DAY)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The attribute values a condition looks at, for explanations: `{ "plan": "free", ... }`.
+pub fn referenced_attributes(condition: &Value, attributes: &Value) -> Value {
+    let mut out = Value::Object(Vec::new());
+    collect_referenced(condition, attributes, &mut out);
+    out
+}
+
+fn collect_referenced(condition: &Value, attributes: &Value, out: &mut Value) {
+    match condition {
+        Value::Object(entries) => {
+            for (key, value) in entries {
+                if key.starts_with('$') {
+                    collect_referenced(value, attributes, out);
+                } else {
+                    out.insert(key, attributes.get_path(key).cloned().unwrap_or(Value::Null));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_referenced(item, attributes, out);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,117 @@
+// The built package under Node: the vertical slice, errors, and import safety.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { init, PqlkitError } from '../../js/index.js';
+
+const exportRule = (n) => ({
+  version: 1,
+  rules: [
+    {
+      id: 'export-explorer',
+      kind: 'feature',
+      when: { event: 'feature_used', where: { feature: 'export' }, count: { $gte: n }, within: '7d' },
+      score: 40,
+      actions: [{ beacon: 'feature' }],
+    },
+  ],
+  scoring: { threshold: 40, tiers: { warm: 20, hot: 40 } },
+});
+
+function clock(start = Date.UTC(2026, 10, 2, 9)) {
+  const c = { t: start, now: () => c.t, advance: (ms) => (c.t += ms) };
+  return c;
+}
+
+test('a count rule fires on the Nth featureUsed and emits qualified once', async () => {
+  const c = clock();
+  const pql = await init({ rules: exportRule(3), storage: 'memory', now: c.now });
+  const qualified = [];
+  pql.on('qualified', (e) => qualified.push(e));
+  pql.featureUsed('export');
+  pql.featureUsed('import'); // another feature does not count
+  pql.featureUsed('export');
+  assert.equal(qualified.length, 0);
+  pql.featureUsed('export');
+  const ruleEvents = qualified.filter((e) => e.reason === 'rule');
+  assert.equal(ruleEvents.length, 1);
+  assert.equal(ruleEvents[0].rule, 'export-explorer');
+  assert.equal(ruleEvents[0].signals.when, 3);
+  assert.deepEqual(qualified.map((e) => e.reason).sort(), ['rule', 'score']);
+  pql.featureUsed('export');
+  assert.equal(qualified.length, 2, 'an edge-triggered rule does not fire again while it holds');
+  const report = pql.score();
+  assert.equal(report.score, 40);
+  assert.equal(report.tier, 'hot');
+  assert.equal(report.qualified, true);
+  pql.destroy();
+});
+
+test('beacons carry the documented fields and unique ids', async () => {
+  const pql = await init({ rules: exportRule(1), storage: 'memory', user: { id: 'u_42', traits: { plan: 'free' } }, account: { id: 'acme' } });
+  const beacons = [];
+  pql.on('beacon', (b) => beacons.push(b));
+  pql.featureUsed('export');
+  assert.equal(beacons.length, 1);
+  const [b] = beacons;
+  assert.match(b.id, /^[0-9a-f]{32}$/);
+  assert.equal(b.type, 'feature');
+  assert.equal(b.rule, 'export-explorer');
+  assert.equal(b.userId, 'u_42');
+  assert.equal(b.accountId, 'acme');
+  assert.equal(typeof b.anonymousId, 'string');
+  assert.equal(typeof b.timestamp, 'number');
+  assert.equal(typeof b.sdkVersion, 'string');
+  pql.destroy();
+});
+
+test('the window forgets old events: the rule holds again only with recent ones', async () => {
+  const c = clock();
+  const pql = await init({ rules: exportRule(2), storage: 'memory', now: c.now });
+  pql.featureUsed('export');
+  c.advance(8 * 86400000);
+  pql.featureUsed('export');
+  assert.equal(pql.score().rules[0].matched, false, 'an event 8 days old is outside a 7-day window');
+  pql.featureUsed('export');
+  assert.equal(pql.score().rules[0].matched, true);
+  pql.destroy();
+});
+
+test('an invalid rule set rejects with a typed error listing every problem', async () => {
+  const bad = exportRule(3);
+  bad.rules[0].when.within = '7 days';
+  bad.rules.push({ id: 'export-explorer' });
+  await assert.rejects(init({ rules: bad, storage: 'memory' }), (error) => {
+    assert.ok(error instanceof PqlkitError);
+    assert.ok(error.errors.length >= 2, JSON.stringify(error.errors));
+    const paths = error.errors.map((e) => `${e.code} ${e.path}`);
+    assert.ok(paths.includes('invalid_duration rules[0].when.within'), paths.join(', '));
+    assert.ok(paths.includes('duplicate_rule_id rules[1].id'), paths.join(', '));
+    return true;
+  });
+});
+
+test('a rules URL that cannot be fetched rejects with rules_fetch_failed', async () => {
+  await assert.rejects(init({ rules: 'http://127.0.0.1:9/rules.json', storage: 'memory' }), (error) => error.code === 'rules_fetch_failed');
+});
+
+test('no method throws into the host, even with bad arguments or a throwing listener', async () => {
+  const pql = await init({ rules: exportRule(1), storage: 'memory' });
+  const errors = [];
+  pql.on('error', (e) => errors.push(e));
+  pql.on('qualified', () => {
+    throw new Error('listener bug');
+  });
+  assert.doesNotThrow(() => {
+    pql.track('');
+    pql.track(42);
+    pql.on('no-such-event', () => {});
+    pql.featureUsed('export');
+    pql.explain('missing');
+    pql.limitHit('projects');
+  });
+  assert.ok(errors.some((e) => e.code === 'invalid_event'));
+  assert.ok(errors.some((e) => e.code === 'listener_fault'));
+  assert.equal(pql.explain('missing'), null);
+  pql.destroy();
+  assert.doesNotThrow(() => pql.track('after_destroy'));
+});

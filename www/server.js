@@ -1,0 +1,140 @@
+// The demo's web server: serves www/ and the built package under /pqlkit/, and runs the beacon
+// collector (POST /pql/collect, GET /pql/beacons). `npm start` runs it; the end-to-end tests
+// start their own on a free port.
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = resolve(here, '..');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+const MAX_BODY_BYTES = 1 << 20;
+
+/** Files under `base` only: `..` in a URL never escapes it. */
+function safeJoin(base, urlPath) {
+  const path = normalize(join(base, decodeURIComponent(urlPath)));
+  return path === base || path.startsWith(base + sep) ? path : null;
+}
+
+function send(res, status, body, type = 'application/json; charset=utf-8') {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** Beacons arrive as pqlkit batches, Segment batches or PostHog batches; all become one list. */
+export function beaconsOf(body) {
+  if (Array.isArray(body)) return body;
+  if (Array.isArray(body?.beacons)) return body.beacons;
+  if (Array.isArray(body?.batch)) {
+    return body.batch.map((item) => ({
+      ...(item.properties ?? {}),
+      id: item.messageId ?? item.uuid ?? item.properties?.id,
+      type: item.properties?.type ?? item.event,
+      via: item.messageId ? 'segment' : 'posthog',
+    }));
+  }
+  return body && typeof body === 'object' ? [body] : [];
+}
+
+export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(root, 'www', 'data') } = {}) {
+  mkdirSync(dataDir, { recursive: true });
+  const store = join(dataDir, 'beacons.ndjson');
+  const seen = new Map();
+  if (existsSync(store)) {
+    for (const line of readFileSync(store, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const beacon = JSON.parse(line);
+        seen.set(beacon.id, beacon);
+      } catch {
+        // A torn last line from a crash is skipped, not fatal.
+      }
+    }
+  }
+  const stats = { received: 0, duplicates: 0 };
+  const mode = { collector: 'ok' }; // tests switch it to 'error' or 'slow'
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    if (url.pathname === '/pql/collect' && req.method === 'POST') {
+      if (mode.collector === 'error') return send(res, 500, '{"error":"collector switched to failure"}');
+      const chunks = [];
+      let size = 0;
+      req.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) req.destroy();
+        else chunks.push(chunk);
+      });
+      req.on('end', () => {
+        let body;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          return send(res, 400, '{"error":"body is not JSON"}');
+        }
+        let accepted = 0;
+        for (const beacon of beaconsOf(body)) {
+          stats.received += 1;
+          if (typeof beacon?.id !== 'string' || seen.has(beacon.id)) {
+            stats.duplicates += 1;
+            continue;
+          }
+          const record = { ...beacon, receivedAt: Date.now() };
+          seen.set(beacon.id, record);
+          appendFileSync(store, JSON.stringify(record) + '\n');
+          accepted += 1;
+        }
+        const reply = () => send(res, 200, JSON.stringify({ accepted }));
+        if (mode.collector === 'slow') setTimeout(reply, 3000);
+        else reply();
+      });
+      return;
+    }
+    if (url.pathname === '/pql/beacons' && req.method === 'GET') {
+      return send(res, 200, JSON.stringify({ beacons: [...seen.values()], ...stats }));
+    }
+    if (url.pathname === '/pql/collector-mode' && req.method === 'POST') {
+      mode.collector = url.searchParams.get('mode') ?? 'ok';
+      return send(res, 200, JSON.stringify(mode));
+    }
+    let file;
+    if (url.pathname.startsWith('/pqlkit/')) file = safeJoin(join(root, 'js'), url.pathname.slice('/pqlkit/'.length));
+    else file = safeJoin(join(root, 'www'), url.pathname);
+    if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!file || !existsSync(file)) {
+      // Single-page app: unknown paths without an extension get the demo's shell.
+      if (!extname(url.pathname)) file = join(root, 'www', 'index.html');
+      else return send(res, 404, 'not found', 'text/plain');
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  });
+
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolvePromise({ server, port: address.port, url: `http://localhost:${address.port}`, dataDir, store, mode, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.env.PORT ?? process.argv[2] ?? 8080);
+  startServer({ port }).then(({ url, store }) => {
+    console.log(`pqlkit demo: ${url}`);
+    console.log(`collector: POST ${url}/pql/collect, stored in ${store}`);
+  });
+}
