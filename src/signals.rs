@@ -128,18 +128,15 @@ impl SignalState {
                 compared(counter.distinct_buckets(now) as f64, compare)
             }
             (
-                SignalState::Pending { started, followed },
+                SignalState::Pending { started: Some(start), followed },
                 SignalKind::NotFollowedBy { within, .. },
-            ) => match started {
-                None => Measure { actual: Value::Null, holds: false },
-                Some(start) => Measure {
-                    holds: !followed && now >= start.saturating_add(*within),
-                    actual: object([
-                        ("started", Value::Number(*start as f64)),
-                        ("deadline", Value::Number(start.saturating_add(*within) as f64)),
-                        ("followed", Value::Bool(*followed)),
-                    ]),
-                },
+            ) => Measure {
+                holds: !followed && now >= start.saturating_add(*within),
+                actual: object([
+                    ("started", Value::Number(*start as f64)),
+                    ("deadline", Value::Number(start.saturating_add(*within) as f64)),
+                    ("followed", Value::Bool(*followed)),
+                ]),
             },
             (_, SignalKind::Usage { limit, compare }) => {
                 match facts.usage.iter().find(|(name, _)| name == limit) {

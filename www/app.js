@@ -16,14 +16,16 @@ try {
   pql.on('qualified', (e) => {
     const what = e.rule ? `rule "${e.rule}" fired` : 'score threshold reached';
     note(`qualified: ${what} — score ${e.score}, tier ${e.tier ?? 'none'}`);
-    status.textContent = `Qualified: ${what}.`;
-    status.dataset.state = 'qualified';
+    if (e.reason === 'rule') {
+      status.textContent = `Qualified: ${what}.`;
+      status.dataset.state = 'qualified';
+    }
   });
   pql.on('beacon', (b) => note(`beacon "${b.type}" for ${b.rule ?? 'score'} (id ${b.id.slice(0, 8)}…)`));
   pql.on('error', (e) => note(`error: ${e.code}: ${e.message}`));
   document.getElementById('export').addEventListener('click', () => {
-    const { score } = pql.score();
-    status.textContent = `Score ${score}. ${status.dataset.state === 'qualified' ? 'Qualified.' : 'Not qualified yet.'}`;
+    const { score, tier } = pql.score();
+    document.getElementById('score').textContent = `Score ${score}${tier ? ` (${tier})` : ''}`;
   });
   status.textContent = 'pqlkit is running. Click “Export report”.';
 } catch (error) {
