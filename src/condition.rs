@@ -308,17 +308,8 @@ fn js_number(n: f64, out: &mut String) {
         out.push_str("NaN");
     } else if a.is_infinite() {
         out.push_str(if n < 0.0 { "-Infinity" } else { "Infinity" });
-    } else if a != 0.0 && !(1e-6..1e21).contains(&a) {
-        use std::fmt::Write as _;
-        let start = out.len();
-        let _ = write!(out, "{n:e}");
-        if let Some(e) = out[start..].find('e') {
-            if !out[start + e + 1..].starts_with('-') {
-                out.insert(start + e + 1, '+');
-            }
-        }
     } else {
-        write_number(out, n);
+        crate::number::write_shortest(out, n);
     }
 }
 
@@ -386,7 +377,7 @@ fn str_to_number(s: &str) -> f64 {
         "Infinity" => f64::INFINITY,
         // Rust's parser also reads "inf" and "NaN", which JavaScript does not.
         _ if t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) => {
-            t.parse().unwrap_or(f64::NAN)
+            crate::number::parse_decimal(t).unwrap_or(f64::NAN)
         }
         _ => f64::NAN,
     }

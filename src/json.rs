@@ -4,8 +4,6 @@
 //! `JSON.parse` / `JSON.stringify` are free, and a hand-written parser here costs a few
 //! kilobytes of wasm where generic serde code per type would cost tens (see STYLE.md, Size).
 
-use std::fmt::Write as _;
-
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
     #[default]
@@ -177,10 +175,8 @@ pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 pub fn write_number(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
-    } else if n.fract() == 0.0 && n.abs() < 1e15 {
-        write_int(out, n as i64);
     } else {
-        let _ = write!(out, "{n}");
+        crate::number::write_shortest(out, n);
     }
 }
 
@@ -378,9 +374,9 @@ impl Parser<'_> {
         }
         // The slice holds only ASCII digits, signs, '.' and 'e', so it is valid UTF-8.
         let text = std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or("0");
-        text.parse::<f64>()
+        crate::number::parse_decimal(text)
             .map(Value::Number)
-            .map_err(|_| ParseError { offset: start, message: "invalid number" })
+            .ok_or(ParseError { offset: start, message: "invalid number" })
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod frequency;
 pub mod json;
+pub mod number;
 pub mod pages;
 pub mod profile;
 pub mod prompt;
