@@ -7,7 +7,7 @@
 //! does not match; validation rejects those shapes before they can run.
 
 use crate::error::{child_path, index_path, ErrorCode, ValidationError};
-use crate::json::{write_number, Value};
+use crate::json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 

@@ -3,9 +3,9 @@
 //! Compiling a rule set flattens every signal leaf into one list and indexes it by event name,
 //! so an event touches only the signals and rules that mention it. Changes that come with time
 //! alone (windows expiring, `notFollowedBy` deadlines, trial age) are kept in a schedule of
-//! `(time, rule)`; [`Engine::advance`] re-evaluates just the rules that are due.
-
-use std::collections::BTreeSet;
+//! each rule's next check time; [`Engine::advance`] re-evaluates just the rules that are due.
+//! (A scan over rules rather than a priority queue: a few hundred comparisons cost less than
+//! the collection code would cost in wasm bytes.)
 
 use crate::condition::{eval_condition, Context, RegexEngine};
 use crate::duration::Millis;
@@ -85,7 +85,6 @@ pub struct Engine {
     /// Rules whose truth depends on traits, audience or metered limits.
     fact_rules: Vec<usize>,
     runtime: Vec<RuleRuntime>,
-    schedule: BTreeSet<(Millis, usize)>,
     profile: Profile,
     global: GlobalHistory,
     score: f64,
@@ -124,7 +123,6 @@ impl Engine {
             signals_by_event: Vec::new(),
             triggers_by_event: Vec::new(),
             fact_rules: Vec::new(),
-            schedule: BTreeSet::new(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
             score: 0.0,
@@ -202,19 +200,17 @@ impl Engine {
     }
 
     fn run_schedule(&mut self, now: Millis, step: &mut Step) {
-        while let Some(&(due, rule)) = self.schedule.first() {
-            if due > now {
-                break;
+        for rule in 0..self.runtime.len() {
+            if self.runtime[rule].scheduled.is_some_and(|due| due <= now) {
+                self.runtime[rule].scheduled = None;
+                self.evaluate(rule, now, None, step);
             }
-            self.schedule.pop_first();
-            self.runtime[rule].scheduled = None;
-            self.evaluate(rule, now, None, step);
         }
     }
 
     /// The earliest time at which [`Engine::advance`] has work to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.schedule.first().map(|&(t, _)| t)
+        self.runtime.iter().filter_map(|rt| rt.scheduled).min()
     }
 
     /// Records an event and returns what it set off.
@@ -236,16 +232,15 @@ impl Engine {
                 event.props.insert("page", name.into());
             }
         }
-        let mut touched: Vec<usize> = Vec::new();
+        // One mark per rule: evaluated once, in rule order, however many signals it has.
+        let mut touched = vec![false; self.rules.rules.len()];
         if self.profile.touch(now) {
             self.global.session_shows = 0;
             for slot in self.signals.iter_mut() {
-                if slot.state.observe_session_start(&slot.def.kind, now) {
-                    touched.push(slot.rule);
-                }
+                slot.state.observe_session_start(&slot.def.kind, now);
             }
-            // First-seen and trial-age signals may start to hold with the first event.
-            touched.extend(0..self.rules.rules.len());
+            // Session, first-seen and trial-age signals may change with a new session.
+            touched.fill(true);
         }
         if event.name == event::LIMIT_HIT || event.name == event::USAGE {
             let limit = event.props.get("limit").and_then(Value::as_str);
@@ -255,7 +250,9 @@ impl Engine {
                 if max > 0.0 {
                     let limit = limit.to_string();
                     self.profile.set_usage(&limit, used / max);
-                    touched.extend_from_slice(&self.fact_rules);
+                    for &r in &self.fact_rules {
+                        touched[r] = true;
+                    }
                 }
             }
         }
@@ -263,7 +260,7 @@ impl Engine {
         for &i in index_get(&self.signals_by_event, &event.name) {
             let slot = &mut self.signals[i];
             if slot.state.observe(&slot.def.kind, &event, &ctx) {
-                touched.push(slot.rule);
+                touched[slot.rule] = true;
             }
         }
         let mut triggered: Vec<usize> = Vec::new();
@@ -274,12 +271,14 @@ impl Engine {
                 }
             }
         }
-        touched.extend_from_slice(&triggered);
-        touched.sort_unstable();
-        touched.dedup();
-        for r in touched {
-            let trigger = triggered.contains(&r).then_some(&event);
-            self.evaluate(r, now, trigger, step);
+        for &r in &triggered {
+            touched[r] = true;
+        }
+        for (r, touched) in touched.into_iter().enumerate() {
+            if touched {
+                let trigger = triggered.contains(&r).then_some(&event);
+                self.evaluate(r, now, trigger, step);
+            }
         }
     }
 
@@ -357,16 +356,7 @@ impl Engine {
             .filter(|slot| slot.rule == r)
             .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
             .min();
-        let runtime = &mut self.runtime[r];
-        if runtime.scheduled != next {
-            if let Some(old) = runtime.scheduled {
-                self.schedule.remove(&(old, r));
-            }
-            if let Some(t) = next {
-                self.schedule.insert((t, r));
-            }
-            runtime.scheduled = next;
-        }
+        self.runtime[r].scheduled = next;
     }
 
     /// The values of a rule's signals at `now`, keyed by their path inside the rule.

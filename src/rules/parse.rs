@@ -4,8 +4,6 @@
 //!
 //! Messages are built by concatenation rather than `format!`: `core::fmt` costs wasm bytes.
 
-use std::collections::BTreeMap;
-
 use super::{
     Action, EventMatch, Frequency, Limits, Node, Rule, RuleKind, RuleSet, Scoring, Signal,
     SignalKind,
@@ -26,12 +24,12 @@ pub fn parse_rule_set(
         checker.wrong_type("", "an object", document);
         return Err(checker.errors);
     }
-    let mut prompt_ids: Vec<&str> = match document.get("prompts").and_then(Value::as_object) {
+    // Linear lookups and no sorting: rule sets hold a handful of prompts, and the sort code
+    // would cost more wasm than the lookups cost time. Known ids are listed in document order.
+    let prompt_ids: Vec<&str> = match document.get("prompts").and_then(Value::as_object) {
         Some(entries) => entries.iter().map(|(id, _)| id.as_str()).collect(),
         None => Vec::new(),
     };
-    // Sorted for binary search, and so that "known prompts" messages read alphabetically.
-    prompt_ids.sort_unstable();
     // Conditions anywhere may name groups, so groups are read first.
     let groups = groups_of(document.get("groups"));
     let mut checker = Checker::new(&groups, regex, prompt_ids);
@@ -435,16 +433,16 @@ impl<'a> Checker<'a> {
             return Vec::new();
         };
         // Rule id → path of the rule that first used it.
-        let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+        let mut seen: Vec<(&str, String)> = Vec::new();
         let mut rules = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let rule_path = index_path(path, index);
             if let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
-                if let Some(first) = seen.get(id) {
+                if let Some((_, first)) = seen.iter().find(|(known, _)| *known == id) {
                     let message = ["rule id \"", id, "\" is already used by ", first].concat();
                     self.report(ErrorCode::DuplicateRuleId, &child_path(&rule_path, "id"), message);
                 } else {
-                    seen.insert(id, rule_path.clone());
+                    seen.push((id, rule_path.clone()));
                 }
             }
             if let Some(rule) = self.rule(item, &rule_path) {
@@ -554,11 +552,15 @@ impl<'a> Checker<'a> {
                             Some(n) if n < 0.0 => {
                                 self.invalid(&tier_path, "a tier's minimum score must be 0 or more")
                             }
-                            Some(n) => scoring.tiers.push((name.clone(), n)),
+                            Some(n) => {
+                                // Kept sorted by minimum score as they are read.
+                                let at = scoring.tiers.iter().position(|(_, min)| *min > n);
+                                let at = at.unwrap_or(scoring.tiers.len());
+                                scoring.tiers.insert(at, (name.clone(), n));
+                            }
                             None => {}
                         }
                     }
-                    scoring.tiers.sort_by(|a, b| a.1.total_cmp(&b.1));
                 }
                 None => self.wrong_type(&tiers_path, "an object of tier names and scores", tiers),
             }
@@ -592,7 +594,7 @@ impl<'a> Checker<'a> {
             (Some(prompt), None) => {
                 let prompt_path = child_path(path, "prompt");
                 let id = self.name(prompt, &prompt_path)?;
-                if self.prompt_ids.binary_search(&id.as_str()).is_err() {
+                if !self.prompt_ids.contains(&id.as_str()) {
                     self.unknown_prompt(&prompt_path, &id);
                 }
                 Some(Action::Prompt(id))
