@@ -341,6 +341,11 @@ impl Engine {
         slot.state.measure(&slot.def.kind, facts)
     }
 
+    /// A rule's signals: compiled in rule order, so they are one contiguous run.
+    fn signal_range(&self, r: usize) -> std::ops::Range<usize> {
+        self.signals.partition_point(|s| s.rule < r)..self.signals.partition_point(|s| s.rule <= r)
+    }
+
     fn reschedule(&mut self, r: usize, now: Millis) {
         let (ctx, now) = self.facts(now);
         let facts = Facts {
@@ -350,10 +355,8 @@ impl Engine {
             attributes: &self.profile.attributes,
             conditions: &ctx,
         };
-        let next = self
-            .signals
+        let next = self.signals[self.signal_range(r)]
             .iter()
-            .filter(|slot| slot.rule == r)
             .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
             .min();
         self.runtime[r].scheduled = next;
@@ -370,7 +373,8 @@ impl Engine {
             conditions: &ctx,
         };
         let mut values = Value::Object(Vec::new());
-        for (i, slot) in self.signals.iter().enumerate().filter(|(_, s)| s.rule == r) {
+        for i in self.signal_range(r) {
+            let slot = &self.signals[i];
             let key =
                 slot.def.path.split_once("].").map_or(slot.def.path.as_str(), |(_, rest)| rest);
             values.insert(key, self.measure(i, &facts).actual);
