@@ -206,7 +206,7 @@ class Pqlkit {
     } catch (error) {
       return this.#fault(error);
     }
-    for (const effect of effects) this.#dispatch(effect);
+    for (const { type, payload } of effects) this.#emit(type, payload);
     this.#arm();
   }
 
@@ -217,15 +217,6 @@ class Pqlkit {
     } catch (error) {
       this.#fault(error);
       return null;
-    }
-  }
-
-  #dispatch({ type, payload }) {
-    if (type === 'prompt') {
-      const prompt = { ...payload };
-      this.#emit('prompt', prompt);
-    } else {
-      this.#emit(type, payload);
     }
   }
 

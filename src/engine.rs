@@ -78,6 +78,8 @@ pub struct Engine {
     regex: Box<dyn RegexEngine>,
     trees: Vec<Option<Tree>>,
     signals: Vec<SignalSlot>,
+    /// `signals[start..end]` belong to rule `r`.
+    signal_ranges: Vec<(usize, usize)>,
     /// Signal indexes by the event names they observe, sorted by name.
     signals_by_event: Vec<(String, Vec<usize>)>,
     /// Rule indexes by trigger event name, sorted by name.
@@ -120,6 +122,7 @@ impl Engine {
             rules,
             regex,
             signals: Vec::new(),
+            signal_ranges: Vec::new(),
             signals_by_event: Vec::new(),
             triggers_by_event: Vec::new(),
             fact_rules: Vec::new(),
@@ -137,8 +140,10 @@ impl Engine {
         let rules = std::mem::take(&mut self.rules.rules);
         for (r, rule) in rules.iter().enumerate() {
             let mut depends_on_facts = rule.audience.is_some();
+            let start = self.signals.len();
             let tree =
                 rule.when.as_ref().map(|node| self.compile_node(r, node, &mut depends_on_facts));
+            self.signal_ranges.push((start, self.signals.len()));
             self.trees.push(tree);
             if let Some(trigger) = &rule.trigger {
                 index_insert(&mut self.triggers_by_event, &trigger.event, r);
@@ -343,7 +348,8 @@ impl Engine {
 
     /// A rule's signals: compiled in rule order, so they are one contiguous run.
     fn signal_range(&self, r: usize) -> std::ops::Range<usize> {
-        self.signals.partition_point(|s| s.rule < r)..self.signals.partition_point(|s| s.rule <= r)
+        let (start, end) = self.signal_ranges[r];
+        start..end
     }
 
     fn reschedule(&mut self, r: usize, now: Millis) {
