@@ -18,6 +18,10 @@ use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
 use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState};
 
+mod state;
+
+pub use state::{StateError, STATE_VERSION};
+
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Something the host must do: emit an event to listeners, show a prompt, send a beacon.

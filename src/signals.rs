@@ -216,3 +216,40 @@ fn collect_referenced(condition: &Value, attributes: &Value, out: &mut Value) {
         _ => {}
     }
 }
+
+impl SignalState {
+    /// Compact persisted form: a window's buckets, `[started, followed]` for a pending
+    /// follow-up, `null` for signals that keep nothing.
+    pub fn to_value(&self) -> Value {
+        match self {
+            SignalState::Window(counter) => counter.to_value(),
+            SignalState::Pending { started, followed } => Value::Array(vec![
+                started.map_or(Value::Null, |t| Value::Number(t as f64)),
+                Value::Bool(*followed),
+            ]),
+            SignalState::Facts => Value::Null,
+        }
+    }
+
+    /// Reads what `to_value` wrote for a signal of this kind; `None` when it does not fit.
+    pub fn from_value(kind: &SignalKind, value: &Value) -> Option<Self> {
+        match (SignalState::new(kind), kind) {
+            (SignalState::Window(_), SignalKind::DistinctDays { within, .. }) => {
+                WindowCounter::from_value(value, Some(*within), true).map(SignalState::Window)
+            }
+            (SignalState::Window(fresh), _) => {
+                WindowCounter::from_value(value, fresh.window(), false).map(SignalState::Window)
+            }
+            (SignalState::Pending { .. }, _) => {
+                let [started, followed] = value.as_array()? else { return None };
+                let started = match started {
+                    Value::Null => None,
+                    Value::Number(t) if t.is_finite() && t.fract() == 0.0 => Some(*t as Millis),
+                    _ => return None,
+                };
+                Some(SignalState::Pending { started, followed: followed.as_bool()? })
+            }
+            (SignalState::Facts, _) => value.is_null().then_some(SignalState::Facts),
+        }
+    }
+}

@@ -3,26 +3,12 @@
 //! `../shared/conformance/README.md`) against `pqlkit::condition`. The file stays outside the
 //! project; without it the test says so and passes.
 
-use pqlkit::condition::{eval_condition, Context, RegexEngine};
+use pqlkit::condition::{eval_condition, Context};
 use pqlkit::json::{parse, Value};
 use std::path::Path;
 
-/// The `regex` crate stands in for the browser's `RegExp`.
-struct NativeRegex;
-
-fn compile(pattern: &str, flags: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(pattern).case_insensitive(flags.contains('i')).build().ok()
-}
-
-impl RegexEngine for NativeRegex {
-    fn is_valid(&self, pattern: &str, flags: &str) -> bool {
-        compile(pattern, flags).is_some()
-    }
-
-    fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
-        compile(pattern, flags).is_some_and(|re| re.is_match(text))
-    }
-}
+mod support;
+use support::NativeRegex;
 
 #[test]
 fn eval_condition_conformance_cases() {

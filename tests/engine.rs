@@ -2,28 +2,13 @@
 //! The engine as a product manager sees it: rule sets in, `qualified` / `prompt` / `beacon`
 //! effects out, driven by a fake clock (every call takes `now`).
 
-use pqlkit::condition::RegexEngine;
 use pqlkit::duration::{Millis, DAY, HOUR, MINUTE};
 use pqlkit::engine::{Effect, Engine, PromptOutcome};
 use pqlkit::json::{parse, Value};
 use pqlkit::rules::parse_rule_set_json;
 
-/// The `regex` crate stands in for the browser's `RegExp`.
-struct NativeRegex;
-
-fn compile(pattern: &str, flags: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(pattern).case_insensitive(flags.contains('i')).build().ok()
-}
-
-impl RegexEngine for NativeRegex {
-    fn is_valid(&self, pattern: &str, flags: &str) -> bool {
-        compile(pattern, flags).is_some()
-    }
-
-    fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
-        compile(pattern, flags).is_some_and(|re| re.is_match(text))
-    }
-}
+mod support;
+use support::NativeRegex;
 
 /// Midnight UTC, 2024-01-01.
 const T0: Millis = 19_723 * DAY;
