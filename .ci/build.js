@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureToolchain, mustRun, root } from './tools.js';
+import { ensureToolchain, mustRun, root, SIZE_TOOLCHAIN } from './tools.js';
 
 const outDir = join(root, 'js', 'wasm');
 const wasm = join(outDir, 'pqlkit_bg.wasm');
@@ -17,7 +17,15 @@ const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--en
 export function build() {
   // wasm-opt is off in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is
   // unreachable here, and the npm one is newer than Debian's.
-  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript']);
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript', '.', '--', '-Z', 'build-std=std,panic_abort'], {
+    env: {
+      ...process.env,
+      RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN,
+      // A panic is a bug: in the browser it becomes a trap that the facade turns into an
+      // `error` event and a disabled SDK, so its message is not worth its bytes.
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
+    },
+  });
   const cached = join(cacheDir, createHash('sha256').update(readFileSync(wasm)).digest('hex') + '.wasm');
   if (!existsSync(cached)) {
     mkdirSync(cacheDir, { recursive: true });

@@ -47,6 +47,13 @@ function step(label) {
   console.log(`pqlkit setup: ${label}`);
 }
 
+/**
+ * The release wasm is built with a pinned nightly: `-Z build-std` with immediate-abort panics
+ * drops core's panic and formatting machinery (about 13 KB gzip of the wasm). Tests, clippy
+ * and native builds stay on stable.
+ */
+export const SIZE_TOOLCHAIN = 'nightly-2026-10-30';
+
 /** Installs the Rust pieces, the npm dependencies and (for tests) Chromium, when missing. */
 export function ensureToolchain({ browser = false } = {}) {
   const targets = output('rustup', ['target', 'list', '--installed']) ?? '';
@@ -60,6 +67,11 @@ export function ensureToolchain({ browser = false } = {}) {
       step(`adding rustup component ${component}`);
       mustRun('rustup', ['component', 'add', component]);
     }
+  }
+  const toolchains = output('rustup', ['toolchain', 'list']) ?? '';
+  if (!toolchains.includes(SIZE_TOOLCHAIN)) {
+    step(`installing ${SIZE_TOOLCHAIN} with rust-src (for the size-optimised wasm build)`);
+    mustRun('rustup', ['toolchain', 'install', SIZE_TOOLCHAIN, '--profile', 'minimal', '--component', 'rust-src', '--target', 'wasm32-unknown-unknown']);
   }
   const bindgen = lockedWasmBindgenVersion();
   if (output('wasm-bindgen', ['--version']) !== `wasm-bindgen ${bindgen}`) {

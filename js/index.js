@@ -206,7 +206,7 @@ class Pqlkit {
     } catch (error) {
       return this.#fault(error);
     }
-    for (const { type, payload } of effects) this.#emit(type, payload);
+    for (const effect of effects) this.#dispatch(effect);
     this.#arm();
   }
 
@@ -217,6 +217,19 @@ class Pqlkit {
     } catch (error) {
       this.#fault(error);
       return null;
+    }
+  }
+
+  /** Routes one effect of the core: prompts to the UI (or the app, headless), beacons to the outbox. */
+  #dispatch({ type, payload }) {
+    if (type === 'prompt') {
+      // Headless apps report what became of the prompt through these, so caps, events and
+      // beacons work the same as with the built-in UI.
+      const prompt = { ...payload };
+      for (const outcome of ['shown', 'clicked', 'dismissed']) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
+      this.#emit('prompt', prompt);
+    } else {
+      this.#emit(type, payload);
     }
   }
 

@@ -4,6 +4,7 @@
 //! touches JavaScript lives in `web`, compiled only for `wasm32`.
 
 pub mod condition;
+pub mod consent;
 pub mod duration;
 pub mod engine;
 pub mod error;

@@ -5,12 +5,15 @@
 //! Size). The JS facade in `js/` owns the public API, errors and events.
 
 mod regex;
+mod storage;
 
 use wasm_bindgen::prelude::*;
 
+use crate::consent::{policy, Consent};
 use crate::engine::{Effect, Engine, PromptOutcome};
 use crate::json::{self, Value};
 use crate::rules::parse_rule_set_json;
+use storage::Store;
 
 fn effects_json(effects: Vec<Effect>) -> String {
     Value::Array(effects.iter().map(Effect::to_value).collect()).to_json()
@@ -28,6 +31,7 @@ fn parse_object(text: &str) -> Value {
 pub struct Core {
     engine: Option<Engine>,
     errors: String,
+    store: Store,
 }
 
 #[wasm_bindgen]
@@ -45,10 +49,12 @@ impl Core {
                     seed as u64,
                 )),
                 errors: "[]".into(),
+                store: Store::memory(),
             },
             Err(errors) => Core {
                 engine: None,
                 errors: Value::Array(errors.iter().map(|e| e.to_value()).collect()).to_json(),
+                store: Store::memory(),
             },
         }
     }
@@ -110,11 +116,75 @@ impl Core {
         self.engine.as_ref().map_or_else(|| "null".into(), |e| e.score().to_json())
     }
 
+    /// Opens `storage` (`"local"` or `"memory"`) under `key` and restores the state saved
+    /// there. Returns `"restored"`, `"empty"`, `"memory"` (localStorage unavailable: memory
+    /// instead), or `"replaced"` when what was there was corrupt or foreign and was discarded.
+    #[wasm_bindgen(js_name = openStorage)]
+    pub fn open_storage(&mut self, storage: &str, key: &str, now: f64) -> String {
+        self.store = if storage == "local" { Store::local(key) } else { Store::memory() };
+        let (Some(engine), Some(text)) = (self.engine.as_mut(), self.store.read()) else {
+            let fell_back = storage == "local" && !self.store.is_persistent();
+            return if fell_back { "memory" } else { "empty" }.into();
+        };
+        match engine.load_state(&text, now as i64) {
+            Ok(()) => "restored".into(),
+            Err(_) => {
+                self.store.clear();
+                "replaced".into()
+            }
+        }
+    }
+
+    /// Moves to another store keeping the current state (consent granted: memory → local).
+    #[wasm_bindgen(js_name = moveStorage)]
+    pub fn move_storage(&mut self, storage: &str, key: &str) {
+        if storage != "local" {
+            self.store.clear();
+        }
+        self.store = if storage == "local" { Store::local(key) } else { Store::memory() };
+    }
+
+    /// Writes the current state. Returns `""`, or `"storage_full"` when the browser refused it
+    /// and the state now lives in memory.
+    pub fn persist(&mut self) -> String {
+        let Some(engine) = self.engine.as_ref() else { return String::new() };
+        if self.store.write(&engine.save_state()) {
+            String::new()
+        } else {
+            "storage_full".into()
+        }
+    }
+
+    #[wasm_bindgen(js_name = isPersistent)]
+    pub fn is_persistent(&self) -> bool {
+        self.store.is_persistent()
+    }
+
+    #[wasm_bindgen(js_name = anonymousId)]
+    pub fn anonymous_id(&self) -> String {
+        self.engine.as_ref().map_or_else(String::new, |e| e.profile().anonymous_id.clone())
+    }
+
+    /// Log-out: forgets user, counters and caps, here and in storage.
+    pub fn reset(&mut self, anonymous_id: &str) {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.reset(anonymous_id);
+        }
+        self.store.clear();
+    }
+
     /// JSON explanation of a rule, or `null` for an unknown id.
     pub fn explain(&self, rule_id: &str, now: f64) -> String {
         let explanation = self.engine.as_ref().and_then(|e| e.explain(rule_id, now as i64));
         explanation.unwrap_or(Value::Null).to_json()
     }
+}
+
+/// What consent allows: bit 1 store on the device, bit 2 send beacons, bit 4 queue beacons.
+#[wasm_bindgen(js_name = consentPolicy)]
+pub fn consent_policy(consent: &str, local_only: bool) -> u8 {
+    let p = policy(Consent::parse(consent), local_only);
+    u8::from(p.store) | u8::from(p.send) << 1 | u8::from(p.queue) << 2
 }
 
 /// GrowthBook-compatible condition evaluation: 1 match, 0 no match, -1 unreadable input.
