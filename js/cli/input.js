@@ -1,0 +1,128 @@
+// Reading the command line's inputs: NDJSON event histories (plain or gzip), conversion CSVs,
+// timestamps and durations. Node only.
+import { createReadStream, readFileSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+
+export const DAY = 86400000;
+
+/** A usage or input problem: printed without a stack, exit code 2 (usage) or 1. */
+export class CliError extends Error {
+  constructor(message, exitCode = 2) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+const UNITS = { s: 1000, m: 60000, h: 3600000, d: DAY, w: 7 * DAY };
+
+/** `"90s" "30m" "24h" "7d" "2w"` → milliseconds, as in rule sets. */
+export function parseDuration(text, what = 'duration') {
+  const m = /^(\d+)(s|m|h|d|w)$/.exec(String(text).trim());
+  if (!m || Number(m[1]) <= 0) throw new CliError(`${what}: "${text}" is not a duration such as 90s, 30m, 24h, 7d or 2w`);
+  return Number(m[1]) * UNITS[m[2]];
+}
+
+/** A timestamp: milliseconds since the epoch (number or digit string) or an ISO 8601 string. NaN if neither. */
+export function parseTime(value) {
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : NaN;
+  if (typeof value !== 'string' || value === '') return NaN;
+  if (/^-?\d+$/.test(value)) return Number(value);
+  return Date.parse(value);
+}
+
+export function readText(path, what) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${what} ${path}: ${error.code ?? error.message}`);
+  }
+}
+
+/**
+ * Yields the lines of a text file, gunzipping it when its name ends in `.gz` (or it starts with
+ * the gzip magic bytes). Streams: memory is one chunk plus one partial line.
+ */
+export async function* lines(path) {
+  let stream;
+  try {
+    const head = Buffer.alloc(2);
+    const { openSync, readSync, closeSync } = await import('node:fs');
+    const fd = openSync(path, 'r');
+    readSync(fd, head, 0, 2, 0);
+    closeSync(fd);
+    stream = createReadStream(path, { highWaterMark: 1 << 20 });
+    if (path.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) stream = stream.pipe(createGunzip());
+  } catch (error) {
+    throw new CliError(`cannot read events ${path}: ${error.code ?? error.message}`);
+  }
+  stream.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of stream) {
+    const text = rest + chunk;
+    let start = 0;
+    let nl;
+    while ((nl = text.indexOf('\n', start)) !== -1) {
+      yield text.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest !== '') yield rest;
+}
+
+function splitCsvLine(line) {
+  const out = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') out.push(field), (field = '');
+    else field += c;
+  }
+  out.push(field);
+  return out.map((f) => f.trim());
+}
+
+/**
+ * Conversions CSV: `userId,convertedAt[,accountId]`, one row per conversion, an optional header
+ * row (recognised by a `convertedAt` column), times in ms or ISO 8601. A row with an empty
+ * userId and an accountId is an account-level conversion. The earliest conversion counts.
+ */
+export function readConversions(path) {
+  const text = readText(path, 'conversions');
+  const users = new Map();
+  const accounts = new Map();
+  const userAccounts = new Map();
+  let columns = { userId: 0, convertedAt: 1, accountId: 2 };
+  let rows = 0;
+  let latest = -Infinity;
+  const rowsOfText = text.split(/\r?\n/);
+  for (let i = 0; i < rowsOfText.length; i++) {
+    const line = rowsOfText[i];
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const fields = splitCsvLine(line);
+    if (rows === 0 && fields.some((f) => f.toLowerCase() === 'convertedat')) {
+      const find = (name) => fields.findIndex((f) => f.toLowerCase() === name.toLowerCase());
+      columns = { userId: find('userId'), convertedAt: find('convertedAt'), accountId: find('accountId') };
+      rows++;
+      continue;
+    }
+    rows++;
+    const userId = columns.userId >= 0 ? fields[columns.userId] ?? '' : '';
+    const accountId = columns.accountId >= 0 ? fields[columns.accountId] ?? '' : '';
+    const at = parseTime(fields[columns.convertedAt] ?? '');
+    if (!Number.isFinite(at)) throw new CliError(`${path}:${i + 1}: convertedAt "${fields[columns.convertedAt] ?? ''}" is not a timestamp (ms or ISO 8601)`, 1);
+    if (userId === '' && accountId === '') throw new CliError(`${path}:${i + 1}: a conversion needs a userId or an accountId`, 1);
+    if (at > latest) latest = at;
+    if (userId !== '') {
+      if (!(users.get(userId) <= at)) users.set(userId, at);
+      if (accountId !== '') userAccounts.set(userId, accountId);
+    } else if (!(accounts.get(accountId) <= at)) accounts.set(accountId, at);
+  }
+  return { users, accounts, userAccounts, latest };
+}
