@@ -1,23 +1,24 @@
-// pqlkit: the public JavaScript API (PRODUCT.md §3). The wasm core evaluates rules; this
-// facade owns loading, errors, events, autocapture and the clock. No method throws into the
-// host page once `init` has resolved: faults become `error` events.
-import { Core, evalCondition as evalConditionJson } from './wasm/pqlkit.js';
+// pqlkit: the public JavaScript API (PRODUCT.md §3). The wasm core evaluates rules and owns the
+// state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
+// the outbox. No method throws into the host page once `init` has resolved: faults become
+// `error` events.
+import { Core, consentPolicy, evalCondition as evalConditionJson } from './wasm/pqlkit.js';
 import { loadWasm } from './loader.js';
 import { PqlkitError } from './errors.js';
+import { connectTabs } from './tabs.js';
+import { autocapture } from './autocapture.js';
+import { createPromptUI } from './ui.js';
+import { createOutbox } from './beacons.js';
 
 export { PqlkitError };
-
-/** GrowthBook-compatible condition evaluation, exactly as rules use it. */
-export async function evalCondition(condition, attributes, groups = {}) {
-  await loadWasm();
-  const result = evalConditionJson(JSON.stringify(condition), JSON.stringify(attributes ?? {}), JSON.stringify(groups ?? {}));
-  if (result < 0) throw new PqlkitError('invalid_condition', 'evalCondition: the condition, attributes or groups are not JSON values');
-  return result === 1;
-}
 
 const EVENT_NAMES = ['qualified', 'prompt', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed', 'beacon', 'error'];
 const RULES_FETCH_TIMEOUT_MS = 10000;
 const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
+const STATE_KEY = 'pqlkit:v1:state';
+// Writes are coalesced: track() never waits for localStorage; page hide writes at once.
+const SAVE_DELAY_MS = 1000;
+const POLICY = { store: 1, send: 2, queue: 4 };
 
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
@@ -25,6 +26,12 @@ function randomId() {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();
   return 'a' + Math.random().toString(36).slice(2) + Date.now().toString(36);
+}
+
+/** Do-Not-Track or Global Privacy Control: local-only mode unless the host opts out. */
+function privacySignal() {
+  const n = globalThis.navigator;
+  return Boolean(n && (n.globalPrivacyControl === true || n.doNotTrack === '1' || globalThis.doNotTrack === '1'));
 }
 
 async function fetchRules(url) {
@@ -49,6 +56,14 @@ async function fetchRules(url) {
   }
 }
 
+/** GrowthBook-compatible condition evaluation, exactly as rules use it. */
+export async function evalCondition(condition, attributes, groups = {}) {
+  await loadWasm();
+  const result = evalConditionJson(JSON.stringify(condition), JSON.stringify(attributes ?? {}), JSON.stringify(groups ?? {}));
+  if (result < 0) throw new PqlkitError('invalid_condition', 'evalCondition: the condition, attributes or groups are not JSON values');
+  return result === 1;
+}
+
 /**
  * Starts pqlkit. Resolves to the SDK instance; rejects with a `PqlkitError` when the rule set
  * cannot be loaded or is invalid (`error.errors` lists every problem with its JSON path).
@@ -63,8 +78,7 @@ export async function init(options = {}) {
     throw new PqlkitError('invalid_options', 'options.rules must be a rule-set object or a URL string', { path: 'rules' });
   }
   await loadWasm(options.wasmUrl);
-  const instance = new Pqlkit(rules, options);
-  return instance;
+  return new Pqlkit(rules, options);
 }
 
 class Pqlkit {
@@ -73,17 +87,27 @@ class Pqlkit {
   #listeners = new Map();
   #cleanup = [];
   #timer = null;
+  #saveTimer = null;
   #disabled = false;
   #debug;
-  #options;
+  #consent;
+  #localOnly;
+  #storage;
+  #tabs = null;
+  #ui = null;
+  #outbox = null;
+  #remoteVisible = new Set();
+  #tabId = randomId();
 
   constructor(rules, options) {
     const now = typeof options.now === 'function' ? options.now : () => Date.now();
     this.#now = () => Number(now());
     this.#debug = Boolean(options.debug);
-    this.#options = options;
-    const seed = Math.floor(Math.random() * 2 ** 52);
-    const core = new Core(JSON.stringify(rules), randomId(), seed);
+    this.#consent = ['granted', 'pending', 'denied'].includes(options.consent) ? options.consent : 'granted';
+    this.#localOnly = options.respectPrivacySignals !== false && privacySignal();
+    // Under Node there is no localStorage worth trusting: always memory.
+    this.#storage = options.storage === 'memory' || !isBrowser() ? 'memory' : 'local';
+    const core = new Core(JSON.stringify(rules), randomId(), Math.floor(Math.random() * 2 ** 52));
     const errors = JSON.parse(core.errors());
     if (errors.length > 0) {
       core.free();
@@ -92,15 +116,58 @@ class Pqlkit {
       throw new PqlkitError(first.code, `invalid rule set: ${summary}`, { path: first.path, errors });
     }
     this.#core = core;
-    if (options.user) this.#run(() => core.identify(options.user.id ?? undefined, JSON.stringify(options.user.traits ?? {}), this.#now()));
-    if (options.account) this.#run(() => core.group(options.account.id ?? undefined, JSON.stringify(options.account.traits ?? {}), this.#now()));
-    if (options.autocapture !== false && isBrowser()) this.#autocapture();
+    const opened = core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#now());
+    // Reported once listeners can hear it: after init resolves.
+    if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved pqlkit state was corrupt or from another version; it was replaced'));
+    if (opened === 'memory') this.#later(new PqlkitError('storage_unavailable', 'localStorage is unavailable; pqlkit keeps its state in memory'));
+
+    if (isBrowser() && options.ui !== 'none') {
+      this.#ui = createPromptUI({ onOutcome: (prompt, outcome) => this.promptOutcome(prompt, outcome) });
+    }
+    if (options.collector?.url) {
+      // Asked at each use, so a consent change applies to the outbox at once.
+      const local = this.#storage === 'local' ? { get: (k) => (this.#mayStore() ? localStorage.getItem(k) : null), set: (k, v) => this.#mayStore() && localStorage.setItem(k, v) } : null;
+      this.#outbox = createOutbox({
+        url: options.collector.url,
+        format: options.collector.format,
+        apiKey: options.collector.apiKey,
+        storage: local,
+        now: this.#now,
+        onError: (e) => this.#fault(new PqlkitError(e.code, `beacon delivery: ${e.code}${e.status ? ' (HTTP ' + e.status + ')' : ''}`), false),
+      });
+      this.#applyConsent();
+    }
+    if (isBrowser()) {
+      this.#tabs = connectTabs((message) => this.#fromTab(message));
+      const hidden = () => {
+        if (document.visibilityState === 'hidden') this.#pageHidden();
+      };
+      const pagehide = () => this.#pageHidden();
+      document.addEventListener('visibilitychange', hidden);
+      addEventListener('pagehide', pagehide);
+      this.#cleanup.push(() => {
+        document.removeEventListener('visibilitychange', hidden);
+        removeEventListener('pagehide', pagehide);
+      });
+    }
+    if (options.user) this.identify(options.user.id ?? null, options.user.traits);
+    if (options.account) this.group(options.account.id ?? null, options.account.traits);
+    if (options.autocapture !== false && isBrowser()) {
+      this.#cleanup.push(
+        autocapture({
+          onFeature: (feature) => this.featureUsed(feature),
+          onEvent: (name) => this.track(name),
+          onPage: (path) => this.page(path),
+        }),
+      );
+    }
+    this.#advance();
   }
 
   /** Records an event with optional properties. */
   track(name, props) {
     if (typeof name !== 'string' || name === '') return this.#fault(new PqlkitError('invalid_event', 'track(name) needs a non-empty event name'));
-    this.#run(() => this.#core.track(name, JSON.stringify(props ?? {}), this.#now()));
+    this.#call(['track', name, JSON.stringify(props ?? {})]);
   }
 
   featureUsed(feature, props) {
@@ -123,11 +190,11 @@ class Pqlkit {
   }
 
   identify(userId, traits) {
-    this.#run(() => this.#core.identify(userId ?? undefined, JSON.stringify(traits ?? {}), this.#now()));
+    this.#call(['identify', userId ?? undefined, JSON.stringify(traits ?? {})]);
   }
 
   group(accountId, traits) {
-    this.#run(() => this.#core.group(accountId ?? undefined, JSON.stringify(traits ?? {}), this.#now()));
+    this.#call(['group', accountId ?? undefined, JSON.stringify(traits ?? {})]);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -154,22 +221,56 @@ class Pqlkit {
   /** Reports what became of a prompt handed out by a `prompt` event (headless mode). */
   promptOutcome(prompt, outcome) {
     if (!(outcome in OUTCOMES)) return this.#fault(new PqlkitError('invalid_outcome', `unknown prompt outcome "${outcome}"`));
-    this.#run(() => this.#core.promptOutcome(prompt?.rule ?? undefined, String(prompt?.id), OUTCOMES[outcome], this.#now()));
+    if (outcome !== 'shown') this.#setVisible(false);
+    this.#call(['promptOutcome', prompt?.rule ?? undefined, String(prompt?.id), OUTCOMES[outcome]]);
     this.#emit(`prompt:${outcome}`, prompt);
   }
 
+  /** Changes consent: `granted` stores and sends, `pending` holds everything in memory, `denied` stores and sends nothing. */
   setConsent(consent) {
-    this.#options = { ...this.#options, consent };
+    if (!['granted', 'pending', 'denied'].includes(consent)) return this.#fault(new PqlkitError('invalid_consent', `unknown consent "${consent}"`));
+    this.#consent = consent;
+    this.#read(() => {
+      if (this.#mayStore() && this.#storage === 'local' && !this.#core.isPersistent()) {
+        // Granted: what was counted in memory moves to localStorage, nothing is lost.
+        this.#core.moveStorage('local', STATE_KEY);
+        this.#save();
+      } else if (!this.#mayStore() && this.#core.isPersistent()) {
+        this.#core.moveStorage('memory', STATE_KEY);
+      }
+    });
+    this.#applyConsent();
   }
 
-  async flush() {}
+  /** Sends queued beacons now. */
+  async flush() {
+    try {
+      await this.#outbox?.flush();
+    } catch (error) {
+      this.#fault(error, false);
+    }
+  }
 
-  reset() {}
+  /** Log-out: forgets the user, counters and caps of this browser profile, in every tab. */
+  reset() {
+    this.#ui?.hide();
+    this.#setVisible(false);
+    const anonymousId = randomId();
+    this.#read(() => this.#core.reset(anonymousId));
+    this.#tabs?.post({ op: 'reset', args: [anonymousId] });
+    this.#scheduleSave();
+  }
 
   /** Removes listeners, timers and UI. The instance does nothing afterwards. */
   destroy() {
+    if (this.#disabled && !this.#core) return;
+    this.#save();
     for (const undo of this.#cleanup.splice(0)) undo();
     clearTimeout(this.#timer);
+    clearTimeout(this.#saveTimer);
+    this.#ui?.destroy();
+    this.#outbox?.destroy();
+    this.#tabs?.close();
     this.#listeners.clear();
     this.#disabled = true;
     try {
@@ -180,25 +281,51 @@ class Pqlkit {
     this.#core = null;
   }
 
-  #autocapture() {
-    const onClick = (event) => {
-      const target = event.target instanceof Element ? event.target : null;
-      const feature = target?.closest('[data-pqlkit-feature]');
-      if (feature) this.featureUsed(feature.getAttribute('data-pqlkit-feature'));
-      const named = target?.closest('[data-pqlkit-event]');
-      if (named) this.track(named.getAttribute('data-pqlkit-event'));
-    };
-    document.addEventListener('click', onClick, true);
-    this.#cleanup.push(() => document.removeEventListener('click', onClick, true));
-    this.page();
+  #mayStore() {
+    return (consentPolicy(this.#consent, this.#localOnly) & POLICY.store) !== 0;
   }
 
+  #applyConsent() {
+    const policy = consentPolicy(this.#consent, this.#localOnly);
+    this.#outbox?.setMode(policy & POLICY.send ? 'send' : policy & POLICY.queue ? 'hold' : 'off');
+  }
+
+  /** Time-driven changes: acted on by the leader tab only, applied silently in the others. */
   #advance() {
-    this.#run(() => this.#core.advance(this.#now()));
+    const silent = this.#tabs && !this.#tabs.isLeader();
+    this.#run(() => this.#core.advance(this.#now()), silent);
   }
 
-  /** Runs a core call that returns effects, dispatches them, and re-arms the deadline timer. */
-  #run(call) {
+  /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
+  #call([method, ...args]) {
+    if (this.#disabled) return;
+    this.#advance();
+    const t = this.#now();
+    this.#run(() => this.#core[method](...args, t));
+    this.#tabs?.post({ op: method, args, t, tab: this.#tabId });
+  }
+
+  #fromTab(message) {
+    if (this.#disabled || !message || typeof message !== 'object') return;
+    const { op, args, t } = message;
+    if (op === 'visible') {
+      if (message.on) this.#remoteVisible.add(message.tab);
+      else this.#remoteVisible.delete(message.tab);
+      this.#read(() => this.#core.setPromptVisible(this.#remoteVisible.size > 0 || Boolean(this.#ui?.visible())));
+      return;
+    }
+    if (op === 'reset' && Array.isArray(args)) {
+      this.#ui?.hide();
+      this.#read(() => this.#core.reset(String(args[0])));
+      return;
+    }
+    if (!['track', 'identify', 'group', 'promptOutcome'].includes(op) || !Array.isArray(args) || typeof t !== 'number') return;
+    this.#advance();
+    this.#run(() => this.#core[op](...args, t), true);
+  }
+
+  /** Runs a core call that returns effects, dispatches them (unless silent), schedules a save and the next deadline. */
+  #run(call, silent = false) {
     if (this.#disabled || !this.#core) return;
     let effects;
     try {
@@ -206,7 +333,8 @@ class Pqlkit {
     } catch (error) {
       return this.#fault(error);
     }
-    for (const effect of effects) this.#dispatch(effect);
+    if (!silent) for (const effect of effects) this.#dispatch(effect);
+    this.#scheduleSave();
     this.#arm();
   }
 
@@ -228,9 +356,34 @@ class Pqlkit {
       const prompt = { ...payload };
       for (const outcome of ['shown', 'clicked', 'dismissed']) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
       this.#emit('prompt', prompt);
+      if (this.#ui && this.#remoteVisible.size === 0 && this.#ui.show(prompt)) this.#setVisible(true);
     } else {
+      if (type === 'beacon') this.#outbox?.enqueue(payload);
       this.#emit(type, payload);
     }
+  }
+
+  #setVisible(on) {
+    this.#read(() => this.#core.setPromptVisible(on || this.#remoteVisible.size > 0));
+    this.#tabs?.post({ op: 'visible', on, tab: this.#tabId });
+  }
+
+  #scheduleSave() {
+    if (this.#saveTimer !== null || this.#disabled) return;
+    this.#saveTimer = setTimeout(() => this.#save(), SAVE_DELAY_MS);
+  }
+
+  #save() {
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = null;
+    const result = this.#read(() => this.#core.persist());
+    if (result === 'storage_full') this.#fault(new PqlkitError('storage_full', 'localStorage is full; pqlkit keeps its state in memory'), false);
+  }
+
+  #pageHidden() {
+    this.#save();
+    this.#outbox?.pageHidden();
+    if (this.#ui?.visible()) this.#tabs?.post({ op: 'visible', on: false, tab: this.#tabId });
   }
 
   #arm() {
@@ -240,6 +393,10 @@ class Pqlkit {
     // Long deadlines are re-armed in steps: setTimeout overflows past ~24.8 days.
     const delay = Math.min(Math.max(0, deadline - this.#now()), 2 ** 31 - 1);
     this.#timer = setTimeout(() => this.#advance(), delay);
+  }
+
+  #later(error) {
+    setTimeout(() => this.#fault(error, false), 0);
   }
 
   #emit(event, payload) {
@@ -254,10 +411,14 @@ class Pqlkit {
 
   /** A fault inside pqlkit or a listener: report it; a trap in the wasm core disables the SDK. */
   #fault(error, fromCore = true) {
-    const trap = fromCore && typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError;
+    const trap = fromCore && !(error instanceof PqlkitError);
     if (trap) {
+      // The core's state may be inconsistent after a trap: stop using it, keep the page alive.
       this.#disabled = true;
       clearTimeout(this.#timer);
+      clearTimeout(this.#saveTimer);
+      this.#ui?.hide();
+      for (const undo of this.#cleanup.splice(0)) undo();
     }
     const wrapped = error instanceof PqlkitError ? error : new PqlkitError(trap ? 'internal_fault' : 'listener_fault', String(error?.message ?? error), { cause: error });
     if (this.#debug && typeof console !== 'undefined') console.warn('[pqlkit]', wrapped);

@@ -3,7 +3,7 @@
 (function () {
   var base = document.currentScript && document.currentScript.src;
   var load = function () {
-    return import(new URL('./index.js', base || location.href).href);
+    return import(new URL('./pqlkit.min.js', base || location.href).href);
   };
   window.pqlkit = {
     init: function (options) {

@@ -95,6 +95,8 @@ pub struct Engine {
     global: GlobalHistory,
     score: f64,
     qualified: bool,
+    /// A prompt is on screen (in this tab or another): no other is issued meanwhile.
+    prompt_visible: bool,
     rng: u64,
 }
 
@@ -134,6 +136,7 @@ impl Engine {
             global: GlobalHistory::default(),
             score: 0.0,
             qualified: false,
+            prompt_visible: false,
             rng: seed | 1,
         };
         engine.compile();
@@ -486,7 +489,15 @@ impl Engine {
         effects
     }
 
+    /// The UI reports whether a prompt is on screen; at most one is visible at a time.
+    pub fn set_prompt_visible(&mut self, visible: bool) {
+        self.prompt_visible = visible;
+    }
+
     fn prompt_blocked(&self, r: Option<usize>, now: Millis) -> Option<Blocked> {
+        if self.prompt_visible {
+            return Some(Blocked { reason: "visible", until: None });
+        }
         let default = (Default::default(), RuleHistory::default());
         let (frequency, history) = match r {
             Some(r) => (&self.rules.rules[r].frequency, &self.runtime[r].history),

@@ -33,17 +33,40 @@ function send(res, status, body, type = 'application/json; charset=utf-8') {
   res.end(body);
 }
 
-/** Beacons arrive as pqlkit batches, Segment batches or PostHog batches; all become one list. */
+/**
+ * Beacons arrive as pqlkit batches, Segment batches or PostHog batches (js/beacons.js documents
+ * the three bodies); all become one list of pqlkit beacons with their original `id` (Segment
+ * `messageId`, PostHog `properties.pqlkit_id`), so the collector deduplicates whatever the format.
+ */
 export function beaconsOf(body) {
   if (Array.isArray(body)) return body;
   if (Array.isArray(body?.beacons)) return body.beacons;
   if (Array.isArray(body?.batch)) {
-    return body.batch.map((item) => ({
-      ...(item.properties ?? {}),
-      id: item.messageId ?? item.uuid ?? item.properties?.id,
-      type: item.properties?.type ?? item.event,
-      via: item.messageId ? 'segment' : 'posthog',
-    }));
+    return body.batch.map((item) => {
+      const { distinct_id, $groups, pqlkit_id, ...props } = item?.properties ?? {};
+      const ms = Date.parse(item?.timestamp);
+      const timestamp = Number.isNaN(ms) ? item?.timestamp : ms;
+      if (item?.messageId !== undefined) {
+        return {
+          ...props,
+          id: item.messageId,
+          type: props.type ?? String(item.event ?? '').replace(/^PQL /, ''),
+          userId: item.userId ?? null,
+          anonymousId: item.anonymousId ?? null,
+          accountId: props.accountId ?? item.context?.groupId ?? null,
+          timestamp,
+          via: 'segment',
+        };
+      }
+      return {
+        ...props,
+        id: pqlkit_id ?? item?.uuid,
+        type: props.type ?? String(item?.event ?? '').replace(/^pql_/, ''),
+        accountId: props.accountId ?? $groups?.company ?? null,
+        timestamp,
+        via: 'posthog',
+      };
+    });
   }
   return body && typeof body === 'object' ? [body] : [];
 }
@@ -64,11 +87,12 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
     }
   }
   const stats = { received: 0, duplicates: 0 };
-  const mode = { collector: 'ok' }; // tests switch it to 'error' or 'slow'
+  const mode = { collector: 'ok' }; // tests switch it to 'error' (500), 'slow' (3 s) or 'refuse' (socket destroyed)
 
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname === '/pql/collect' && req.method === 'POST') {
+      if (mode.collector === 'refuse') return req.socket.destroy();
       if (mode.collector === 'error') return send(res, 500, '{"error":"collector switched to failure"}');
       const chunks = [];
       let size = 0;
@@ -131,7 +155,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.PORT ?? process.argv[2] ?? 8080);
   startServer({ port }).then(({ url, store }) => {
     console.log(`pqlkit demo: ${url}`);

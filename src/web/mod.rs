@@ -165,6 +165,14 @@ impl Core {
         self.engine.as_ref().map_or_else(String::new, |e| e.profile().anonymous_id.clone())
     }
 
+    /// Whether a prompt is on screen, here or in another tab: no other is issued meanwhile.
+    #[wasm_bindgen(js_name = setPromptVisible)]
+    pub fn set_prompt_visible(&mut self, visible: bool) {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.set_prompt_visible(visible);
+        }
+    }
+
     /// Log-out: forgets user, counters and caps, here and in storage.
     pub fn reset(&mut self, anonymous_id: &str) {
         if let Some(engine) = self.engine.as_mut() {

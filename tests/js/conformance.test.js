@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { evalCondition } from '../../js/index.js';
+import { evalCondition } from 'pqlkit';
 
 const casesPath = fileURLToPath(new URL('../../../shared/conformance/conditions.json', import.meta.url));
 

@@ -1,7 +1,7 @@
 // The built package under Node: the vertical slice, errors, and import safety.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { init, PqlkitError } from '../../js/index.js';
+import { init, PqlkitError } from 'pqlkit';
 
 const exportRule = (n) => ({
   version: 1,

@@ -1,0 +1,202 @@
+// Beacon outbox (PRODUCT.md §5). At-least-once: beacons stay queued (persisted, capped at
+// maxBytes: the oldest is dropped with onError({ code: 'outbox_full', beacon })) until a 2xx;
+// the collector deduplicates by id. Batches are POSTed as JSON, keepalive when <= 60 KB.
+// Network error, timeout, 408, 429, 5xx: retried after retryBaseMs x 2^n (<= retryMaxMs), +-50 %.
+// Other 4xx can never succeed: the batch is dropped, onError({ code: 'beacon_rejected', status,
+// beacons }). pageHidden() uses sendBeacon (a text/plain body: parse it as JSON whatever the
+// content type) or else fetch keepalive, and keeps the beacons until a later 2xx.
+// Storage shared by tabs: each outbox adopts the stored beacons it has not settled.
+//
+// Bodies; b is a beacon { id, type, rule, score, tier, userId, anonymousId, accountId, signals,
+// timestamp (ms), sdkVersion }, ISO an ISO-8601 time, null ids are left out:
+// pqlkit   { beacons: [b], sentAt: ms }
+// segment  { writeKey: apiKey, sentAt: ISO, batch: [{ type: 'track', event: 'PQL ' + type,
+//            messageId: id, userId, anonymousId, timestamp: ISO, properties: { id, type, rule,
+//            score, tier, accountId, signals, sdkVersion }, context: { library: { name:
+//            'pqlkit', version: sdkVersion }, groupId: accountId } }] }            (/v1/batch)
+// posthog  { api_key: apiKey, batch: [{ event: 'pql_' + type, uuid: id as 8-4-4-4-12 (if 32
+//            hex), timestamp: ISO, properties: { distinct_id: userId ?? anonymousId, $groups:
+//            { company: accountId }, pqlkit_id: id, type, rule, score, tier, userId,
+//            anonymousId, accountId, signals, sdkVersion } }] }                      (/batch)
+
+const LIMIT = 60000;
+const enc = new TextEncoder();
+const size = (s) => enc.encode(s).length;
+const iso = (t) => (isNaN((t = new Date(t))) ? undefined : t.toISOString());
+const call = (f, x) => {
+  try {
+    f(x);
+  } catch {}
+};
+
+export function createOutbox({
+  url,
+  format = 'pqlkit',
+  apiKey,
+  storage,
+  storageKey = 'pqlkit:v1:outbox',
+  fetch = globalThis.fetch,
+  sendBeacon = globalThis.navigator?.sendBeacon?.bind(globalThis.navigator),
+  now = () => Date.now(),
+  setTimeout = globalThis.setTimeout,
+  clearTimeout = globalThis.clearTimeout,
+  random = Math.random,
+  maxBytes = 64 * 1024,
+  delayMs = 1000, // debounce (none from 50 queued)
+  retryBaseMs = 1000,
+  retryMaxMs = 300000,
+  timeoutMs = 30000,
+  onError = () => {},
+  onSent = () => {},
+}) {
+  let q = [];
+  let mode = 'send';
+  let timer = 0;
+  let busy = null;
+  let fails = 0;
+  let dead = false;
+  const gone = new Set(); // ids settled here: never adopted again
+  const has = (id) => q.some((b) => b.id == id);
+
+  const load = () => {
+    try {
+      for (const b of JSON.parse(storage.get(storageKey))) if (typeof b?.id == 'string' && !gone.has(b.id) && !has(b.id)) q.push(b);
+    } catch {} // corrupt or foreign: not trusted
+  };
+
+  const save = () => {
+    let s;
+    if (mode != 'off') load();
+    while (size((s = JSON.stringify(q))) > maxBytes && q.length) {
+      gone.add(q[0].id);
+      call(onError, { code: 'outbox_full', message: 'beacon outbox full: oldest beacon dropped', beacon: q.shift() });
+    }
+    try {
+      storage?.set(storageKey, s);
+    } catch {} // quota: the queue lives on in memory
+  };
+
+  const fmt = (list) =>
+    JSON.stringify(
+      format == 'segment'
+        ? {
+            batch: list.map(({ userId, anonymousId, timestamp, ...p }) => ({
+              type: 'track',
+              event: 'PQL ' + p.type,
+              messageId: p.id,
+              userId: userId ?? undefined,
+              anonymousId: anonymousId ?? undefined,
+              timestamp: iso(timestamp),
+              properties: p,
+              context: { library: { name: 'pqlkit', version: p.sdkVersion }, groupId: p.accountId ?? undefined },
+            })),
+            sentAt: iso(now()),
+            writeKey: apiKey,
+          }
+        : format == 'posthog'
+          ? {
+              api_key: apiKey,
+              batch: list.map(({ id, timestamp, ...p }) => ({
+                event: 'pql_' + p.type,
+                uuid: /^[\da-f]{32}$/i.test(id) ? id.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') : undefined,
+                timestamp: iso(timestamp),
+                properties: { ...p, distinct_id: p.userId ?? p.anonymousId, $groups: p.accountId != null ? { company: p.accountId } : undefined, pqlkit_id: id },
+              })),
+            }
+          : { beacons: list, sentAt: now() },
+    );
+
+  // The longest prefix (<= 100) whose body fits keepalive.
+  const take = (list) => {
+    let b = list.slice(0, 100);
+    let body;
+    while (size((body = fmt(b))) > LIMIT && b.length > 1) b = b.slice(0, b.length >> 1);
+    return [b, body];
+  };
+
+  const post = (body, keepalive) =>
+    Promise.resolve().then(() => fetch(url, { method: 'POST', body, keepalive, headers: { 'content-type': 'application/json' }, signal: globalThis.AbortSignal?.timeout?.(timeoutMs) }));
+
+  const stop = () => {
+    clearTimeout(timer);
+    timer = 0;
+  };
+
+  const arm = (ms) => {
+    if (mode == 'send' && !dead && !timer && q.length)
+      timer = setTimeout(() => {
+        timer = 0;
+        run();
+      }, ms);
+  };
+
+  // One request at a time; true once its batch is settled.
+  const run = () => {
+    if (busy) return busy;
+    if (mode != 'send' || dead || !q.length) return Promise.resolve(true);
+    const [batch, body] = take(q);
+    return (busy = post(body, size(body) <= LIMIT)
+      .then((r) => r.status)
+      .catch(() => 0)
+      .then((status) => {
+        busy = null;
+        if ((status > 199 && status < 300) || (status > 399 && status < 500 && status != 408 && status != 429)) {
+          for (const b of batch) gone.add(b.id);
+          q = q.filter((b) => !gone.has(b.id));
+          save();
+          fails = 0;
+          if (status < 300) call(onSent, batch);
+          else call(onError, { code: 'beacon_rejected', status, message: `collector answered HTTP ${status}: batch dropped`, beacons: batch });
+          arm(0);
+          return true;
+        }
+        stop();
+        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()));
+        return false;
+      }));
+  };
+
+  if (storage) load();
+  arm(delayMs);
+
+  return {
+    enqueue(b) {
+      if (mode == 'off' || typeof b?.id != 'string' || has(b.id)) return;
+      q.push(b);
+      save();
+      if (q.length < 50 || fails) arm(delayMs);
+      else {
+        stop();
+        run();
+      }
+    },
+    async flush() {
+      stop();
+      for (let n = 0; n < 1e3 && mode == 'send' && q.length && (await run()); n++);
+    },
+    pageHidden() {
+      for (let rest = mode == 'send' ? q : [], b, body; rest.length; rest = rest.slice(b.length)) {
+        [b, body] = take(rest);
+        let ok;
+        try {
+          ok = sendBeacon(url, body);
+        } catch {}
+        if (!ok) post(body, true).catch(() => {});
+      }
+    },
+    setMode(m) {
+      mode = m;
+      stop();
+      if (m == 'off') {
+        q = [];
+        save();
+      }
+      arm(0);
+    },
+    pending: () => q.length,
+    destroy() {
+      dead = true;
+      stop();
+    },
+  };
+}

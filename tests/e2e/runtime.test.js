@@ -1,0 +1,193 @@
+// The browser runtime as a user meets it: tabs share counts and show a prompt once, a reload
+// keeps counts and caps, SPA navigation counts page views, consent holds beacons back, a full
+// localStorage does not stop the SDK, and a fault never breaks the host page.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launch, screenshot, watchErrors } from './harness.js';
+
+const RULES = {
+  version: 1,
+  pages: { pricing: '/pricing*' },
+  rules: [
+    {
+      id: 'pricing',
+      kind: 'intent',
+      when: { event: 'page_view', where: { page: 'pricing' }, count: 2, within: '7d' },
+      score: 30,
+      actions: [{ prompt: 'plans' }, { beacon: 'intent' }],
+      frequency: { cooldown: '3d' },
+    },
+    {
+      id: 'exports',
+      kind: 'feature',
+      when: { event: 'feature_used', where: { feature: 'export' }, count: 3 },
+      score: 40,
+      actions: [{ prompt: 'pro' }, { beacon: 'feature' }],
+      frequency: { cooldown: '1d' },
+    },
+  ],
+  prompts: {
+    plans: { style: 'toast', title: 'Comparing plans?', body: 'We can help you pick.' },
+    pro: { style: 'modal', title: 'Export more with Pro', body: 'Unlimited exports.', cta: { label: 'Upgrade', url: '/upgrade' } },
+  },
+};
+
+let env;
+before(async () => {
+  env = await launch();
+});
+after(async () => {
+  await env?.close();
+});
+
+async function open(context, options = {}, path = '/test/runtime.html') {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(env.url(path));
+  await page.waitForFunction(() => window.ready === true);
+  await page.evaluate((o) => window.start(o), { rules: RULES, ...options });
+  return { page, errors };
+}
+
+const promptCount = (page) => page.evaluate(() => document.querySelectorAll('pqlkit-prompt').length);
+const exportsCount = (page) => page.evaluate(() => window.pql.explain('exports').when.actual);
+
+test('two tabs share counts and only one shows the prompt', async () => {
+  const context = await env.browser.newContext();
+  const a = await open(context);
+  const b = await open(context);
+  await a.page.evaluate(() => {
+    window.pql.featureUsed('export');
+    window.pql.featureUsed('export');
+  });
+  await b.page.waitForFunction(() => window.pql.explain('exports').when.actual === 2);
+  await b.page.evaluate(() => window.pql.featureUsed('export'));
+  await b.page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  await a.page.waitForFunction(() => window.pql.explain('exports').when.actual === 3);
+  assert.equal(await promptCount(b.page), 1, 'the tab where it happened shows the prompt');
+  assert.equal(await promptCount(a.page), 0, 'the other tab does not');
+  // The other tab knows the prompt was shown: its cap holds there too.
+  const blocked = await a.page.evaluate(() => window.pql.explain('exports').frequency.blocked);
+  assert.ok(['cooldown', 'visible'].includes(blocked), blocked);
+  await screenshot(b.page, 'runtime-two-tabs');
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await context.close();
+});
+
+test('a reload keeps counts and caps', async () => {
+  const context = await env.browser.newContext();
+  const { page } = await open(context, { autocapture: false });
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.pql.featureUsed('export');
+  });
+  await page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  await page.keyboard.press('Escape');
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  await page.evaluate((o) => window.start(o), { rules: RULES, autocapture: false });
+  assert.equal(await exportsCount(page), 3);
+  const why = await page.evaluate(() => window.pql.explain('exports'));
+  assert.equal(why.matched, true);
+  assert.equal(why.frequency.blocked, 'cooldown');
+  assert.equal(await promptCount(page), 0);
+  await context.close();
+});
+
+test('SPA navigation to the pricing route counts pricing views', async () => {
+  const context = await env.browser.newContext();
+  const { page } = await open(context);
+  await page.evaluate(() => history.pushState({}, '', '/pricing'));
+  assert.equal(await page.evaluate(() => window.pql.explain('pricing').when.actual), 1);
+  await page.evaluate(() => history.replaceState({}, '', '/pricing')); // same URL: not a new view
+  await page.evaluate(() => history.pushState({}, '', '/settings'));
+  await page.evaluate(() => history.back());
+  await page.waitForFunction(() => window.pql.explain('pricing').when.actual === 2);
+  await page.waitForSelector('pqlkit-prompt[data-style="toast"]', { state: 'attached' });
+  await context.close();
+});
+
+test("consent 'pending' keeps everything in memory and sends nothing until granted", async () => {
+  const context = await env.browser.newContext();
+  const { page } = await open(context, { consent: 'pending', collector: { url: '/pql/collect' }, autocapture: false });
+  await page.evaluate(async () => {
+    for (let i = 0; i < 3; i++) window.pql.featureUsed('export');
+    await window.pql.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+  });
+  const before = await (await fetch(env.url('/pql/beacons'))).json();
+  assert.equal(before.beacons.filter((b) => b.rule === 'exports').length, 0, 'nothing sent while pending');
+  assert.equal(await page.evaluate(() => localStorage.getItem('pqlkit:v1:state')), null, 'nothing stored while pending');
+  await page.evaluate(async () => {
+    window.pql.setConsent('granted');
+    await window.pql.flush();
+  });
+  const afterGrant = await (await fetch(env.url('/pql/beacons'))).json();
+  assert.ok(afterGrant.beacons.some((b) => b.rule === 'exports' && b.type === 'feature'), 'the held beacon went out');
+  const stored = await page.evaluate(() => localStorage.getItem('pqlkit:v1:state'));
+  assert.ok(stored && stored.includes('exports/when'), 'what was counted moved to localStorage');
+  await context.close();
+});
+
+test('a full localStorage does not stop the SDK', async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(env.url('/test/runtime.html'));
+  await page.waitForFunction(() => window.ready === true);
+  await page.evaluate(() => {
+    // Fill the origin's quota to the last byte: big chunks first, then ever smaller ones.
+    let i = 0;
+    for (let size = 1 << 20; size >= 1; size >>= 1) {
+      const chunk = 'x'.repeat(size);
+      try {
+        for (;;) localStorage.setItem('filler' + i++, chunk);
+      } catch {
+        // Full at this chunk size.
+      }
+    }
+  });
+  await page.evaluate((o) => window.start(o), { rules: RULES, autocapture: false });
+  await page.evaluate(async () => {
+    for (let i = 0; i < 3; i++) window.pql.featureUsed('export');
+    window.dispatchEvent(new Event('pagehide'));
+  });
+  await page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  const codes = await page.evaluate(() => window.events.filter((e) => e.name === 'error').map((e) => e.code));
+  assert.ok(codes.includes('storage_full'), codes.join(','));
+  assert.equal(await exportsCount(page), 3);
+  await context.close();
+});
+
+test('after a fault the SDK disables itself and the page keeps working', async () => {
+  const context = await env.browser.newContext();
+  const { page, errors } = await open(context);
+  await page.evaluate(() => {
+    // Induce a fault inside the SDK's call path: the core's answers can no longer be read.
+    window.realParse = JSON.parse;
+    JSON.parse = () => {
+      throw new Error('induced fault');
+    };
+  });
+  await page.click('#export');
+  await page.click('#own');
+  await page.evaluate(() => {
+    JSON.parse = window.realParse;
+  });
+  await page.click('#own');
+  assert.equal(await page.textContent('#count'), '2', "the page's own button still works");
+  const result = await page.evaluate(() => {
+    const codes = window.events.filter((e) => e.name === 'error').map((e) => e.code);
+    let threw = false;
+    try {
+      window.pql.track('after_fault');
+      window.pql.score();
+      window.pql.explain('exports');
+    } catch {
+      threw = true;
+    }
+    return { codes, threw };
+  });
+  assert.ok(result.codes.includes('internal_fault'), result.codes.join(','));
+  assert.equal(result.threw, false, 'no method throws after the fault');
+  assert.deepEqual(errors, [], 'no uncaught exception reached the page');
+  await context.close();
+});
