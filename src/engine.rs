@@ -3,9 +3,10 @@
 //! Compiling a rule set flattens every signal leaf into one list and indexes it by event name,
 //! so an event touches only the signals and rules that mention it. Changes that come with time
 //! alone (windows expiring, `notFollowedBy` deadlines, trial age) are kept in a schedule of
-//! each rule's next check time; [`Engine::advance`] re-evaluates just the rules that are due.
-//! (A scan over rules rather than a priority queue: a few hundred comparisons cost less than
-//! the collection code would cost in wasm bytes.)
+//! a min-heap of `(time, rule)`; [`Engine::advance`] re-evaluates just the rules that are due.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::condition::{eval_condition, Context, RegexEngine};
 use crate::duration::Millis;
@@ -91,6 +92,9 @@ pub struct Engine {
     /// Rules whose truth depends on traits, audience or metered limits.
     fact_rules: Vec<usize>,
     runtime: Vec<RuleRuntime>,
+    /// Next check times. An entry whose time no longer equals its rule's `scheduled` is stale
+    /// and skipped: cheaper than removing it from the middle of the heap.
+    schedule: BinaryHeap<Reverse<(Millis, usize)>>,
     profile: Profile,
     global: GlobalHistory,
     score: f64,
@@ -132,6 +136,7 @@ impl Engine {
             signals_by_event: Vec::new(),
             triggers_by_event: Vec::new(),
             fact_rules: Vec::new(),
+            schedule: BinaryHeap::new(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
             score: 0.0,
@@ -212,17 +217,49 @@ impl Engine {
     }
 
     fn run_schedule(&mut self, now: Millis, step: &mut Step) {
-        for rule in 0..self.runtime.len() {
-            if self.runtime[rule].scheduled.is_some_and(|due| due <= now) {
+        while let Some(&Reverse((due, rule))) = self.schedule.peek() {
+            if due > now {
+                break;
+            }
+            self.schedule.pop();
+            if self.runtime[rule].scheduled == Some(due) {
                 self.runtime[rule].scheduled = None;
                 self.evaluate(rule, now, None, step);
             }
         }
+        self.drop_stale();
+    }
+
+    /// Pops stale entries off the top, so that the top is the true next deadline.
+    fn drop_stale(&mut self) {
+        while let Some(&Reverse((due, rule))) = self.schedule.peek() {
+            if self.runtime[rule].scheduled == Some(due) {
+                break;
+            }
+            self.schedule.pop();
+        }
+    }
+
+    /// Schedules a check of rule `r` at `t` (or none), replacing its previous one.
+    fn schedule_check(&mut self, r: usize, t: Option<Millis>) {
+        if self.runtime[r].scheduled == t {
+            return;
+        }
+        self.runtime[r].scheduled = t;
+        if let Some(t) = t {
+            self.schedule.push(Reverse((t, r)));
+        }
+        // Stale entries of rules rescheduled again and again stay bounded.
+        if self.schedule.len() > 2 * self.runtime.len() + 64 {
+            let live = self.runtime.iter().enumerate();
+            self.schedule = live.filter_map(|(r, rt)| Some(Reverse((rt.scheduled?, r)))).collect();
+        }
+        self.drop_stale();
     }
 
     /// The earliest time at which [`Engine::advance`] has work to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.runtime.iter().filter_map(|rt| rt.scheduled).min()
+        self.schedule.peek().map(|&Reverse((t, _))| t)
     }
 
     /// Records an event and returns what it set off.
@@ -244,15 +281,20 @@ impl Engine {
                 event.props.insert("page", name.into());
             }
         }
-        // One mark per rule: evaluated once, in rule order, however many signals it has.
-        let mut touched = vec![false; self.rules.rules.len()];
+        // Rules to re-evaluate: each once, in rule order, however many of its signals changed.
+        let mut touched: Vec<usize> = Vec::new();
+        let touch = |touched: &mut Vec<usize>, r: usize| {
+            if let Err(at) = touched.binary_search(&r) {
+                touched.insert(at, r);
+            }
+        };
         if self.profile.touch(now) {
             self.global.session_shows = 0;
             for slot in self.signals.iter_mut() {
                 slot.state.observe_session_start(&slot.def.kind, now);
             }
             // Session, first-seen and trial-age signals may change with a new session.
-            touched.fill(true);
+            touched.extend(0..self.rules.rules.len());
         }
         if event.name == event::LIMIT_HIT || event.name == event::USAGE {
             let limit = event.props.get("limit").and_then(Value::as_str);
@@ -263,7 +305,7 @@ impl Engine {
                     let limit = limit.to_string();
                     self.profile.set_usage(&limit, used / max);
                     for &r in &self.fact_rules {
-                        touched[r] = true;
+                        touch(&mut touched, r);
                     }
                 }
             }
@@ -272,7 +314,7 @@ impl Engine {
         for &i in index_get(&self.signals_by_event, &event.name) {
             let slot = &mut self.signals[i];
             if slot.state.observe(&slot.def.kind, &event, &ctx) {
-                touched[slot.rule] = true;
+                touch(&mut touched, slot.rule);
             }
         }
         let mut triggered: Vec<usize> = Vec::new();
@@ -284,13 +326,11 @@ impl Engine {
             }
         }
         for &r in &triggered {
-            touched[r] = true;
+            touch(&mut touched, r);
         }
-        for (r, touched) in touched.into_iter().enumerate() {
-            if touched {
-                let trigger = triggered.contains(&r).then_some(&event);
-                self.evaluate(r, now, trigger, step);
-            }
+        for r in touched {
+            let trigger = triggered.contains(&r).then_some(&event);
+            self.evaluate(r, now, trigger, step);
         }
     }
 
@@ -372,7 +412,7 @@ impl Engine {
             .iter()
             .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
             .min();
-        self.runtime[r].scheduled = next;
+        self.schedule_check(r, next);
     }
 
     /// The values of a rule's signals at `now`, keyed by their path inside the rule.

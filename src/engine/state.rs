@@ -221,7 +221,8 @@ impl Engine {
             let rt = &mut self.runtime[r];
             rt.holds = holds;
             rt.history = history;
-            rt.scheduled = Some(now);
+            rt.scheduled = None;
+            self.schedule_check(r, Some(now));
         }
         for (slot, state) in self.signals.iter_mut().zip(states) {
             slot.state = state;
@@ -238,6 +239,7 @@ impl Engine {
         for rt in &mut self.runtime {
             *rt = Default::default();
         }
+        self.schedule.clear();
         for slot in &mut self.signals {
             slot.state = SignalState::new(&slot.def.kind);
         }
