@@ -85,22 +85,28 @@ class Replayer {
       return;
     }
     const record = { userId, accountId: account, firstSeen: first, conv, fires: new Float64Array(this.nRules).fill(NaN), scoreAt: NaN, records: [] };
-    const core = new Core(this.rulesJson, userId, this.seed++);
+    // One compiled engine for the whole run: reset between users keeps the rules compiled.
+    this.core ??= new Core(this.rulesJson, 'backtest', 1);
+    const core = this.core;
+    core.reset(userId);
     let score = 0;
     let lastAdvance = -Infinity;
     const handle = (out) => {
       if (out.length > 2) {
         for (const { type, payload } of JSON.parse(out)) {
           if (type !== 'qualified') continue;
-          if (payload.reason === 'rule') {
-            const r = this.ruleIndex.get(payload.rule);
-            if (r !== undefined && record.fires[r] !== record.fires[r]) record.fires[r] = payload.timestamp;
-          } else if (payload.reason === 'score' && record.scoreAt !== record.scoreAt) record.scoreAt = payload.timestamp;
-          if (!this.scoreFromCore && payload.score > score) {
-            score = payload.score;
-            record.records.push(payload.timestamp, score);
-          }
+          note(payload.timestamp, payload.reason === 'rule' ? this.ruleIndex.get(payload.rule) : -1, payload.score);
         }
+      }
+    };
+    const note = (t, r, s) => {
+      if (r === undefined) return;
+      if (r >= 0) {
+        if (record.fires[r] !== record.fires[r]) record.fires[r] = t;
+      } else if (record.scoreAt !== record.scoreAt) record.scoreAt = t;
+      if (!this.scoreFromCore && s > score) {
+        score = s;
+        record.records.push(t, score);
       }
     };
     const scoreCheck = (t) => {
@@ -110,49 +116,58 @@ class Replayer {
         record.records.push(t, s);
       }
     };
+    // Events go to the engine in batches (one call per run of events between identify / group
+    // lines); the per-event path remains for rule sets whose score must be read after each call.
+    let batch = [];
+    const replay = (until) => {
+      if (batch.length === 0 && until < 0) return;
+      for (const [t, r, s] of JSON.parse(core.replay(JSON.stringify(batch), until))) note(t, r, s);
+      batch = [];
+    };
     const runDeadlines = (until) => {
+      if (!this.scoreFromCore) return replay(until);
       let d = core.nextDeadline();
       while (d >= 0 && d <= until && d > lastAdvance) {
         lastAdvance = d;
         handle(core.advance(d));
-        if (this.scoreFromCore) scoreCheck(d);
+        scoreCheck(d);
         d = core.nextDeadline();
       }
     };
-    try {
-      let currentAccount;
-      handle(core.identify(userId, '{}', first));
-      for (const it of items) {
-        const t = it.t === it.t ? Math.max(it.t, first) : first;
-        if (t > cutoff) {
-          if (it.event !== undefined) this.skippedAfterConversion++;
-          continue;
+    let currentAccount;
+    handle(core.identify(userId, '{}', first));
+    for (const it of items) {
+      const t = it.t === it.t ? Math.max(it.t, first) : first;
+      if (t > cutoff) {
+        if (it.event !== undefined) this.skippedAfterConversion++;
+        continue;
+      }
+      if (it.event === undefined) {
+        runDeadlines(t);
+        if (it.type === 'identify') handle(core.identify(userId, JSON.stringify(it.traits ?? {}), t));
+        else {
+          currentAccount = it.accountId ?? currentAccount;
+          if (it.accountId) account = it.accountId;
+          handle(core.group(it.accountId ?? undefined, JSON.stringify(it.traits ?? {}), t));
         }
-        if (it.event === undefined) {
+      } else {
+        if (it.accountId && it.accountId !== currentAccount) {
+          currentAccount = account = it.accountId;
           runDeadlines(t);
-          if (it.type === 'identify') handle(core.identify(userId, JSON.stringify(it.traits ?? {}), t));
-          else {
-            currentAccount = it.accountId ?? currentAccount;
-            if (it.accountId) account = it.accountId;
-            handle(core.group(it.accountId ?? undefined, JSON.stringify(it.traits ?? {}), t));
-          }
-        } else {
-          if (it.accountId && it.accountId !== currentAccount) {
-            currentAccount = account = it.accountId;
-            runDeadlines(t);
-            handle(core.group(it.accountId, '{}', t));
-          }
+          handle(core.group(it.accountId, '{}', t));
+        }
+        this.events++;
+        if (this.scoreFromCore) {
           runDeadlines(t);
           handle(core.track(it.event, it.props === undefined ? '{}' : JSON.stringify(it.props), t));
-          this.events++;
+        } else {
+          batch.push([t, it.event, it.props ?? {}]);
         }
-        if (this.scoreFromCore) scoreCheck(t);
       }
-      const tail = Math.min(this.end ?? Math.max(last, this.conversions.latest), cutoff);
-      runDeadlines(tail);
-    } finally {
-      core.free();
+      if (this.scoreFromCore) scoreCheck(t);
     }
+    const tail = Math.min(this.end ?? Math.max(last, this.conversions.latest), cutoff);
+    runDeadlines(tail);
     record.accountId = account;
     if (first < this.minTime) this.minTime = first;
     if (last > this.maxTime) this.maxTime = last;
