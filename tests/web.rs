@@ -1,7 +1,7 @@
 //! wasm-bindgen tests in headless Chromium: the binding layer with the browser's own RegExp.
 #![cfg(target_arch = "wasm32")]
 
-use pqlkit::web::{eval_condition, Core};
+use pqlkit::web::{consent_policy, eval_condition, Core};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -47,4 +47,75 @@ fn regex_conditions_use_the_browser_regexp() {
     // An invalid pattern never matches and never throws.
     assert_eq!(eval_condition(r#"{"email":{"$regex":"("}}"#, r#"{"email":"("}"#, "{}"), 0);
     assert_eq!(eval_condition("not json", "{}", "{}"), -1);
+}
+
+fn local_storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn state_survives_a_new_core_through_local_storage() {
+    let key = "pqlkit:test:survives";
+    local_storage().remove_item(key).unwrap();
+    let mut first = Core::new(RULES, "anon-a", 1.0);
+    assert_eq!(first.open_storage("local", key, 0.0), "empty");
+    assert!(first.is_persistent());
+    first.track("feature_used", "{}", 1000.0);
+    assert_eq!(first.persist(), "");
+    let saved = local_storage().get_item(key).unwrap().expect("state written");
+    assert!(saved.contains("anon-a"), "{saved}");
+
+    let mut second = Core::new(RULES, "anon-b", 2.0);
+    assert_eq!(second.open_storage("local", key, 2000.0), "restored");
+    assert_eq!(second.anonymous_id(), "anon-a", "the browser profile keeps its anonymous id");
+    let effects = second.track("feature_used", "{}", 3000.0);
+    assert!(effects.contains(r#""type":"qualified""#), "the count went on from 1: {effects}");
+}
+
+#[wasm_bindgen_test]
+fn corrupt_or_foreign_state_is_replaced_not_trusted() {
+    let key = "pqlkit:test:corrupt";
+    local_storage().set_item(key, r#"{"v":1,"anon":42}"#).unwrap();
+    let mut core = Core::new(RULES, "anon", 1.0);
+    assert_eq!(core.open_storage("local", key, 0.0), "replaced");
+    assert_eq!(local_storage().get_item(key).unwrap(), None, "the bad copy is removed");
+    assert_eq!(core.anonymous_id(), "anon");
+}
+
+#[wasm_bindgen_test]
+fn memory_storage_never_touches_local_storage() {
+    let key = "pqlkit:test:memory";
+    local_storage().remove_item(key).unwrap();
+    let mut core = Core::new(RULES, "anon", 1.0);
+    assert_eq!(core.open_storage("memory", key, 0.0), "empty");
+    core.track("feature_used", "{}", 1000.0);
+    assert_eq!(core.persist(), "");
+    assert!(!core.is_persistent());
+    assert_eq!(local_storage().get_item(key).unwrap(), None);
+    // Consent granted later: the state moves to localStorage with what was counted.
+    core.move_storage("local", key);
+    assert_eq!(core.persist(), "");
+    assert!(local_storage().get_item(key).unwrap().unwrap().contains("r/when"));
+    // Denied afterwards: the stored copy goes away.
+    core.move_storage("memory", key);
+    assert_eq!(local_storage().get_item(key).unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+fn consent_policy_bits_follow_the_documented_table() {
+    // bit 1 store, bit 2 send, bit 4 queue
+    assert_eq!(consent_policy("granted", false), 1 | 2 | 4);
+    assert_eq!(consent_policy("granted", true), 1, "DNT/GPC: local-only, prompts still work");
+    assert_eq!(consent_policy("pending", false), 4, "nothing stored or sent, beacons wait");
+    assert_eq!(consent_policy("denied", false), 0);
+    assert_eq!(consent_policy("something else", false), 4, "unknown words are pending");
+}
+
+#[wasm_bindgen_test]
+fn replay_fires_deadlines_at_their_own_time() {
+    let rules = r#"{"version":1,"rules":[{"id":"abandon","when":{"event":"upgrade_started","notFollowedBy":{"event":"upgrade_completed"},"within":"30m"},"score":5}]}"#;
+    let mut core = Core::new(rules, "anon", 1.0);
+    let fired = core.replay(r#"[[1000,"upgrade_started",{}],[7200000,"page_view",{}]]"#, -1.0);
+    // 30 minutes after the start, not at the next event two hours later.
+    assert_eq!(fired, "[[1801000,0,5]]");
 }
