@@ -191,3 +191,68 @@ test('after a fault the SDK disables itself and the page keeps working', async (
   assert.deepEqual(errors, [], 'no uncaught exception reached the page');
   await context.close();
 });
+
+const SNOOZE_RULES = {
+  version: 1,
+  rules: [
+    {
+      id: 'limit',
+      kind: 'usage',
+      trigger: { event: 'limit_hit', where: { limit: 'projects' } },
+      score: 10,
+      actions: [{ prompt: 'upgrade' }],
+      frequency: { snoozeOnDismiss: '7d' },
+    },
+  ],
+  prompts: {
+    upgrade: {
+      style: 'modal',
+      title: 'Hi {{user.name}}, you reached {{event.used}} {{event.limit}}',
+      body: 'Plan: {{account.plan}}',
+      cta: { label: 'Upgrade', url: '/upgrade' },
+    },
+  },
+};
+
+test('trait and event values with markup appear as text in a prompt, never as HTML', async () => {
+  const context = await env.browser.newContext();
+  const { page, errors } = await open(context, {
+    rules: SNOOZE_RULES,
+    autocapture: false,
+    user: { id: 'u1', traits: { name: '<img src=x onerror="window.pwned=1">' } },
+    account: { id: 'a1', traits: { plan: '<script>window.pwned=2</script>' } },
+  });
+  await page.evaluate(() => window.pql.limitHit('projects', { used: '<b>5</b>', limit: 5 }));
+  await page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  const text = await page.evaluate(() => document.querySelector('pqlkit-prompt').shadowRoot.textContent);
+  assert.ok(text.includes('Hi <img src=x onerror="window.pwned=1">, you reached <b>5</b> projects'), text);
+  assert.ok(text.includes('Plan: <script>window.pwned=2</script>'), text);
+  const injected = await page.evaluate(() => document.querySelector('pqlkit-prompt').shadowRoot.querySelectorAll('img, script, b').length);
+  assert.equal(injected, 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await screenshot(page, 'runtime-xss-as-text');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a dismissal snoozes the prompt across a reload and in another tab', async () => {
+  const context = await env.browser.newContext();
+  const a = await open(context, { rules: SNOOZE_RULES, autocapture: false });
+  const b = await open(context, { rules: SNOOZE_RULES, autocapture: false });
+  await a.page.evaluate(() => window.pql.limitHit('projects', { used: 5, limit: 5 }));
+  await a.page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  await a.page.keyboard.press('Escape');
+  await a.page.waitForFunction(() => !document.querySelector('pqlkit-prompt'));
+  // The other tab hears of the dismissal and stays quiet when the limit is hit there.
+  await b.page.waitForFunction(() => window.pql.explain('limit').frequency.blocked === 'snoozed');
+  await b.page.evaluate(() => window.pql.limitHit('projects', { used: 5, limit: 5 }));
+  assert.equal(await promptCount(b.page), 0);
+  // And after a reload.
+  await a.page.reload();
+  await a.page.waitForFunction(() => window.ready === true);
+  await a.page.evaluate((o) => window.start(o), { rules: SNOOZE_RULES, autocapture: false });
+  await a.page.evaluate(() => window.pql.limitHit('projects', { used: 5, limit: 5 }));
+  assert.equal(await promptCount(a.page), 0);
+  assert.equal(await a.page.evaluate(() => window.pql.explain('limit').frequency.blocked), 'snoozed');
+  await context.close();
+});
