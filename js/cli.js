@@ -26,7 +26,7 @@ validate
   read or the command is misused. --json prints {"valid", "errors": [{code, path, message}]}.
 
 backtest
-  Replays each user's history, in time order, through one pqlkit engine per user (the same wasm
+  Replays each user's history, in time order, through a pqlkit engine reset for each user (the same wasm
   core as the browser; state per user is bounded as in the browser) and measures every rule and
   the score threshold against the conversions.
 
