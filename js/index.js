@@ -97,6 +97,7 @@ class Pqlkit {
   #ui = null;
   #outbox = null;
   #remoteVisible = new Set();
+  #trackTaps = new Set();
   #tabId = randomId();
 
   constructor(rules, options) {
@@ -161,6 +162,7 @@ class Pqlkit {
         }),
       );
     }
+    if (isBrowser() && (this.#debug || /[?&]pqlkit_debug=1(&|$)/.test(location.search))) this.#mountDebug();
     this.#advance();
   }
 
@@ -303,6 +305,29 @@ class Pqlkit {
     const t = this.#now();
     this.#run(() => this.#core[method](...args, t));
     this.#tabs?.post({ op: method, args, t, tab: this.#tabId });
+    if (method === 'track') {
+      for (const tap of this.#trackTaps) {
+        try {
+          tap(args[0], JSON.parse(args[1]), t);
+        } catch (error) {
+          this.#fault(error, false);
+        }
+      }
+    }
+  }
+
+  /** The debug overlay is its own module, fetched only when asked for: it costs nothing otherwise. */
+  #mountDebug() {
+    import(new URL('./debug.js', import.meta.url).href)
+      .then(({ mountDebugOverlay }) => {
+        if (this.#disabled) return;
+        const onTrack = (callback) => {
+          this.#trackTaps.add(callback);
+          return () => this.#trackTaps.delete(callback);
+        };
+        this.#cleanup.push(mountDebugOverlay({ pql: this, onTrack, document }));
+      })
+      .catch((cause) => this.#fault(new PqlkitError('debug_unavailable', `the debug overlay could not load: ${cause?.message ?? cause}`), false));
   }
 
   #fromTab(message) {
