@@ -354,22 +354,23 @@ impl Engine {
         self.reschedule(r, now);
     }
 
-    fn facts(&self, now: Millis) -> (Context<'_>, Millis) {
-        (Context { groups: &self.rules.groups, regex: &*self.regex }, now)
-    }
-
-    fn rule_holds(&self, r: usize, now: Millis) -> bool {
-        let (ctx, now) = self.facts(now);
-        let facts = Facts {
+    /// What every signal may read at `now`.
+    fn facts(&self, now: Millis) -> Facts<'_> {
+        Facts {
             now,
             first_seen: self.profile.first_seen,
             usage: &self.profile.usage,
             attributes: &self.profile.attributes,
-            conditions: &ctx,
-        };
+            conditions: Context { groups: &self.rules.groups, regex: &*self.regex },
+        }
+    }
+
+    fn rule_holds(&self, r: usize, now: Millis) -> bool {
+        let facts = self.facts(now);
+        let ctx = &facts.conditions;
         let rule = &self.rules.rules[r];
         if let Some(audience) = &rule.audience {
-            if !eval_condition(audience, &self.profile.attributes, &ctx) {
+            if !eval_condition(audience, &self.profile.attributes, ctx) {
                 return false;
             }
         }
@@ -400,14 +401,7 @@ impl Engine {
     }
 
     fn reschedule(&mut self, r: usize, now: Millis) {
-        let (ctx, now) = self.facts(now);
-        let facts = Facts {
-            now,
-            first_seen: self.profile.first_seen,
-            usage: &self.profile.usage,
-            attributes: &self.profile.attributes,
-            conditions: &ctx,
-        };
+        let facts = self.facts(now);
         let next = self.signals[self.signal_range(r)]
             .iter()
             .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
@@ -417,14 +411,7 @@ impl Engine {
 
     /// The values of a rule's signals at `now`, keyed by their path inside the rule.
     fn signal_values(&self, r: usize, now: Millis) -> Value {
-        let (ctx, now) = self.facts(now);
-        let facts = Facts {
-            now,
-            first_seen: self.profile.first_seen,
-            usage: &self.profile.usage,
-            attributes: &self.profile.attributes,
-            conditions: &ctx,
-        };
+        let facts = self.facts(now);
         let mut values = Value::Object(Vec::new());
         for i in self.signal_range(r) {
             let slot = &self.signals[i];
@@ -675,17 +662,11 @@ impl Engine {
     /// and what would hold its prompt back. `None` for an unknown rule id.
     pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Value> {
         let r = self.rules.rules.iter().position(|rule| rule.id == rule_id)?;
-        let (ctx, now) = self.facts(now);
-        let facts = Facts {
-            now,
-            first_seen: self.profile.first_seen,
-            usage: &self.profile.usage,
-            attributes: &self.profile.attributes,
-            conditions: &ctx,
-        };
+        let facts = self.facts(now);
+        let ctx = &facts.conditions;
         let rule = &self.rules.rules[r];
         let audience = rule.audience.as_ref().map(|condition| {
-            let matched = eval_condition(condition, &self.profile.attributes, &ctx);
+            let matched = eval_condition(condition, &self.profile.attributes, ctx);
             object([
                 ("op", "condition".into()),
                 ("matched", Value::Bool(matched)),

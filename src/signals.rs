@@ -18,7 +18,7 @@ pub struct Facts<'a> {
     /// Last reported `used / max` ratio per metered limit.
     pub usage: &'a [(String, f64)],
     pub attributes: &'a Value,
-    pub conditions: &'a Context<'a>,
+    pub conditions: Context<'a>,
 }
 
 /// The value a signal measured and whether its comparison holds.
@@ -114,7 +114,7 @@ impl SignalState {
     pub fn measure(&self, kind: &SignalKind, facts: &Facts) -> Measure {
         let now = facts.now;
         let compared = |actual: f64, compare: &Value| Measure {
-            holds: eval_value(compare, Some(&Value::Number(actual)), facts.conditions),
+            holds: eval_value(compare, Some(&Value::Number(actual)), &facts.conditions),
             actual: Value::Number(actual),
         };
         match (self, kind) {
@@ -142,7 +142,7 @@ impl SignalState {
                 match facts.usage.iter().find(|(name, _)| name == limit) {
                     Some((_, ratio)) => compared(*ratio, compare),
                     None => Measure {
-                        holds: eval_value(compare, None, facts.conditions),
+                        holds: eval_value(compare, None, &facts.conditions),
                         actual: Value::Null,
                     },
                 }
@@ -159,7 +159,7 @@ impl SignalState {
                 None => Measure { actual: Value::Null, holds: false },
             },
             (_, SignalKind::Traits { condition }) => Measure {
-                holds: eval_condition(condition, facts.attributes, facts.conditions),
+                holds: eval_condition(condition, facts.attributes, &facts.conditions),
                 actual: referenced_attributes(condition, facts.attributes),
             },
             // A state that does not fit its kind (never built by `new`) measures nothing.
