@@ -136,7 +136,12 @@ export function createOutbox({
     if (mode != 'send' || dead || !q.length) return Promise.resolve(true);
     const [batch, body] = take(q);
     return (busy = post(body, size(body) <= LIMIT)
-      .then((r) => r.status)
+      .then((r) => {
+        // An unread keepalive body counts against the browser's 64 KB in-flight quota: after
+        // 64 KB of beacons every later keepalive request would fail.
+        r.body?.cancel().catch(() => {});
+        return r.status;
+      })
       .catch(() => 0)
       .then((status) => {
         busy = null;

@@ -87,6 +87,8 @@ class Pqlkit {
   #listeners = new Map();
   #cleanup = [];
   #timer = null;
+  /** The deadline the timer is armed for (-1: none): re-armed only when it changes. */
+  #deadline = -1;
   #saveTimer = null;
   #disabled = false;
   #debug;
@@ -139,7 +141,15 @@ class Pqlkit {
       this.#applyConsent();
     }
     if (isBrowser()) {
-      this.#tabs = connectTabs((message) => this.#fromTab(message));
+      this.#tabs = connectTabs({
+        onMessage: (message) => this.#fromTab(message),
+        snapshot: () => this.#read(() => this.#core.saveState()),
+        adopt: (state, calls) => {
+          if (typeof state !== 'string' || !this.#read(() => this.#core.loadState(state, this.#now()))) return;
+          for (const call of calls) this.#fromTab(call);
+          this.#scheduleSave();
+        },
+      });
       const hidden = () => {
         if (document.visibilityState === 'hidden') this.#pageHidden();
       };
@@ -169,7 +179,8 @@ class Pqlkit {
   /** Records an event with optional properties. */
   track(name, props) {
     if (typeof name !== 'string' || name === '') return this.#fault(new PqlkitError('invalid_event', 'track(name) needs a non-empty event name'));
-    this.#call(['track', name, JSON.stringify(props ?? {})]);
+    const json = this.#json(props);
+    if (json !== null) this.#call(['track', name, json]);
   }
 
   featureUsed(feature, props) {
@@ -192,11 +203,13 @@ class Pqlkit {
   }
 
   identify(userId, traits) {
-    this.#call(['identify', userId ?? undefined, JSON.stringify(traits ?? {})]);
+    const json = this.#json(traits);
+    if (json !== null) this.#call(['identify', userId == null ? undefined : String(userId), json]);
   }
 
   group(accountId, traits) {
-    this.#call(['group', accountId ?? undefined, JSON.stringify(traits ?? {})]);
+    const json = this.#json(traits);
+    if (json !== null) this.#call(['group', accountId == null ? undefined : String(accountId), json]);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -283,6 +296,16 @@ class Pqlkit {
     this.#core = null;
   }
 
+  /** Properties or traits as JSON; cyclic or BigInt values are reported, never thrown. */
+  #json(value) {
+    try {
+      return JSON.stringify(value ?? {});
+    } catch (error) {
+      this.#fault(new PqlkitError('invalid_props', `properties or traits cannot be serialised: ${error.message}`), false);
+      return null;
+    }
+  }
+
   #mayStore() {
     return (consentPolicy(this.#consent, this.#localOnly) & POLICY.store) !== 0;
   }
@@ -293,7 +316,9 @@ class Pqlkit {
   }
 
   /** Time-driven changes: acted on by the leader tab only, applied silently in the others. */
-  #advance() {
+  #advance(force = true) {
+    // Before each call only when a deadline has passed: one boundary crossing saved per call.
+    if (!force && (this.#deadline < 0 || this.#now() < this.#deadline)) return;
     const silent = this.#tabs && !this.#tabs.isLeader();
     this.#run(() => this.#core.advance(this.#now()), silent);
   }
@@ -301,7 +326,7 @@ class Pqlkit {
   /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
   #call([method, ...args]) {
     if (this.#disabled) return;
-    this.#advance();
+    this.#advance(false);
     const t = this.#now();
     this.#run(() => this.#core[method](...args, t));
     this.#tabs?.post({ op: method, args, t, tab: this.#tabId });
@@ -345,7 +370,7 @@ class Pqlkit {
       return;
     }
     if (!['track', 'identify', 'group', 'promptOutcome'].includes(op) || !Array.isArray(args) || typeof t !== 'number') return;
-    this.#advance();
+    this.#advance(false);
     this.#run(() => this.#core[op](...args, t), true);
   }
 
@@ -354,7 +379,8 @@ class Pqlkit {
     if (this.#disabled || !this.#core) return;
     let effects;
     try {
-      effects = JSON.parse(call());
+      const text = call();
+      effects = text === '[]' ? [] : JSON.parse(text);
     } catch (error) {
       return this.#fault(error);
     }
@@ -412,12 +438,17 @@ class Pqlkit {
   }
 
   #arm() {
+    const deadline = this.#disabled ? -1 : (this.#core?.nextDeadline() ?? -1);
+    if (deadline === this.#deadline) return;
+    this.#deadline = deadline;
     clearTimeout(this.#timer);
-    const deadline = this.#core?.nextDeadline() ?? -1;
-    if (deadline < 0 || this.#disabled) return;
+    if (deadline < 0) return;
     // Long deadlines are re-armed in steps: setTimeout overflows past ~24.8 days.
     const delay = Math.min(Math.max(0, deadline - this.#now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => this.#advance(), delay);
+    this.#timer = setTimeout(() => {
+      this.#deadline = -1;
+      this.#advance();
+    }, delay);
   }
 
   #later(error) {

@@ -4,24 +4,61 @@
 // Time-driven effects (deadlines) are acted on by one leader tab, chosen with Web Locks.
 const NAME = 'pqlkit:v1';
 
-export function connectTabs(onMessage) {
+/**
+ * `onMessage(message)` receives the other tabs' calls. A tab alone keeps its calls aside; when
+ * a new tab says hello, an older one answers with `snapshot()` of its state, and the new tab
+ * `adopt(state, calls)`s it — its own calls made meanwhile replayed on top — then shares those
+ * calls. (Two tabs opened in the same instant each keep their own first calls.)
+ */
+export function connectTabs({ onMessage, snapshot, adopt }) {
   let channel = null;
   let onStorage = null;
+  let peers = false;
+  let pending = [];
+  let outgoing = [];
+  const send = (batch) => {
+    try {
+      if (channel) channel.postMessage(batch);
+      else if (onStorage) localStorage.setItem(NAME + ':msg', JSON.stringify({ m: batch, n: Math.random() }));
+    } catch {
+      // A closed channel or a full storage: the other tabs catch up from saved state.
+    }
+  };
+  const receive = (batch) => {
+    if (!Array.isArray(batch)) return;
+    for (const message of batch) {
+      if (message?.op === 'hello') {
+        peers = true;
+        pending = []; // this tab's state holds them
+        send([{ op: 'here', state: snapshot() }]);
+      } else if (message?.op === 'here') {
+        if (peers) continue; // a second older tab: the first answer was enough
+        peers = true;
+        adopt(message.state, pending);
+        send(pending);
+        pending = [];
+      } else {
+        peers = true;
+        onMessage(message);
+      }
+    }
+  };
   if (typeof BroadcastChannel === 'function') {
     channel = new BroadcastChannel(NAME);
-    channel.onmessage = (e) => onMessage(e.data);
+    channel.onmessage = (e) => receive(e.data);
   } else if (typeof addEventListener === 'function') {
     // Fallback: a storage event carries the message to the other tabs.
     onStorage = (e) => {
       if (e.key !== NAME + ':msg' || !e.newValue) return;
       try {
-        onMessage(JSON.parse(e.newValue).m);
+        receive(JSON.parse(e.newValue).m);
       } catch {
         // Not ours, or torn.
       }
     };
     addEventListener('storage', onStorage);
   }
+  send([{ op: 'hello' }]);
   const locks = globalThis.navigator?.locks;
   let leader = !locks;
   let release = null;
@@ -32,13 +69,20 @@ export function connectTabs(onMessage) {
     })
     .catch(() => (leader = true));
   return {
+    /** Shares a call; all calls of one task go out as one message. */
     post(message) {
-      try {
-        if (channel) channel.postMessage(message);
-        else if (onStorage) localStorage.setItem(NAME + ':msg', JSON.stringify({ m: message, n: Math.random() }));
-      } catch {
-        // A closed channel or a full storage: the other tabs catch up from saved state.
+      if (!peers) {
+        if (message.op !== 'visible' && pending.push(message) > 1000) pending.shift();
+        return;
       }
+      if (outgoing.length === 0) {
+        queueMicrotask(() => {
+          const batch = outgoing;
+          outgoing = [];
+          send(batch);
+        });
+      }
+      outgoing.push(message);
     },
     isLeader: () => leader,
     close() {

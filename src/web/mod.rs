@@ -155,6 +155,18 @@ impl Core {
         }
     }
 
+    /// The state as JSON text, for a tab that has just opened.
+    #[wasm_bindgen(js_name = saveState)]
+    pub fn save_state(&self) -> String {
+        self.engine.as_ref().map_or_else(String::new, Engine::save_state)
+    }
+
+    /// Takes another tab's state; false (and nothing changed) when it is not valid state.
+    #[wasm_bindgen(js_name = loadState)]
+    pub fn load_state(&mut self, text: &str, now: f64) -> bool {
+        self.engine.as_mut().is_some_and(|e| e.load_state(text, now as i64).is_ok())
+    }
+
     #[wasm_bindgen(js_name = isPersistent)]
     pub fn is_persistent(&self) -> bool {
         self.store.is_persistent()

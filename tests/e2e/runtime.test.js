@@ -167,7 +167,8 @@ test('after a fault the SDK disables itself and the page keeps working', async (
       throw new Error('induced fault');
     };
   });
-  await page.click('#export');
+  // The third export fires the rule: its effects can no longer be read.
+  for (let i = 0; i < 3; i++) await page.click('#export');
   await page.click('#own');
   await page.evaluate(() => {
     JSON.parse = window.realParse;
@@ -254,5 +255,27 @@ test('a dismissal snoozes the prompt across a reload and in another tab', async 
   await a.page.evaluate(() => window.pql.limitHit('projects', { used: 5, limit: 5 }));
   assert.equal(await promptCount(a.page), 0);
   assert.equal(await a.page.evaluate(() => window.pql.explain('limit').frequency.blocked), 'snoozed');
+  await context.close();
+});
+
+test('more than 64 KB of beacons from one page all reach the collector, once each', async () => {
+  const rules = { version: 1, rules: [{ id: 'ping', trigger: { event: 'ping' }, actions: [{ beacon: 'ping' }] }] };
+  const context = await env.browser.newContext();
+  const { page } = await open(context, { rules, collector: { url: '/pql/collect' }, autocapture: false });
+  const sent = await page.evaluate(async () => {
+    // In rounds, as a busy page would: the outbox itself is capped at 64 KB.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 100; i++) window.pql.track('ping', { i });
+      await window.pql.flush();
+    }
+    return window.events.filter((e) => e.name === 'beacon').map((e) => e.id);
+  });
+  assert.equal(sent.length, 400);
+  const { beacons } = await (await fetch(env.url('/pql/beacons'))).json();
+  const received = new Set(beacons.filter((b) => b.type === 'ping').map((b) => b.id));
+  assert.equal(received.size, 400, 'every beacon arrived');
+  assert.ok(sent.every((id) => received.has(id)));
+  const bytes = JSON.stringify(beacons.filter((b) => b.type === 'ping')).length;
+  assert.ok(bytes > 64 * 1024, `${bytes} bytes of beacons`);
   await context.close();
 });

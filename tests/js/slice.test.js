@@ -108,7 +108,12 @@ test('no method throws into the host, even with bad arguments or a throwing list
     pql.featureUsed('export');
     pql.explain('missing');
     pql.limitHit('projects');
+    const cyclic = {};
+    cyclic.self = cyclic;
+    pql.track('cyclic', cyclic);
+    pql.identify('u1', { big: 10n });
   });
+  assert.ok(errors.some((e) => e.code === 'invalid_props'));
   assert.ok(errors.some((e) => e.code === 'invalid_event'));
   assert.ok(errors.some((e) => e.code === 'listener_fault'));
   assert.equal(pql.explain('missing'), null);
