@@ -73,7 +73,10 @@ export interface InitOptions {
   rules: RuleSet | string;
   user?: { id?: string | null; traits?: Record<string, Json> };
   account?: { id?: string | null; traits?: Record<string, Json> };
-  collector?: { url: string; format?: 'pqlkit' | 'segment' | 'posthog' };
+  /** `apiKey`: Segment write key or PostHog project API key, sent in the batch body. */
+  collector?: { url: string; format?: 'pqlkit' | 'segment' | 'posthog'; apiKey?: string };
+  /** `false` ignores Do-Not-Track / Global Privacy Control (honoured by default: local-only mode). */
+  respectPrivacySignals?: boolean;
   storage?: 'local' | 'memory';
   consent?: 'granted' | 'pending' | 'denied';
   autocapture?: boolean;

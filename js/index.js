@@ -12,7 +12,7 @@ import { createOutbox } from './beacons.js';
 
 export { PqlkitError };
 
-const EVENT_NAMES = ['qualified', 'prompt', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed', 'beacon', 'error'];
+const EVENT_NAMES = ['qualified', 'prompt', 'beacon', 'error', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed'];
 const RULES_FETCH_TIMEOUT_MS = 10000;
 const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
 const STATE_KEY = 'pqlkit:v1:state';
@@ -31,7 +31,7 @@ function randomId() {
 /** Do-Not-Track or Global Privacy Control: local-only mode unless the host opts out. */
 function privacySignal() {
   const n = globalThis.navigator;
-  return Boolean(n && (n.globalPrivacyControl === true || n.doNotTrack === '1' || globalThis.doNotTrack === '1'));
+  return Boolean(n && (n.globalPrivacyControl === true || n.doNotTrack === '1'));
 }
 
 async function fetchRules(url) {
@@ -100,6 +100,8 @@ class Pqlkit {
   #outbox = null;
   #remoteVisible = new Set();
   #trackTaps = new Set();
+  /** A prompt of this tab's UI is on screen, as far as the engine knows. */
+  #shown = false;
   #tabId = randomId();
 
   constructor(rules, options) {
@@ -140,7 +142,8 @@ class Pqlkit {
       });
       this.#applyConsent();
     }
-    if (isBrowser()) {
+    if (isBrowser() && this.#storage === 'local') {
+      // Tabs share what they store; an instance in memory (a playground, a test) stays apart.
       this.#tabs = connectTabs({
         onMessage: (message) => this.#fromTab(message),
         snapshot: () => this.#read(() => this.#core.saveState()),
@@ -150,6 +153,8 @@ class Pqlkit {
           this.#scheduleSave();
         },
       });
+    }
+    if (isBrowser()) {
       const hidden = () => {
         if (document.visibilityState === 'hidden') this.#pageHidden();
       };
@@ -215,7 +220,7 @@ class Pqlkit {
   /** Subscribes to an event; returns the function that unsubscribes. */
   on(event, listener) {
     if (!EVENT_NAMES.includes(event) || typeof listener !== 'function') {
-      this.#fault(new PqlkitError('invalid_listener', `on(event, listener): unknown event "${event}" or listener is not a function`));
+      this.#fault(new PqlkitError('invalid_listener', `on(): unknown event "${event}" or no listener function`));
       return () => {};
     }
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
@@ -326,6 +331,7 @@ class Pqlkit {
   /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
   #call([method, ...args]) {
     if (this.#disabled) return;
+    if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
     this.#advance(false);
     const t = this.#now();
     this.#run(() => this.#core[method](...args, t));
@@ -352,7 +358,7 @@ class Pqlkit {
         };
         this.#cleanup.push(mountDebugOverlay({ pql: this, onTrack, document }));
       })
-      .catch((cause) => this.#fault(new PqlkitError('debug_unavailable', `the debug overlay could not load: ${cause?.message ?? cause}`), false));
+      .catch((cause) => this.#fault(new PqlkitError('debug_unavailable', `debug overlay: ${cause?.message ?? cause}`), false));
   }
 
   #fromTab(message) {
@@ -404,8 +410,8 @@ class Pqlkit {
     if (type === 'prompt') {
       // Headless apps report what became of the prompt through these, so caps, events and
       // beacons work the same as with the built-in UI.
-      const prompt = { ...payload };
-      for (const outcome of ['shown', 'clicked', 'dismissed']) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
+      const prompt = payload; // a fresh object from JSON.parse: ours to extend
+      for (const outcome in OUTCOMES) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
       this.#emit('prompt', prompt);
       if (this.#ui && this.#remoteVisible.size === 0 && this.#ui.show(prompt)) this.#setVisible(true);
     } else {
@@ -415,6 +421,7 @@ class Pqlkit {
   }
 
   #setVisible(on) {
+    this.#shown = on;
     this.#read(() => this.#core.setPromptVisible(on || this.#remoteVisible.size > 0));
     this.#tabs?.post({ op: 'visible', on, tab: this.#tabId });
   }

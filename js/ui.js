@@ -141,7 +141,8 @@ export function createPromptUI({ onOutcome, document: doc = globalThis.document 
         return false; // never throw into the page
       }
     },
-    visible: () => cur?.p ?? null,
+    // A prompt whose slot (or host) left the page no longer counts as visible.
+    visible: () => (cur?.host.isConnected ? cur.p : ((cur = null), null)),
     hide: () => close(),
     destroy: () => close(),
   };
