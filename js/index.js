@@ -123,8 +123,8 @@ class Pqlkit {
     this.#core = core;
     const opened = core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#now());
     // Reported once listeners can hear it: after init resolves.
-    if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved pqlkit state was corrupt or from another version; it was replaced'));
-    if (opened === 'memory') this.#later(new PqlkitError('storage_unavailable', 'localStorage is unavailable; pqlkit keeps its state in memory'));
+    if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved state was corrupt or foreign and was replaced'));
+    if (opened === 'memory') this.#later(new PqlkitError('storage_unavailable', 'localStorage is unavailable: state kept in memory'));
 
     if (isBrowser() && options.ui !== 'none') {
       this.#ui = createPromptUI({ onOutcome: (prompt, outcome) => this.promptOutcome(prompt, outcome) });
@@ -435,7 +435,7 @@ class Pqlkit {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     const result = this.#read(() => this.#core.persist());
-    if (result === 'storage_full') this.#fault(new PqlkitError('storage_full', 'localStorage is full; pqlkit keeps its state in memory'), false);
+    if (result === 'storage_full') this.#fault(new PqlkitError('storage_full', 'localStorage is full: state kept in memory'), false);
   }
 
   #pageHidden() {

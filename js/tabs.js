@@ -15,6 +15,8 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
   let onStorage = null;
   let peers = false;
   let pending = [];
+  // Calls are kept aside only while an answer to our hello may still come.
+  const helloUntil = Date.now() + 5000;
   let outgoing = [];
   const send = (batch) => {
     try {
@@ -72,7 +74,7 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
     /** Shares a call; all calls of one task go out as one message. */
     post(message) {
       if (!peers) {
-        if (message.op !== 'visible' && pending.push(message) > 1000) pending.shift();
+        if (message.op !== 'visible' && Date.now() < helloUntil && pending.length < 1000) pending.push(message);
         return;
       }
       if (outgoing.length === 0) {
