@@ -2,6 +2,7 @@
 // through the public package API only. App state lives in localStorage (projects, team, plan);
 // pqlkit keeps its own state. The demo clock (sessionStorage) lets you move time forward.
 import { init } from 'pqlkit';
+import { $, h } from './dom.js';
 
 const LIMIT = 5;
 const STATE_KEY = 'acme:state';
@@ -37,19 +38,7 @@ save();
 let offset = Number(sessionStorage.getItem(OFFSET_KEY)) || 0;
 const now = () => Date.now() + offset;
 
-// ---------- DOM helpers (text only) ----------
-const $ = (sel, root = document) => root.querySelector(sel);
-function h(tag, attrs = {}, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
-  return el;
-}
+// ---------- DOM helpers (text only): www/dom.js ----------
 const SVGNS = 'http://www.w3.org/2000/svg';
 function icon(d, cls = 'icon') {
   const s = document.createElementNS(SVGNS, 'svg');

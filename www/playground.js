@@ -2,6 +2,7 @@
 // simulate events and time, and watch score, explanations, prompts and beacons. It runs the
 // very SDK the product ships (headless: ui 'none', memory storage, no autocapture).
 import { init } from 'pqlkit';
+import { h } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3600000;
@@ -46,18 +47,7 @@ let ruleSet = null;
 let fired = { prompts: [], beacons: [] };
 let generation = 0;
 
-// ---------- DOM helpers (text only) ----------
-function h(tag, attrs = {}, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else el.setAttribute(k, v);
-  }
-  for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
-  return el;
-}
+// ---------- DOM helpers (text only): www/dom.js ----------
 const json = (v) => (v === undefined ? '' : JSON.stringify(v));
 const fmtTime = (t) => new Date(t).toLocaleString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 const fmtDelta = (ms) => {
