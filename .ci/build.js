@@ -1,6 +1,6 @@
 // `npm run build`: the release package in js/wasm (wasm-pack, then wasm-opt -Oz from npm binaryen).
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureToolchain, mustRun, root, SIZE_TOOLCHAIN } from './tools.js';
@@ -26,6 +26,9 @@ export function build() {
       CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
     },
   });
+  // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
+  // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
+  rmSync(join(outDir, '.gitignore'), { force: true });
   const cached = join(cacheDir, createHash('sha256').update(readFileSync(wasm)).digest('hex') + '.wasm');
   if (!existsSync(cached)) {
     mkdirSync(cacheDir, { recursive: true });
