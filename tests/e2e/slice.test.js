@@ -49,3 +49,16 @@ test('featureUsed() from page code fires qualified with the rule id', async () =
   assert.deepEqual(events, ['three-exports']);
   await page.close();
 });
+
+test('the script-tag build exposes window.pqlkit.init', async () => {
+  const page = await env.browser.newPage();
+  const errors = watchErrors(page);
+  await page.goto(env.url('/test/script-tag.html'));
+  await page.waitForFunction(() => window.ready === true);
+  await page.click('button');
+  await page.click('button');
+  await page.waitForFunction(() => window.fired.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.fired), ['two-exports']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
