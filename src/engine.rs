@@ -437,16 +437,15 @@ impl Engine {
             ("event", event),
             ("timestamp", Value::Number(now as f64)),
         ]);
-        step.fired.push((r, payload));
+        step.fired.push(payload);
         let actions = rule.actions.clone();
-        self.run_actions(&actions, Some(r), now, trigger, signals, step);
+        self.run_actions(&actions, Some(r), trigger, signals, step);
     }
 
     fn run_actions(
         &mut self,
         actions: &[Action],
         r: Option<usize>,
-        now: Millis,
         trigger: Option<&Event>,
         signals: Value,
         step: &mut Step,
@@ -462,7 +461,6 @@ impl Engine {
                 }),
             }
         }
-        let _ = now;
     }
 
     /// Settles the score, picks at most one prompt, and turns the step into effects.
@@ -470,23 +468,20 @@ impl Engine {
         if let Some(threshold) = self.rules.scoring.threshold {
             if !self.qualified && self.score >= threshold {
                 self.qualified = true;
-                step.fired.push((
-                    usize::MAX,
-                    object([
-                        ("reason", "score".into()),
-                        ("rule", Value::Null),
-                        ("timestamp", Value::Number(now as f64)),
-                    ]),
-                ));
+                step.fired.push(object([
+                    ("reason", "score".into()),
+                    ("rule", Value::Null),
+                    ("timestamp", Value::Number(now as f64)),
+                ]));
                 let actions = self.rules.on_qualified.clone();
-                self.run_actions(&actions, None, now, None, Value::Object(Vec::new()), &mut step);
+                self.run_actions(&actions, None, None, Value::Object(Vec::new()), &mut step);
             } else if self.qualified && self.score < threshold {
                 self.qualified = false;
             }
         }
         let mut effects = Vec::new();
         let (score, tier, qualified) = (self.score, self.tier(), self.qualified);
-        for (_, mut payload) in step.fired {
+        for mut payload in step.fired {
             payload.insert("score", Value::Number(score));
             payload.insert("tier", tier.clone());
             payload.insert("qualified", Value::Bool(qualified));
@@ -496,12 +491,18 @@ impl Engine {
             let beacon = self.beacon(&kind, r, signals, now);
             effects.push(Effect::Beacon(beacon));
         }
-        // Highest priority first; among equals, the rule written first.
-        step.prompts.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.rule.cmp(&b.rule)));
-        if let Some(candidate) =
-            step.prompts.into_iter().find(|c| self.prompt_blocked(c.rule, now).is_none())
-        {
-            if let Some(prompt) = self.render_prompt(&candidate) {
+        // The highest priority that no limit holds back; among equals, the rule written first.
+        let mut best: Option<&PromptCandidate> = None;
+        for c in &step.prompts {
+            let better = best.is_none_or(|b| {
+                c.priority > b.priority || (c.priority == b.priority && c.rule < b.rule)
+            });
+            if better && self.prompt_blocked(c.rule, now).is_none() {
+                best = Some(c);
+            }
+        }
+        if let Some(candidate) = best {
+            if let Some(prompt) = self.render_prompt(candidate) {
                 match candidate.rule {
                     Some(r) => {
                         frequency::record_show(&mut self.runtime[r].history, &mut self.global, now)
@@ -806,7 +807,8 @@ struct PromptCandidate {
 /// What one call set off, before it becomes effects.
 #[derive(Default)]
 struct Step {
-    fired: Vec<(usize, Value)>,
+    /// Payloads of the `qualified` effects, completed with the score in `finish`.
+    fired: Vec<Value>,
     beacons: Vec<(String, Option<usize>, Value)>,
     prompts: Vec<PromptCandidate>,
 }
