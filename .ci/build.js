@@ -36,6 +36,19 @@ export function build() {
   }
   copyFileSync(cached, wasm);
   bundle();
+  buildCli();
+}
+
+/**
+ * The command line's wasm in js/wasm-cli: the same crate with the backtest driver
+ * (`--features backtest`), optimised for speed rather than size: it runs under Node over
+ * millions of events and is never downloaded by a page. Stable toolchain, prebuilt std.
+ */
+export function buildCli() {
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-cli', '--out-name', 'pqlkit_cli', '--no-pack', '--no-typescript', '.', '--features', 'backtest'], {
+    env: { ...process.env, CARGO_PROFILE_RELEASE_OPT_LEVEL: '3' },
+  });
+  rmSync(join(root, 'js', 'wasm-cli', '.gitignore'), { force: true });
 }
 
 /**

@@ -61,7 +61,7 @@ async function layer(name, command, args, { counts = null, env = {} } = {}) {
 
 await layer('rustfmt', 'cargo', ['fmt', '--check']);
 await layer('clippy (native)', 'cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']);
-await layer('clippy (wasm32)', 'cargo', ['clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
+await layer('clippy (wasm32)', 'cargo', ['clippy', '--all-targets', '--all-features', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
 await layer('cargo test (Rust core)', 'cargo', ['test'], { counts: cargoCounts });
 
 console.log('\n=== build (release package) ===');

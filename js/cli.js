@@ -3,8 +3,7 @@
 // conversions, or simulate such a history. It runs the very wasm engine the browser runs.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadWasm } from './loader.js';
-import { Core } from './wasm/pqlkit.js';
+import { Core, loadCliWasm } from './cli/wasm.js';
 import { CliError, parseDuration, parseTime, readConversions, readText } from './cli/input.js';
 import { backtest, VERDICT } from './cli/backtest.js';
 import { renderBacktest } from './cli/report.js';
@@ -16,7 +15,7 @@ const HELP = `pqlkit — check Product-Qualified Lead rules before you ship them
 Usage:
   pqlkit validate <rules.json> [--json]
   pqlkit backtest --rules <rules.json> --events <events.ndjson[.gz]> --conversions <conversions.csv>
-                  [--horizon 30d] [--end <time>] [--json]
+                  [--horizon 30d] [--end <time>] [--threads N] [--json]
   pqlkit simulate --users <N> --days <D> --seed <S> [--out <dir>]
   pqlkit --help | --version
 
@@ -34,15 +33,16 @@ backtest
   --events       event history, NDJSON (one JSON object per line), gzip when named *.gz:
                    {"timestamp": 1736150400000, "userId": "u1", "accountId": "acme",
                     "event": "feature_used", "props": {"feature": "export"}}
-                 timestamp: ms since the epoch or ISO 8601; accountId and props optional
+                 timestamp: ms since the epoch or ISO 8601 (2025-01-06, 2025-01-06T08:00:00Z,
+                 ...+02:00; without an offset: UTC); accountId and props optional
                  (an accountId that differs from the user's current account calls group()).
                  Traits lines (timestamp optional; without it they apply before the first event):
                    {"type": "identify", "userId": "u1", "traits": {"plan": "trial"}}
                    {"type": "group", "userId": "u1", "accountId": "acme", "traits": {"company_size": 40}}
                  Fastest when every user's lines are contiguous (grouped by userId; order within
-                 a user does not matter): the file is streamed, one user in memory at a time.
-                 Otherwise it is split into 64 temporary partition files by userId and each is
-                 replayed in memory (sort the file by userId when it is huge).
+                 a user does not matter): the file is streamed in pieces of whole users, replayed
+                 in parallel. Otherwise it is split into 64 temporary partition files by userId
+                 and each is replayed in memory (sort the file by userId when it is huge).
   --conversions  CSV "userId,convertedAt[,accountId]", optional header row, convertedAt in ms or
                  ISO 8601; the earliest row of a user counts. A row with an empty userId and an
                  accountId converts the account only.
@@ -50,6 +50,7 @@ backtest
   --end          end of the observation (ms or ISO 8601). Default: the later of the user's last
                  event and the latest conversion in the CSV. Time-driven checks (notFollowedBy,
                  trial age) run up to it after a user's last event.
+  --threads      replay threads (default: one per core, at most 8; files under 8 MB: 1)
   --json         the report as JSON on stdout; the throughput line goes to stderr
 
   Definitions
@@ -164,7 +165,7 @@ async function validateCommand(argv) {
 }
 
 async function backtestCommand(argv) {
-  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', json: 'flag' });
+  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', json: 'flag' });
   if (args._.length) throw new CliError(`unexpected argument "${args._[0]}" (see pqlkit --help)`);
   required(args, ['rules', 'events', 'conversions']);
   const horizon = parseDuration(args.horizon ?? '30d', '--horizon');
@@ -173,6 +174,11 @@ async function backtestCommand(argv) {
     end = parseTime(args.end);
     if (!Number.isFinite(end)) throw new CliError(`--end: "${args.end}" is not a timestamp (ms or ISO 8601)`);
   }
+  let threads;
+  if (args.threads !== undefined) {
+    threads = Number(args.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError('--threads must be an integer from 1 to 64');
+  }
   const { text, errors } = compile(args.rules);
   if (errors.length) {
     printErrors(args.rules, errors, process.stderr);
@@ -180,7 +186,7 @@ async function backtestCommand(argv) {
   }
   const rules = JSON.parse(text);
   const conversions = readConversions(args.conversions);
-  const report = await backtest({ rulesJson: text, rules, eventsPath: args.events, conversions, horizon, end });
+  const report = await backtest({ rulesJson: text, rules, eventsPath: args.events, conversions, horizon, end, threads });
   const { events, seconds, eventsPerSecond } = report.throughput;
   const speed = `throughput: ${events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s = ${(eventsPerSecond ?? 0).toLocaleString('en-US')} events/s\n`;
   if (args.json) {
@@ -237,7 +243,7 @@ async function main(argv) {
   }
   const commands = { validate: validateCommand, backtest: backtestCommand, simulate: simulateCommand };
   if (!(command in commands)) throw new CliError(`unknown command "${command}" (see pqlkit --help)`);
-  if (command !== 'simulate') await loadWasm();
+  if (command !== 'simulate') loadCliWasm();
   return commands[command](rest);
 }
 

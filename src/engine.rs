@@ -635,6 +635,11 @@ impl Engine {
             .map_or(Value::Null, |(name, _)| name.as_str().into())
     }
 
+    /// The score as of the last event or [`Engine::advance`].
+    pub fn total_score(&self) -> f64 {
+        self.score
+    }
+
     /// `{ score, tier, qualified, rules: [{ id, matched, score }] }` as of the last
     /// event or [`Engine::advance`].
     pub fn score(&self) -> Value {

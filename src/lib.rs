@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod frequency;
+pub mod history;
 pub mod json;
 pub mod number;
 pub mod pages;

@@ -110,12 +110,3 @@ fn consent_policy_bits_follow_the_documented_table() {
     assert_eq!(consent_policy("denied", false), 0);
     assert_eq!(consent_policy("something else", false), 4, "unknown words are pending");
 }
-
-#[wasm_bindgen_test]
-fn replay_fires_deadlines_at_their_own_time() {
-    let rules = r#"{"version":1,"rules":[{"id":"abandon","when":{"event":"upgrade_started","notFollowedBy":{"event":"upgrade_completed"},"within":"30m"},"score":5}]}"#;
-    let mut core = Core::new(rules, "anon", 1.0);
-    let fired = core.replay(r#"[[1000,"upgrade_started",{}],[7200000,"page_view",{}]]"#, -1.0);
-    // 30 minutes after the start, not at the next event two hours later.
-    assert_eq!(fired, "[[1801000,0,5]]");
-}

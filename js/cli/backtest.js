@@ -22,11 +22,12 @@
 //   (flagged) or of first seen (not flagged).
 // - precision = positives among flagged / flagged; lift = precision / conversion rate of the not
 //   flagged; recall = flagged positives / all positives.
-import { mkdtempSync, rmSync, appendFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Core } from '../wasm/pqlkit.js';
-import { DAY, CliError, lines, parseTime } from './input.js';
+import { Worker } from 'node:worker_threads';
+import { DAY, CliError, byteChunks } from './input.js';
+import { Backtest, lastUserStart, loadCliWasm, partitionLines } from './wasm.js';
 
 export const VERDICT = {
   tightRecall: 0.05, // too tight: flags fewer than 5 % of the users who convert
@@ -40,232 +41,200 @@ const WEEK = 7 * DAY;
 const MONDAY_OFFSET = 4 * DAY; // 1970-01-01 was a Thursday
 const weekStart = (t) => Math.floor((t - MONDAY_OFFSET) / WEEK) * WEEK + MONDAY_OFFSET;
 
+/** Bytes of history per piece handed to a thread: whole users, about this size. */
+const PIECE = 4 << 20;
+/** The end of a piece searched for where its last user starts. */
+const CUT_WINDOW = 256 << 10;
+const NEWLINE = 10;
+
 class Unsorted extends Error {}
 
-/** Replays users one at a time; collects one small record per user. */
-class Replayer {
-  constructor(rulesJson, ruleIds, { scoreFromCore, end, conversions }) {
-    this.rulesJson = rulesJson;
-    this.ruleIndex = new Map(ruleIds.map((id, i) => [id, i]));
-    this.nRules = ruleIds.length;
-    this.scoreFromCore = scoreFromCore;
-    this.end = end;
-    this.conversions = conversions;
+const countLines = (bytes) => {
+  let n = 0;
+  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+};
+
+/**
+ * Replays pieces of the history on worker threads, each with its own engine (src/history.rs
+ * does the parsing and the replay), or on this thread when `threads` is 1. Results are read
+ * back in the order the pieces were given.
+ */
+class Replayers {
+  constructor(threads, init) {
+    this.queue = [];
+    this.limit = 2 * threads; // pieces in flight: enough to keep every thread busy
+    if (threads <= 1) {
+      const backtest = new Backtest(init.rulesJson, init.conversionsJson, init.end);
+      this.run = async (bytes, firstLine) => backtest.replay(bytes, firstLine);
+      this.close = () => backtest.free();
+      return;
+    }
+    const waiting = new Map();
+    let nextId = 0;
+    const workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+      worker.busy = 0;
+      worker.on('message', ({ id, result }) => {
+        worker.busy--;
+        waiting.get(id).resolve(result);
+        waiting.delete(id);
+      });
+      worker.on('error', (error) => {
+        for (const { reject } of waiting.values()) reject(error);
+        waiting.clear();
+      });
+      return worker;
+    });
+    this.run = (bytes, firstLine) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        const worker = workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+        worker.busy++;
+        // A copy the thread can own: the piece is a view into a larger read buffer.
+        const piece = new Uint8Array(bytes);
+        worker.postMessage({ id, bytes: piece, firstLine }, [piece.buffer]);
+      });
+    this.close = () => Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  /** Hands a piece on; once enough are in flight, waits for the oldest and passes it to `take`. */
+  async submit(bytes, firstLine, take) {
+    this.queue.push(this.run(bytes, firstLine));
+    while (this.queue.length >= this.limit) take(await this.queue.shift());
+  }
+
+  async drain(take) {
+    while (this.queue.length) take(await this.queue.shift());
+  }
+}
+
+/** Collects the per-user records the engine threads return. */
+class Results {
+  constructor(path) {
+    this.path = path;
     this.users = [];
+    this.seen = new Set();
     this.events = 0;
     this.skippedAfterConversion = 0;
-    this.convertedBeforeFirstEvent = 0;
     this.excluded = new Set();
     this.minTime = Infinity;
     this.maxTime = -Infinity;
-    this.seed = 1;
+    this.lineNumbers = true;
   }
 
-  /** `items`: the user's parsed lines, each with a numeric `t` (NaN for untimed identify/group). */
-  replay(userId, items) {
-    for (let i = 0; i < items.length; i++) items[i].i = i;
-    const key = (x) => (x.t === x.t ? x.t : -Infinity); // untimed identify / group first
-    items.sort((a, b) => key(a) - key(b) || a.i - b.i);
-    const conv = this.conversions.users.get(userId);
-    const cutoff = conv ?? Infinity;
-    let first = NaN;
-    let last = NaN;
-    for (const it of items) {
-      if (it.event !== undefined && it.t <= cutoff) {
-        if (first !== first) first = it.t;
-        last = it.t;
-      }
+  take(json) {
+    const r = JSON.parse(json);
+    if (r.error) {
+      throw new CliError(this.lineNumbers ? `${this.path}:${r.error.line}: ${r.error.message}` : `${this.path}: ${r.error.message}`, 1);
     }
-    let account = this.conversions.userAccounts.get(userId);
-    if (first !== first) {
-      if (conv !== undefined && items.some((it) => it.event !== undefined)) {
-        this.convertedBeforeFirstEvent++;
-        this.excluded.add(userId);
-      }
-      return;
+    for (const id of r.seen) {
+      if (this.seen.has(id)) throw new Unsorted();
+      this.seen.add(id);
     }
-    const record = { userId, accountId: account, firstSeen: first, conv, fires: new Float64Array(this.nRules).fill(NaN), scoreAt: NaN, records: [] };
-    // One compiled engine for the whole run: reset between users keeps the rules compiled.
-    this.core ??= new Core(this.rulesJson, 'backtest', 1);
-    const core = this.core;
-    core.reset(userId);
-    let score = 0;
-    let lastAdvance = -Infinity;
-    const handle = (out) => {
-      if (out.length > 2) {
-        for (const { type, payload } of JSON.parse(out)) {
-          if (type !== 'qualified') continue;
-          note(payload.timestamp, payload.reason === 'rule' ? this.ruleIndex.get(payload.rule) : -1, payload.score);
-        }
-      }
-    };
-    const note = (t, r, s) => {
-      if (r === undefined) return;
-      if (r >= 0) {
-        if (record.fires[r] !== record.fires[r]) record.fires[r] = t;
-      } else if (record.scoreAt !== record.scoreAt) record.scoreAt = t;
-      if (!this.scoreFromCore && s > score) {
-        score = s;
-        record.records.push(t, score);
-      }
-    };
-    const scoreCheck = (t) => {
-      const s = JSON.parse(core.score()).score;
-      if (s > score) {
-        score = s;
-        record.records.push(t, s);
-      }
-    };
-    // Events go to the engine in batches (one call per run of events between identify / group
-    // lines); the per-event path remains for rule sets whose score must be read after each call.
-    let batch = [];
-    const replay = (until) => {
-      if (batch.length === 0 && until < 0) return;
-      for (const [t, r, s] of JSON.parse(core.replay(JSON.stringify(batch), until))) note(t, r, s);
-      batch = [];
-    };
-    const runDeadlines = (until) => {
-      if (!this.scoreFromCore) return replay(until);
-      let d = core.nextDeadline();
-      while (d >= 0 && d <= until && d > lastAdvance) {
-        lastAdvance = d;
-        handle(core.advance(d));
-        scoreCheck(d);
-        d = core.nextDeadline();
-      }
-    };
-    let currentAccount;
-    handle(core.identify(userId, '{}', first));
-    for (const it of items) {
-      const t = it.t === it.t ? Math.max(it.t, first) : first;
-      if (t > cutoff) {
-        if (it.event !== undefined) this.skippedAfterConversion++;
-        continue;
-      }
-      if (it.event === undefined) {
-        runDeadlines(t);
-        if (it.type === 'identify') handle(core.identify(userId, JSON.stringify(it.traits ?? {}), t));
-        else {
-          currentAccount = it.accountId ?? currentAccount;
-          if (it.accountId) account = it.accountId;
-          handle(core.group(it.accountId ?? undefined, JSON.stringify(it.traits ?? {}), t));
-        }
-      } else {
-        if (it.accountId && it.accountId !== currentAccount) {
-          currentAccount = account = it.accountId;
-          runDeadlines(t);
-          handle(core.group(it.accountId, '{}', t));
-        }
-        this.events++;
-        if (this.scoreFromCore) {
-          runDeadlines(t);
-          handle(core.track(it.event, it.props === undefined ? '{}' : JSON.stringify(it.props), t));
-        } else {
-          batch.push([t, it.event, it.props ?? {}]);
-        }
-      }
-      if (this.scoreFromCore) scoreCheck(t);
+    this.events += r.events;
+    this.skippedAfterConversion += r.eventsAfterConversion;
+    for (const id of r.convertedBeforeFirstEvent) this.excluded.add(id);
+    for (const u of r.users) {
+      this.users.push({
+        userId: u.userId,
+        accountId: u.accountId ?? undefined,
+        firstSeen: u.firstSeen,
+        conv: u.conversion ?? undefined,
+        fires: u.fires.map((t) => t ?? NaN),
+        scoreAt: u.scoreReached ?? NaN,
+        records: u.rises,
+      });
+      if (u.firstSeen < this.minTime) this.minTime = u.firstSeen;
+      if (u.lastSeen > this.maxTime) this.maxTime = u.lastSeen;
     }
-    const tail = Math.min(this.end ?? Math.max(last, this.conversions.latest), cutoff);
-    runDeadlines(tail);
-    record.accountId = account;
-    if (first < this.minTime) this.minTime = first;
-    if (last > this.maxTime) this.maxTime = last;
-    this.users.push(record);
   }
 }
 
-function parseLine(line, where) {
-  let o;
-  try {
-    o = JSON.parse(line);
-  } catch (error) {
-    throw new CliError(`${where}: not JSON (${error.message})`, 1);
-  }
-  if (o === null || typeof o !== 'object' || typeof o.userId !== 'string' || o.userId === '') {
-    throw new CliError(`${where}: each line needs a string "userId"`, 1);
-  }
-  const t = o.timestamp === undefined ? NaN : parseTime(o.timestamp);
-  if (o.type === 'identify' || o.type === 'group') {
-    if (o.timestamp !== undefined && t !== t) throw new CliError(`${where}: "timestamp" ${JSON.stringify(o.timestamp)} is not ms or ISO 8601`, 1);
-    if (o.type === 'group' && (typeof o.accountId !== 'string' || o.accountId === '')) throw new CliError(`${where}: a group line needs a string "accountId"`, 1);
-    return { t, type: o.type, userId: o.userId, accountId: o.accountId, traits: o.traits, event: undefined };
-  }
-  if (typeof o.event !== 'string' || o.event === '') throw new CliError(`${where}: an event line needs a string "event" (or "type": "identify" / "group")`, 1);
-  if (t !== t) throw new CliError(`${where}: "timestamp" ${JSON.stringify(o.timestamp)} is not ms or ISO 8601`, 1);
-  return { t, userId: o.userId, accountId: typeof o.accountId === 'string' && o.accountId !== '' ? o.accountId : undefined, event: o.event, props: o.props };
-}
-
-/** Streams a file grouped by user; throws `Unsorted` when a finished user comes back. */
-async function replayGrouped(path, replayer) {
-  const done = new Set();
-  let current = null;
-  let items = [];
-  let n = 0;
-  for await (const line of lines(path)) {
-    n++;
-    if (line.length === 0 || line.trim() === '') continue;
-    const it = parseLine(line, `${path}:${n}`);
-    if (it.userId !== current) {
-      if (current !== null) {
-        replayer.replay(current, items);
-        done.add(current);
-      }
-      if (done.has(it.userId)) throw new Unsorted();
-      current = it.userId;
-      items = [];
+/**
+ * A history grouped by user: cut into pieces at user boundaries, replayed in parallel. Throws
+ * `Unsorted` when a user's lines turn up in two pieces.
+ */
+async function replayGrouped(path, replayers, results) {
+  const take = (json) => results.take(json);
+  let line = 1;
+  const submit = async (piece) => {
+    const first = line;
+    line += countLines(piece);
+    await replayers.submit(piece, first, take);
+  };
+  let carry = null;
+  for await (const chunk of byteChunks(path, PIECE)) {
+    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const window = data.length > CUT_WINDOW ? data.indexOf(NEWLINE, data.length - CUT_WINDOW) + 1 : 0;
+    const offset = lastUserStart(data.subarray(window));
+    const cut = offset < 0 ? 0 : window + offset;
+    if (cut === 0) {
+      carry = data; // one user so far: read on
+      continue;
     }
-    items.push(it);
+    await submit(data.subarray(0, cut));
+    carry = data.subarray(cut);
   }
-  if (current !== null) replayer.replay(current, items);
+  if (carry && carry.length) await submit(carry);
+  await replayers.drain(take);
 }
 
-function hash(s) {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-/** Unsorted files: split into partitions by user, then replay each partition in memory. */
-async function replayPartitioned(path, replayer, partitions = 64) {
+/** Any other history: split into partition files by user, then each partition replayed whole. */
+async function replayPartitioned(path, replayers, results, partitions = 64) {
   const dir = mkdtempSync(join(tmpdir(), 'pqlkit-backtest-'));
   try {
     const buffers = Array.from({ length: partitions }, () => []);
     const sizes = new Array(partitions).fill(0);
     const flush = (p) => {
-      appendFileSync(join(dir, String(p)), buffers[p].join(''));
+      appendFileSync(join(dir, String(p)), Buffer.concat(buffers[p]));
       buffers[p] = [];
       sizes[p] = 0;
     };
-    let n = 0;
-    for await (const line of lines(path)) {
-      n++;
-      if (line.trim() === '') continue;
-      const it = parseLine(line, `${path}:${n}`); // validates; the line itself is stored
-      const p = hash(it.userId) % partitions;
-      buffers[p].push(line, '\n');
-      sizes[p] += line.length;
-      if (sizes[p] > 1 << 20) flush(p);
-    }
-    for (let p = 0; p < partitions; p++) if (sizes[p] > 0) flush(p);
-    for (let p = 0; p < partitions; p++) {
-      let text;
+    let line = 1;
+    const route = (data) => {
+      let parts;
       try {
-        text = readFileSync(join(dir, String(p)), 'utf8');
+        parts = partitionLines(data, line, partitions);
+      } catch (thrown) {
+        const { error } = JSON.parse(thrown);
+        throw new CliError(`${path}:${error.line}: ${error.message}`, 1);
+      }
+      let start = 0;
+      for (let k = 0; k < parts.length - 1; k++) {
+        const end = data.indexOf(NEWLINE, start) + 1;
+        const p = parts[k];
+        if (p !== 0xffffffff) {
+          buffers[p].push(data.subarray(start, end));
+          sizes[p] += end - start;
+          if (sizes[p] > 1 << 20) flush(p);
+        }
+        start = end;
+      }
+      line += parts.length - 1;
+    };
+    let carry = null;
+    for await (const chunk of byteChunks(path, PIECE)) {
+      const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const end = data.lastIndexOf(NEWLINE) + 1;
+      route(data.subarray(0, end));
+      carry = data.subarray(end);
+    }
+    if (carry && carry.length) route(Buffer.concat([carry, Buffer.from('\n')]));
+    for (let p = 0; p < partitions; p++) if (sizes[p] > 0) flush(p);
+    results.lineNumbers = false; // every line was read above; partition files have their own numbering
+    const take = (json) => results.take(json);
+    for (let p = 0; p < partitions; p++) {
+      let bytes;
+      try {
+        bytes = readFileSync(join(dir, String(p)));
       } catch {
         continue;
       }
-      const byUser = new Map();
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const it = parseLine(line, path);
-        let list = byUser.get(it.userId);
-        if (!list) byUser.set(it.userId, (list = []));
-        list.push(it);
-      }
-      text = null;
-      for (const userId of [...byUser.keys()].sort()) replayer.replay(userId, byUser.get(userId));
+      await replayers.submit(bytes, 1, take);
     }
+    await replayers.drain(take);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -389,21 +358,43 @@ const minOver = (members, f) => {
 };
 
 /** Runs the whole backtest. */
-export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end }) {
-  const ruleIds = rules.rules.map((r) => r.id);
-  // The score can rise without a `qualified` effect when a rule with a trigger starts to hold,
-  // or a rule with a negative score stops holding; then read it from the core after each call.
-  const scoreFromCore = rules.rules.some((r) => (r.trigger && (r.score ?? 0) > 0) || (r.score ?? 0) < 0);
+/** Replay threads: one per core (at most 8) for histories worth it, else this thread alone. */
+function threadsFor(path, threads) {
+  if (threads !== undefined) return threads;
+  let size = 0;
+  try {
+    size = statSync(path).size * (/\.gz$/.test(path) ? 8 : 1);
+  } catch {
+    // unreadable: byteChunks reports it
+  }
+  return size < 2 * PIECE ? 1 : Math.min(availableParallelism(), 8);
+}
+
+/** Runs the whole backtest. */
+export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads }) {
+  loadCliWasm();
   const started = process.hrtime.bigint();
-  let replayer = new Replayer(rulesJson, ruleIds, { scoreFromCore, end, conversions });
+  const conversionsJson = JSON.stringify({
+    users: Object.fromEntries(conversions.users),
+    accounts: Object.fromEntries(conversions.userAccounts),
+    latest: Number.isFinite(conversions.latest) ? conversions.latest : null,
+  });
+  const replayers = new Replayers(threadsFor(eventsPath, threads), { rulesJson, conversionsJson, end: end ?? NaN });
+  let replayer = new Results(eventsPath);
   let grouped = true;
   try {
-    await replayGrouped(eventsPath, replayer);
-  } catch (error) {
-    if (!(error instanceof Unsorted)) throw error;
-    grouped = false;
-    replayer = new Replayer(rulesJson, ruleIds, { scoreFromCore, end, conversions });
-    await replayPartitioned(eventsPath, replayer);
+    try {
+      await replayGrouped(eventsPath, replayers, replayer);
+    } catch (error) {
+      if (!(error instanceof Unsorted)) throw error;
+      grouped = false;
+      for (const abandoned of replayers.queue) abandoned.catch(() => {});
+      replayers.queue = [];
+      replayer = new Results(eventsPath);
+      await replayPartitioned(eventsPath, replayers, replayer);
+    }
+  } finally {
+    await replayers.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const users = replayer.users;
@@ -439,7 +430,7 @@ export async function backtest({ rulesJson, rules, eventsPath, conversions, hori
       weeks: weeks.length,
       groupedByUser: grouped,
       eventsAfterConversion: replayer.skippedAfterConversion,
-      usersConvertedBeforeFirstEvent: replayer.convertedBeforeFirstEvent,
+      usersConvertedBeforeFirstEvent: replayer.excluded.size,
       conversionsWithoutEvents: [...conversions.users.keys()].filter((id) => !seenUsers.has(id) && !replayer.excluded.has(id)).length,
     },
     horizonDays: horizon / DAY,

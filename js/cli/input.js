@@ -1,6 +1,7 @@
 // Reading the command line's inputs: NDJSON event histories (plain or gzip), conversion CSVs,
 // timestamps and durations. Node only.
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { loadCliWasm, parseTimestamp } from './wasm.js';
 import { createGunzip } from 'node:zlib';
 
 export const DAY = 86400000;
@@ -22,12 +23,15 @@ export function parseDuration(text, what = 'duration') {
   return Number(m[1]) * UNITS[m[2]];
 }
 
-/** A timestamp: milliseconds since the epoch (number or digit string) or an ISO 8601 string. NaN if neither. */
+/**
+ * A timestamp: milliseconds since the epoch (number or digit string) or ISO 8601; a date and
+ * time without an offset is UTC. NaN if neither. The same reader as the event history's.
+ */
 export function parseTime(value) {
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : NaN;
   if (typeof value !== 'string' || value === '') return NaN;
-  if (/^-?\d+$/.test(value)) return Number(value);
-  return Date.parse(value);
+  loadCliWasm();
+  return parseTimestamp(value);
 }
 
 export function readText(path, what) {
@@ -39,35 +43,33 @@ export function readText(path, what) {
 }
 
 /**
- * Yields the lines of a text file, gunzipping it when its name ends in `.gz` (or it starts with
- * the gzip magic bytes). Streams: memory is one chunk plus one partial line.
+ * Yields the bytes of a file in chunks of about `size` bytes, gunzipped when its name ends in
+ * `.gz` (or it starts with the gzip magic bytes). Memory: one chunk.
  */
-export async function* lines(path) {
+export async function* byteChunks(path, size) {
   let stream;
   try {
     const head = Buffer.alloc(2);
-    const { openSync, readSync, closeSync } = await import('node:fs');
     const fd = openSync(path, 'r');
     readSync(fd, head, 0, 2, 0);
     closeSync(fd);
-    stream = createReadStream(path, { highWaterMark: 1 << 20 });
-    if (path.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) stream = stream.pipe(createGunzip());
+    stream = createReadStream(path, { highWaterMark: size });
+    if (path.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
   } catch (error) {
     throw new CliError(`cannot read events ${path}: ${error.code ?? error.message}`);
   }
-  stream.setEncoding('utf8');
-  let rest = '';
+  let parts = [];
+  let length = 0;
   for await (const chunk of stream) {
-    const text = rest + chunk;
-    let start = 0;
-    let nl;
-    while ((nl = text.indexOf('\n', start)) !== -1) {
-      yield text.slice(start, nl);
-      start = nl + 1;
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
     }
-    rest = text.slice(start);
   }
-  if (rest !== '') yield rest;
+  if (length > 0) yield Buffer.concat(parts, length);
 }
 
 function splitCsvLine(line) {

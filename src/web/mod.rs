@@ -4,6 +4,8 @@
 //! `JSON.stringify` are free, and they keep serde's per-type code out of the wasm (STYLE.md,
 //! Size). The JS facade in `js/` owns the public API, errors and events.
 
+#[cfg(feature = "backtest")]
+mod history;
 mod regex;
 mod storage;
 
@@ -191,57 +193,6 @@ impl Core {
             engine.reset(anonymous_id);
         }
         self.store.clear();
-    }
-
-    /// For the command line's backtest: replays a time-ordered batch `[[t, name, props], ...]`,
-    /// firing the deadlines due before each event at their own time, then those due by `until`
-    /// (when `until >= 0`). Returns the `qualified` effects as `[[t, rule index or -1 for the
-    /// score threshold, score], ...]`: one call per user instead of one per event.
-    pub fn replay(&mut self, batch_json: &str, until: f64) -> String {
-        let Some(engine) = self.engine.as_mut() else { return "[]".into() };
-        let mut fired = Vec::new();
-        let mut last_deadline = i64::MIN;
-        let mut collect = |engine: &Engine, effects: Vec<Effect>| {
-            for effect in effects {
-                if let Effect::Qualified(p) = effect {
-                    let rule = p.get("rule").and_then(Value::as_str);
-                    let index = rule
-                        .and_then(|id| engine.rules().rules.iter().position(|r| r.id == id))
-                        .map_or(-1.0, |i| i as f64);
-                    fired.push(Value::Array(vec![
-                        p.get("timestamp").cloned().unwrap_or_default(),
-                        Value::Number(index),
-                        p.get("score").cloned().unwrap_or_default(),
-                    ]));
-                }
-            }
-        };
-        let mut run_deadlines =
-            |engine: &mut Engine, until: i64, collect: &mut dyn FnMut(&Engine, Vec<Effect>)| {
-                while let Some(due) = engine.next_deadline() {
-                    if due > until || due <= last_deadline {
-                        break;
-                    }
-                    last_deadline = due;
-                    let effects = engine.advance(due);
-                    collect(engine, effects);
-                }
-            };
-        if let Ok(Value::Array(items)) = json::parse(batch_json) {
-            for item in items {
-                let Some([Value::Number(t), Value::String(name), props]) = item.as_array() else {
-                    continue;
-                };
-                let t = *t as i64;
-                run_deadlines(engine, t, &mut collect);
-                let effects = engine.track(name, props.clone(), t);
-                collect(engine, effects);
-            }
-        }
-        if until >= 0.0 {
-            run_deadlines(engine, until as i64, &mut collect);
-        }
-        Value::Array(fired).to_json()
     }
 
     /// JSON explanation of a rule, or `null` for an unknown id.

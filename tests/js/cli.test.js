@@ -259,3 +259,32 @@ test('backtest: exact figures on a tiny hand-made history', () => {
   const strip = (r) => JSON.stringify({ ...r, throughput: null, data: { ...r.data, groupedByUser: null } });
   assert.equal(strip(again), strip(report));
 });
+
+test('backtest: threads, one thread and an unsorted copy of a large history give the same report', () => {
+  const strip = (r) => JSON.stringify({ ...r, throughput: null, data: { ...r.data, groupedByUser: null } });
+  const single = backtestJson(...sim.args, '--threads', '1');
+  assert.equal(strip(single), strip(sim.report), 'pieces replayed on several threads = one thread');
+  const events = join(dir, 'sim', 'events.ndjson');
+  const lines = readFileSync(events, 'utf8').split('\n').filter(Boolean);
+  assert.ok(lines.length > 100_000, 'large enough to be cut into several pieces');
+  const shuffled = lines.map((_, i) => lines[(i * 7919) % lines.length]);
+  assert.notEqual(lines.length % 7919, 0);
+  const path = file('sim-shuffled.ndjson', shuffled.join('\n') + '\n');
+  const again = backtestJson('--rules', join(dir, 'sim', 'rules.json'), '--events', path, '--conversions', join(dir, 'sim', 'conversions.csv'));
+  assert.equal(again.data.groupedByUser, false);
+  assert.equal(strip(again), strip(sim.report));
+});
+
+test('backtest: a bad line deep in a large history is reported with its file line number', () => {
+  const events = readFileSync(join(dir, 'sim', 'events.ndjson'), 'utf8');
+  const n = events.split('\n').filter(Boolean).length;
+  const bad = file('sim-bad.ndjson', events + '{"userId":"zz","event":"x","timestamp":"next tuesday"}\n');
+  const r = run('backtest', '--rules', join(dir, 'sim', 'rules.json'), '--events', bad, '--conversions', join(dir, 'sim', 'conversions.csv'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`sim-bad\\.ndjson:${n + 1}: "timestamp" "next tuesday" is not ms or ISO 8601`));
+  const broken = file('sim-broken.ndjson', events.slice(0, 5_000_000) + '{"userId": oops}\n' + events.slice(5_000_000));
+  const r2 = run('backtest', '--rules', join(dir, 'sim', 'rules.json'), '--events', broken, '--conversions', join(dir, 'sim', 'conversions.csv'));
+  assert.equal(r2.code, 1);
+  const line = events.slice(0, 5_000_000).split('\n').length;
+  assert.match(r2.err, new RegExp(`sim-broken\\.ndjson:${line}: not JSON`));
+});

@@ -15,7 +15,7 @@ test('the packed tarball installs, imports by name and runs its command line', (
   const dir = mkdtempSync(join(tmpdir(), 'pqlkit-pack-'));
   const [{ filename, files }] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root));
   const packed = files.map((f) => f.path);
-  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/cli.js', 'js/cli/backtest.js', 'js/debug.js', 'README.md']) {
+  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/wasm-cli/pqlkit_cli_bg.wasm', 'js/cli.js', 'js/cli/backtest.js', 'js/debug.js', 'README.md']) {
     assert.ok(packed.includes(needed), `${needed} is in the package`);
   }
   assert.ok(!packed.some((p) => p.startsWith('src/') || p.startsWith('tests/')), 'sources and tests stay out');

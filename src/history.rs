@@ -1,0 +1,638 @@
+//! Event histories replayed through the engine: the core of the command line's backtest.
+//!
+//! A history is NDJSON, one line per event or traits update (the format is in `pqlkit --help`
+//! and js/cli/backtest.js). Each user's lines are replayed in time order through one engine,
+//! reset between users, and only what calibration needs is kept per user: when each rule first
+//! fired, when the score first reached the threshold, and each rise of the score (for the
+//! threshold sweep). The figures are computed from these records in JS.
+//!
+//! Parsing happens here rather than in JS because it is most of the work: a history has
+//! millions of lines, and one parse in the engine's own JSON reader is several times cheaper
+//! than `JSON.parse` followed by re-serialising every event for the engine.
+
+use std::collections::HashMap;
+
+use crate::duration::Millis;
+use crate::engine::{Effect, Engine};
+use crate::json::{self, Value};
+use crate::number::parse_decimal;
+
+/// A line the backtest cannot use, with its 1-based line number in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, PartialEq)]
+enum Action {
+    Event { name: String, props: Value },
+    Identify { traits: Value },
+    Group { account: String, traits: Value },
+}
+
+/// One parsed line. `time` is `None` for identify / group lines without a timestamp: they apply
+/// before the user's first event.
+#[derive(Debug, PartialEq)]
+struct Item {
+    time: Option<Millis>,
+    /// An event line's `accountId`: the user moved to this account.
+    account: Option<String>,
+    action: Action,
+}
+
+/// A timestamp: milliseconds since the epoch (a number or a string of digits) or ISO 8601
+/// (`2025-01-06`, `2025-01-06T08:00:00Z`, `2025-01-06T10:00:00.250+02:00`). A date and time
+/// without an offset is read as UTC, so a history means the same on every machine.
+pub fn parse_timestamp(value: &Value) -> Option<Millis> {
+    match value {
+        Value::Number(n) if n.is_finite() => Some(n.trunc() as Millis),
+        Value::String(s) => parse_timestamp_text(s),
+        _ => None,
+    }
+}
+
+pub fn parse_timestamp_text(text: &str) -> Option<Millis> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_decimal(text).filter(|n| n.is_finite()).map(|n| n as Millis);
+    }
+    parse_iso8601(text.as_bytes())
+}
+
+fn parse_iso8601(s: &[u8]) -> Option<Millis> {
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = s.get(from..from + len)?;
+        part.iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let sep = |at: usize, c: u8| s.get(at) == Some(&c);
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    if !sep(4, b'-') || !sep(7, b'-') || !(1..=12).contains(&month) {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if day < 1 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    let mut ms = days_from_civil(year, month, day) * 86_400_000;
+    let mut at = 10;
+    if at == s.len() {
+        return Some(ms);
+    }
+    if !matches!(s[at], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (hour, minute) = (num(at + 1, 2)?, num(at + 4, 2)?);
+    if !sep(at + 3, b':') || hour > 23 || minute > 59 {
+        return None;
+    }
+    ms += (hour * 60 + minute) * 60_000;
+    at += 6;
+    if sep(at, b':') {
+        let second = num(at + 1, 2)?;
+        if second > 59 {
+            return None;
+        }
+        ms += second * 1000;
+        at += 3;
+        if sep(at, b'.') || sep(at, b',') {
+            let start = at + 1;
+            at = start;
+            while s.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            if at == start {
+                return None;
+            }
+            // Milliseconds: the first three digits, the rest truncated as Date.parse does.
+            let millis = (start..start + 3).fold(0, |n, i| {
+                n * 10 + s.get(i).filter(|b| b.is_ascii_digit()).map_or(0, |b| i64::from(b - b'0'))
+            });
+            ms += millis;
+        }
+    }
+    match s.get(at) {
+        None => Some(ms),
+        Some(b'Z' | b'z') if at + 1 == s.len() => Some(ms),
+        Some(&sign @ (b'+' | b'-')) => {
+            let hours = num(at + 1, 2)?;
+            let minutes = match s.len() - at {
+                3 => 0,
+                5 => num(at + 3, 2)?,
+                6 if sep(at + 3, b':') => num(at + 4, 2)?,
+                _ => return None,
+            };
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = (hours * 60 + minutes) * 60_000;
+            Some(if sign == b'+' { ms - offset } else { ms + offset })
+        }
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn timestamp_error(value: &Value) -> String {
+    format!("\"timestamp\" {} is not ms or ISO 8601", value.to_json())
+}
+
+fn non_empty_string(value: Option<Value>) -> Option<String> {
+    match value {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+/// Reads one line into its user id and what it does.
+fn parse_line(line: &str) -> Result<(String, Item), String> {
+    let (mut user, mut kind, mut timestamp, mut event, mut account, mut props, mut traits) =
+        (None, None, None, None, None, None, None);
+    let is_object = json::parse_entries(line, |key, value| {
+        let slot = match key {
+            "userId" => &mut user,
+            "type" => &mut kind,
+            "timestamp" => &mut timestamp,
+            "event" => &mut event,
+            "accountId" => &mut account,
+            "props" => &mut props,
+            "traits" => &mut traits,
+            _ => return,
+        };
+        *slot = Some(value);
+    })
+    .map_err(|e| format!("not JSON ({} at byte {})", e.message, e.offset))?;
+    if !is_object {
+        return Err("each line needs a string \"userId\"".into());
+    }
+    let user = non_empty_string(user).ok_or("each line needs a string \"userId\"")?;
+    let time = match &timestamp {
+        None => None,
+        Some(value) => Some(parse_timestamp(value).ok_or_else(|| timestamp_error(value))?),
+    };
+    let traits = || traits.unwrap_or_else(|| Value::Object(Vec::new()));
+    let action = match kind.as_ref().and_then(Value::as_str) {
+        Some("identify") => Action::Identify { traits: traits() },
+        Some("group") => Action::Group {
+            account: non_empty_string(account.take())
+                .ok_or("a group line needs a string \"accountId\"")?,
+            traits: traits(),
+        },
+        _ => {
+            let name = non_empty_string(event).ok_or(
+                "an event line needs a string \"event\" (or \"type\": \"identify\" / \"group\")",
+            )?;
+            if time.is_none() {
+                return Err("an event line needs a \"timestamp\" (ms or ISO 8601)".into());
+            }
+            let props = props.unwrap_or_else(|| Value::Object(Vec::new()));
+            Action::Event { name, props }
+        }
+    };
+    let account =
+        if matches!(action, Action::Event { .. }) { non_empty_string(account) } else { None };
+    Ok((user, Item { time, account, action }))
+}
+
+/// `bytes` as text, or the line where it stops being UTF-8.
+pub fn text_of(bytes: &[u8], first_line: usize) -> Result<&str, LineError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = first_line + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        LineError { line, message: "not UTF-8 text".into() }
+    })
+}
+
+/// The lines of `text` with their 1-based numbers, counting from `first_line`; blank lines skipped.
+fn numbered_lines(text: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(move |(i, line)| (first_line + i, line.strip_suffix('\r').unwrap_or(line)))
+        .filter(|(_, line)| !line.trim().is_empty())
+}
+
+/// Which of `partitions` each line of `text` (split at `\n`) goes to, by a hash of its user
+/// id; `u32::MAX` for a blank line. For histories not grouped by user: each partition then
+/// holds whole users. Every line is validated as the replay will read it.
+pub fn partition_lines(
+    text: &str,
+    first_line: usize,
+    partitions: u32,
+) -> Result<Vec<u32>, LineError> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            if line.trim().is_empty() {
+                return Ok(u32::MAX);
+            }
+            let (user, _) =
+                parse_line(line).map_err(|message| LineError { line: first_line + i, message })?;
+            // FNV-1a: stable across runs and machines, unlike the std hasher.
+            let hash = user
+                .bytes()
+                .fold(2_166_136_261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
+            Ok(hash % partitions.max(1))
+        })
+        .collect()
+}
+
+/// Where the lines of the last user in `text` start: a history grouped by user can be cut
+/// there into pieces that each hold whole users. `None` when every line is that user's (or
+/// the text has no line end). A line that cannot be read ends the run: its error is reported
+/// by whoever replays it.
+pub fn last_user_start(text: &str) -> Option<usize> {
+    let end = text.rfind('\n')? + 1;
+    let mut last: Option<String> = None;
+    let mut start = end;
+    let mut cursor = end - 1; // the newline ending the last complete line
+    loop {
+        let line_start = text[..cursor].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..cursor];
+        if !line.trim().is_empty() {
+            let user = parse_line(line).ok().map(|(user, _)| user);
+            match (&last, user) {
+                (_, None) => return Some(start),
+                (None, Some(user)) => last = Some(user),
+                (Some(run), Some(user)) if *run != user => return Some(start),
+                _ => {}
+            }
+        }
+        start = line_start;
+        if line_start == 0 {
+            return None;
+        }
+        cursor = line_start - 1;
+    }
+}
+
+/// When users converted: the earliest conversion per user, their account, and the latest
+/// conversion overall (the default end of observation).
+#[derive(Debug, Default)]
+pub struct Conversions {
+    pub users: HashMap<String, Millis>,
+    pub accounts: HashMap<String, String>,
+    pub latest: Option<Millis>,
+}
+
+impl Conversions {
+    /// From `{ "users": { id: ms }, "accounts": { userId: accountId }, "latest": ms | null }`.
+    pub fn from_json(text: &str) -> Conversions {
+        let document = json::parse(text).unwrap_or_default();
+        let entries = |key| document.get(key).and_then(Value::as_object).unwrap_or(&[]);
+        Conversions {
+            users: entries("users")
+                .iter()
+                .filter_map(|(id, t)| Some((id.clone(), parse_timestamp(t)?)))
+                .collect(),
+            accounts: entries("accounts")
+                .iter()
+                .filter_map(|(id, a)| Some((id.clone(), a.as_str()?.to_string())))
+                .collect(),
+            latest: document.get("latest").and_then(parse_timestamp),
+        }
+    }
+}
+
+/// What calibration keeps of one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub account_id: Option<String>,
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+    pub conversion: Option<Millis>,
+    /// When each rule (in rule-set order) first fired.
+    pub fires: Vec<Option<Millis>>,
+    /// When the score first reached the threshold.
+    pub score_reached: Option<Millis>,
+    /// Each time the score rose to a new maximum: `(time, score)`.
+    pub rises: Vec<(Millis, f64)>,
+}
+
+/// The outcome of replaying a piece of a history.
+#[derive(Debug, Default, PartialEq)]
+pub struct Replayed {
+    pub users: Vec<UserRecord>,
+    /// Every user id met, in order of first appearance (replayed or not).
+    pub seen: Vec<String>,
+    pub events: u64,
+    pub events_after_conversion: u64,
+    /// Users whose conversion precedes their first event: left out.
+    pub converted_before_first_event: Vec<String>,
+}
+
+impl Replayed {
+    pub fn to_json(&self) -> String {
+        let time = |t: Option<Millis>| t.map_or(Value::Null, |t| Value::Number(t as f64));
+        let strings =
+            |list: &[String]| Value::Array(list.iter().map(|s| s.as_str().into()).collect());
+        let users = self.users.iter().map(|u| {
+            let rises =
+                u.rises.iter().flat_map(|&(t, s)| [Value::Number(t as f64), Value::Number(s)]);
+            json::object([
+                ("userId", u.user_id.as_str().into()),
+                ("accountId", u.account_id.as_deref().map_or(Value::Null, Value::from)),
+                ("firstSeen", Value::Number(u.first_seen as f64)),
+                ("lastSeen", Value::Number(u.last_seen as f64)),
+                ("conversion", time(u.conversion)),
+                ("fires", Value::Array(u.fires.iter().map(|&t| time(t)).collect())),
+                ("scoreReached", time(u.score_reached)),
+                ("rises", Value::Array(rises.collect())),
+            ])
+        });
+        json::object([
+            ("users", Value::Array(users.collect())),
+            ("seen", strings(&self.seen)),
+            ("events", Value::Number(self.events as f64)),
+            ("eventsAfterConversion", Value::Number(self.events_after_conversion as f64)),
+            ("convertedBeforeFirstEvent", strings(&self.converted_before_first_event)),
+        ])
+        .to_json()
+    }
+}
+
+/// Replays histories through one engine, reset for each user.
+pub struct Backtest {
+    engine: Engine,
+    conversions: Conversions,
+    /// End of observation: time-driven checks run up to it after a user's last event.
+    end: Option<Millis>,
+    /// The score can rise without a `qualified` effect (a trigger rule with a positive score
+    /// starts to hold, or a rule with a negative score stops holding): then it is read after
+    /// every step instead of from the effects.
+    score_from_engine: bool,
+}
+
+/// One user's replay in progress.
+struct UserReplay<'a> {
+    record: &'a mut UserRecord,
+    best_score: f64,
+    last_deadline: Millis,
+}
+
+impl Backtest {
+    pub fn new(engine: Engine, conversions: Conversions, end: Option<Millis>) -> Backtest {
+        let score_from_engine = engine
+            .rules()
+            .rules
+            .iter()
+            .any(|r| (r.trigger.is_some() && r.score > 0.0) || r.score < 0.0);
+        Backtest { engine, conversions, end, score_from_engine }
+    }
+
+    /// Replays the users of `text` (NDJSON; `first_line` numbers its first line). Each user's
+    /// lines must all be in `text`; they need not be contiguous.
+    pub fn replay(&mut self, text: &str, first_line: usize) -> Result<Replayed, LineError> {
+        let mut order: Vec<(String, Vec<Item>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (line, s) in numbered_lines(text, first_line) {
+            let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
+            // Grouped histories repeat the previous line's user: skip the hash lookup then.
+            let slot = match order.last() {
+                Some((last, _)) if *last == user => order.len() - 1,
+                _ => *index.entry(user).or_insert_with_key(|user| {
+                    order.push((user.clone(), Vec::new()));
+                    order.len() - 1
+                }),
+            };
+            order[slot].1.push(item);
+        }
+        let mut out = Replayed::default();
+        for (user, items) in order {
+            self.replay_user(&user, items, &mut out);
+            out.seen.push(user);
+        }
+        Ok(out)
+    }
+
+    fn replay_user(&mut self, user: &str, mut items: Vec<Item>, out: &mut Replayed) {
+        // Stable: equal times keep file order; untimed identify / group lines come first.
+        items.sort_by_key(|it| it.time.unwrap_or(Millis::MIN));
+        let conversion = self.conversions.users.get(user).copied();
+        let cutoff = conversion.unwrap_or(Millis::MAX);
+        let event_times = items.iter().filter(|it| matches!(it.action, Action::Event { .. }));
+        let counted = event_times.filter_map(|it| it.time).filter(|&t| t <= cutoff);
+        let (first, last) =
+            counted.fold((None, None), |(first, _), t| (first.or(Some(t)), Some(t)));
+        let (Some(first), Some(last)) = (first, last) else {
+            if conversion.is_some()
+                && items.iter().any(|it| matches!(it.action, Action::Event { .. }))
+            {
+                out.converted_before_first_event.push(user.to_string());
+            }
+            return;
+        };
+        let mut record = UserRecord {
+            user_id: user.to_string(),
+            account_id: self.conversions.accounts.get(user).cloned(),
+            first_seen: first,
+            last_seen: last,
+            conversion,
+            fires: vec![None; self.engine.rules().rules.len()],
+            score_reached: None,
+            rises: Vec::new(),
+        };
+        self.engine.reset(user);
+        let mut run =
+            UserReplay { record: &mut record, best_score: 0.0, last_deadline: Millis::MIN };
+        let effects = self.engine.identify(Some(user), &Value::Object(Vec::new()), first);
+        self.note(&mut run, effects);
+        let mut current_account: Option<String> = None;
+        for item in items {
+            let t = item.time.map_or(first, |t| t.max(first));
+            if t > cutoff {
+                if matches!(item.action, Action::Event { .. }) {
+                    out.events_after_conversion += 1;
+                }
+                continue;
+            }
+            match item.action {
+                Action::Identify { traits } => {
+                    self.run_deadlines(&mut run, t);
+                    let effects = self.engine.identify(Some(user), &traits, t);
+                    self.note(&mut run, effects);
+                }
+                Action::Group { account, traits } => {
+                    self.run_deadlines(&mut run, t);
+                    let effects = self.engine.group(Some(&account), &traits, t);
+                    self.note(&mut run, effects);
+                    run.record.account_id = Some(account.clone());
+                    current_account = Some(account);
+                }
+                Action::Event { name, props } => {
+                    if let Some(account) =
+                        item.account.filter(|a| current_account.as_ref() != Some(a))
+                    {
+                        self.run_deadlines(&mut run, t);
+                        let effects =
+                            self.engine.group(Some(&account), &Value::Object(Vec::new()), t);
+                        self.note(&mut run, effects);
+                        run.record.account_id = Some(account.clone());
+                        current_account = Some(account);
+                    }
+                    out.events += 1;
+                    self.run_deadlines(&mut run, t);
+                    let effects = self.engine.track(&name, props, t);
+                    self.note(&mut run, effects);
+                }
+            }
+            self.check_score(&mut run, t);
+        }
+        let tail = self.end.unwrap_or_else(|| last.max(self.conversions.latest.unwrap_or(last)));
+        self.run_deadlines(&mut run, tail.min(cutoff));
+        out.users.push(record);
+    }
+
+    /// Fires the time-driven checks due by `until`, each at its own time.
+    fn run_deadlines(&mut self, run: &mut UserReplay, until: Millis) {
+        while let Some(due) = self.engine.next_deadline() {
+            // A deadline that advance() did not move on would repeat forever: stop there.
+            if due > until || due <= run.last_deadline {
+                break;
+            }
+            run.last_deadline = due;
+            let effects = self.engine.advance(due);
+            self.note(run, effects);
+            self.check_score(run, due);
+        }
+    }
+
+    fn note(&self, run: &mut UserReplay, effects: Vec<Effect>) {
+        for effect in effects {
+            let Effect::Qualified(payload) = effect else { continue };
+            let Some(t) = payload.get("timestamp").and_then(Value::as_f64) else { continue };
+            let t = t as Millis;
+            match payload.get("rule").and_then(Value::as_str) {
+                Some(id) => {
+                    let Some(r) = self.engine.rules().rules.iter().position(|r| r.id == id) else {
+                        continue;
+                    };
+                    run.record.fires[r].get_or_insert(t);
+                }
+                None => {
+                    run.record.score_reached.get_or_insert(t);
+                }
+            }
+            if !self.score_from_engine {
+                let score = payload.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+                run.rise(t, score);
+            }
+        }
+    }
+
+    fn check_score(&self, run: &mut UserReplay, t: Millis) {
+        if self.score_from_engine {
+            run.rise(t, self.engine.total_score());
+        }
+    }
+}
+
+impl UserReplay<'_> {
+    fn rise(&mut self, t: Millis, score: f64) {
+        if score > self.best_score {
+            self.best_score = score;
+            self.record.rises.push((t, score));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(text: &str) -> Option<Millis> {
+        parse_timestamp_text(text)
+    }
+
+    #[test]
+    fn timestamps_in_ms_and_iso8601() {
+        assert_eq!(ts("1736150400000"), Some(1_736_150_400_000));
+        assert_eq!(ts("-1000"), Some(-1000));
+        assert_eq!(ts("2025-01-06"), Some(1_736_121_600_000));
+        assert_eq!(ts("2025-01-06T08:00:00Z"), Some(1_736_150_400_000));
+        assert_eq!(ts("2025-01-06T08:00Z"), Some(1_736_150_400_000));
+        assert_eq!(ts("2025-01-06 08:00:00"), Some(1_736_150_400_000));
+        assert_eq!(ts("2025-01-06T10:00:00.250+02:00"), Some(1_736_150_400_250));
+        assert_eq!(ts("2025-01-06T07:30:00.1-0030"), Some(1_736_150_400_100));
+        assert_eq!(ts("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(ts("1969-12-31T23:59:59.999Z"), Some(-1));
+        for bad in [
+            "",
+            "-",
+            "2025-13-01",
+            "2023-02-29",
+            "2025-01-06T24:00",
+            "2025-01-06T08",
+            "2025-01-06X",
+            "2025-01-06T08:00:00+2",
+            "Jan 6 2025",
+            "2025-01-06T08:00:00.Z",
+            "1e3",
+        ] {
+            assert_eq!(ts(bad), None, "{bad}");
+        }
+        assert_eq!(parse_timestamp(&Value::Number(1.9)), Some(1));
+        assert_eq!(parse_timestamp(&Value::Bool(true)), None);
+    }
+
+    #[test]
+    fn lines_are_read_with_clear_errors() {
+        let (user, item) = parse_line(
+            r#"{"timestamp":5,"userId":"u1","accountId":"A","event":"e","props":{"k":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(user, "u1");
+        assert_eq!(item.time, Some(5));
+        assert_eq!(item.account.as_deref(), Some("A"));
+        let untimed = parse_line(r#"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#);
+        assert_eq!(untimed.unwrap().1.time, None);
+        let error = |line: &str| parse_line(line).unwrap_err();
+        assert!(error("{oops").starts_with("not JSON"));
+        assert!(error("[1]").contains("\"userId\""));
+        assert!(error(r#"{"userId":"","event":"e","timestamp":1}"#).contains("\"userId\""));
+        assert!(error(r#"{"userId":"u","timestamp":1}"#).contains("\"event\""));
+        assert!(error(r#"{"userId":"u","event":"e"}"#).contains("\"timestamp\""));
+        assert_eq!(
+            error(r#"{"userId":"u","event":"e","timestamp":"soon"}"#),
+            "\"timestamp\" \"soon\" is not ms or ISO 8601"
+        );
+        assert!(error(r#"{"type":"group","userId":"u"}"#).contains("\"accountId\""));
+    }
+
+    #[test]
+    fn unsorted_histories_are_partitioned_by_user() {
+        let line =
+            |user: &str| format!("{{\"userId\":\"{user}\",\"event\":\"e\",\"timestamp\":1}}");
+        let text = [line("a"), line("b"), String::new(), line("a"), line("c")].join("\n");
+        let parts = partition_lines(&text, 1, 8).unwrap();
+        assert_eq!(parts.len(), 5);
+        assert_eq!(parts[0], parts[3], "one user, one partition");
+        assert_eq!(parts[2], u32::MAX, "blank line");
+        assert!(parts.iter().filter(|&&p| p != u32::MAX).all(|&p| p < 8));
+        let bad = partition_lines(&format!("{}\n{{\"userId\":1}}", line("a")), 10, 8).unwrap_err();
+        assert_eq!(bad.line, 11);
+    }
+
+    #[test]
+    fn the_last_users_lines_are_found_for_cutting() {
+        let text = "{\"userId\":\"a\",\"event\":\"e\",\"timestamp\":1}\n\
+                    {\"userId\":\"b\",\"event\":\"e\",\"timestamp\":1}\n\
+                    \n\
+                    {\"userId\":\"b\",\"event\":\"e\",\"timestamp\":2}\n\
+                    {\"userId\":\"c\",\"ev";
+        let start = last_user_start(text).unwrap();
+        assert!(text[start..].starts_with("{\"userId\":\"b\""));
+        assert_eq!(last_user_start(&text[start..]), None, "one user only");
+        assert_eq!(last_user_start("no line end"), None);
+    }
+}
