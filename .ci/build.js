@@ -29,14 +29,19 @@ export function build() {
   // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
   // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
   rmSync(join(outDir, '.gitignore'), { force: true });
-  const cached = join(cacheDir, createHash('sha256').update(readFileSync(wasm)).digest('hex') + '.wasm');
-  if (!existsSync(cached)) {
-    mkdirSync(cacheDir, { recursive: true });
-    mustRun('wasm-opt', ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', wasm, '-o', cached]);
-  }
-  copyFileSync(cached, wasm);
+  optimise(wasm, '-Oz');
   bundle();
   buildCli();
+}
+
+/** wasm-opt at `level`, in place, cached by the digest of its input and the level. */
+function optimise(file, level) {
+  const cached = join(cacheDir, createHash('sha256').update(readFileSync(file)).update(level).digest('hex') + '.wasm');
+  if (!existsSync(cached)) {
+    mkdirSync(cacheDir, { recursive: true });
+    mustRun('wasm-opt', [level, ...WASM_FEATURES, '--strip-debug', '--strip-producers', file, '-o', cached]);
+  }
+  copyFileSync(cached, file);
 }
 
 /**
@@ -49,6 +54,8 @@ export function buildCli() {
     env: { ...process.env, CARGO_PROFILE_RELEASE_OPT_LEVEL: '3' },
   });
   rmSync(join(root, 'js', 'wasm-cli', '.gitignore'), { force: true });
+  // -O3: about 15-20 % more events per second than rustc's output alone (measured A/B).
+  optimise(join(root, 'js', 'wasm-cli', 'pqlkit_cli_bg.wasm'), '-O3');
 }
 
 /**
