@@ -10,10 +10,11 @@
 //! millions of lines, and one parse in the engine's own JSON reader is several times cheaper
 //! than `JSON.parse` followed by re-serialising every event for the engine.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::duration::Millis;
 use crate::engine::{Effect, Engine};
+use crate::event::Event;
 use crate::json::{self, Value};
 use crate::number::parse_decimal;
 
@@ -196,6 +197,8 @@ fn parse_line(line: &str) -> Result<(String, Item), String> {
             if time.is_none() {
                 return Err("an event line needs a \"timestamp\" (ms or ISO 8601)".into());
             }
+            // As `Event::new` does: props that are not an object are none.
+            let props = props.filter(|p| matches!(p, Value::Object(_)));
             let props = props.unwrap_or_else(|| Value::Object(Vec::new()));
             Action::Event { name, props }
         }
@@ -390,6 +393,41 @@ impl Backtest {
         Backtest { engine, conversions, end, score_from_engine }
     }
 
+    /// Replays the users of `text`, a piece of a history grouped by user, one user at a time
+    /// as their lines end: memory holds one user's lines. `None` when a user's lines turn out
+    /// not to be contiguous (the history is not grouped; use [`Backtest::replay`] on
+    /// partitions of it instead).
+    pub fn replay_grouped(
+        &mut self,
+        text: &str,
+        first_line: usize,
+    ) -> Result<Option<Replayed>, LineError> {
+        let mut out = Replayed::default();
+        let mut finished: HashSet<String> = HashSet::new();
+        let mut run: Option<(String, Vec<Item>)> = None;
+        for (line, s) in numbered_lines(text, first_line) {
+            let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
+            match &mut run {
+                Some((current, items)) if *current == user => items.push(item),
+                _ => {
+                    if finished.contains(&user) {
+                        return Ok(None);
+                    }
+                    if let Some((done, items)) = run.replace((user, vec![item])) {
+                        self.replay_user(&done, items, &mut out);
+                        finished.insert(done.clone());
+                        out.seen.push(done);
+                    }
+                }
+            }
+        }
+        if let Some((done, items)) = run {
+            self.replay_user(&done, items, &mut out);
+            out.seen.push(done);
+        }
+        Ok(Some(out))
+    }
+
     /// Replays the users of `text` (NDJSON; `first_line` numbers its first line). Each user's
     /// lines must all be in `text`; they need not be contiguous.
     pub fn replay(&mut self, text: &str, first_line: usize) -> Result<Replayed, LineError> {
@@ -417,7 +455,10 @@ impl Backtest {
 
     fn replay_user(&mut self, user: &str, mut items: Vec<Item>, out: &mut Replayed) {
         // Stable: equal times keep file order; untimed identify / group lines come first.
-        items.sort_by_key(|it| it.time.unwrap_or(Millis::MIN));
+        let key = |it: &Item| it.time.unwrap_or(Millis::MIN);
+        if !items.is_sorted_by_key(key) {
+            items.sort_by_key(key);
+        }
         let conversion = self.conversions.users.get(user).copied();
         let cutoff = conversion.unwrap_or(Millis::MAX);
         let event_times = items.iter().filter(|it| matches!(it.action, Action::Event { .. }));
@@ -482,7 +523,7 @@ impl Backtest {
                     }
                     out.events += 1;
                     self.run_deadlines(&mut run, t);
-                    let effects = self.engine.track(&name, props, t);
+                    let effects = self.engine.track_event(Event { name, props, time: t });
                     self.note(&mut run, effects);
                 }
             }

@@ -66,3 +66,18 @@ fn an_unreadable_line_is_reported_with_its_number() {
     assert_eq!(error.line, 43);
     assert!(error.message.contains("\"timestamp\""), "{}", error.message);
 }
+
+#[test]
+fn a_grouped_piece_is_replayed_user_by_user_and_a_split_user_is_noticed() {
+    let line = |user: &str, t: i64| {
+        format!(r#"{{"userId":"{user}","event":"upgrade_started","timestamp":{t}}}"#)
+    };
+    let grouped = [line("a", 1000), line("a", 2000), line("b", 1000)].join("\n");
+    let mut bt = backtest(ABANDON, "{}", None);
+    let out = bt.replay_grouped(&grouped, 1).unwrap().expect("grouped");
+    assert_eq!(out.seen, ["a", "b"]);
+    let mut again = backtest(ABANDON, "{}", None);
+    assert_eq!(Some(out), again.replay(&grouped, 1).ok(), "same records as the grouping replay");
+    let split = [line("a", 1000), line("b", 1000), line("a", 2000)].join("\n");
+    assert_eq!(bt.replay_grouped(&split, 1).unwrap(), None);
+}

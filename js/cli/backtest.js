@@ -66,7 +66,7 @@ class Replayers {
     this.limit = 2 * threads; // pieces in flight: enough to keep every thread busy
     if (threads <= 1) {
       const backtest = new Backtest(init.rulesJson, init.conversionsJson, init.end);
-      this.run = async (bytes, firstLine) => backtest.replay(bytes, firstLine);
+      this.run = async (bytes, firstLine, grouped) => backtest.replay(bytes, firstLine, grouped);
       this.close = () => backtest.free();
       return;
     }
@@ -86,7 +86,7 @@ class Replayers {
       });
       return worker;
     });
-    this.run = (bytes, firstLine) =>
+    this.run = (bytes, firstLine, grouped) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
@@ -94,14 +94,14 @@ class Replayers {
         worker.busy++;
         // A copy the thread can own: the piece is a view into a larger read buffer.
         const piece = new Uint8Array(bytes);
-        worker.postMessage({ id, bytes: piece, firstLine }, [piece.buffer]);
+        worker.postMessage({ id, bytes: piece, firstLine, grouped }, [piece.buffer]);
       });
     this.close = () => Promise.all(workers.map((w) => w.terminate()));
   }
 
   /** Hands a piece on; once enough are in flight, waits for the oldest and passes it to `take`. */
-  async submit(bytes, firstLine, take) {
-    this.queue.push(this.run(bytes, firstLine));
+  async submit(bytes, firstLine, grouped, take) {
+    this.queue.push(this.run(bytes, firstLine, grouped));
     while (this.queue.length >= this.limit) take(await this.queue.shift());
   }
 
@@ -126,6 +126,7 @@ class Results {
 
   take(json) {
     const r = JSON.parse(json);
+    if (r.unsorted) throw new Unsorted();
     if (r.error) {
       throw new CliError(this.lineNumbers ? `${this.path}:${r.error.line}: ${r.error.message}` : `${this.path}: ${r.error.message}`, 1);
     }
@@ -162,7 +163,7 @@ async function replayGrouped(path, replayers, results) {
   const submit = async (piece) => {
     const first = line;
     line += countLines(piece);
-    await replayers.submit(piece, first, take);
+    await replayers.submit(piece, first, true, take);
   };
   let carry = null;
   for await (const chunk of byteChunks(path, PIECE)) {
@@ -232,7 +233,7 @@ async function replayPartitioned(path, replayers, results, partitions = 64) {
       } catch {
         continue;
       }
-      await replayers.submit(bytes, 1, take);
+      await replayers.submit(bytes, 1, false, take);
     }
     await replayers.drain(take);
   } finally {

@@ -47,14 +47,21 @@ impl Backtest {
     }
 
     /// Replays the users whose lines are in `lines` (NDJSON bytes; each user's lines all
-    /// there). `{ users, seen, events, eventsAfterConversion, convertedBeforeFirstEvent }`, or
-    /// `{ error: { line, message } }`.
-    pub fn replay(&mut self, lines: &[u8], first_line: f64) -> String {
+    /// there). `grouped`: each user's lines are contiguous, replay them as they end. `{ users,
+    /// seen, events, eventsAfterConversion, convertedBeforeFirstEvent }`, `{ unsorted: true }`
+    /// when `grouped` turned out false, or `{ error: { line, message } }`.
+    pub fn replay(&mut self, lines: &[u8], first_line: f64, grouped: bool) -> String {
         let first_line = first_line as usize;
-        match history::text_of(lines, first_line)
-            .and_then(|text| self.inner.replay(text, first_line))
-        {
-            Ok(replayed) => replayed.to_json(),
+        let replayed = history::text_of(lines, first_line).and_then(|text| {
+            if grouped {
+                self.inner.replay_grouped(text, first_line)
+            } else {
+                self.inner.replay(text, first_line).map(Some)
+            }
+        });
+        match replayed {
+            Ok(Some(replayed)) => replayed.to_json(),
+            Ok(None) => r#"{"unsorted":true}"#.into(),
             Err(error) => error_json(&error),
         }
     }
