@@ -216,6 +216,10 @@ pub fn text_of(bytes: &[u8], first_line: usize) -> Result<&str, LineError> {
     })
 }
 
+fn line_ends(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
+}
+
 /// The lines of `text` with their 1-based numbers, counting from `first_line`; blank lines skipped.
 fn numbered_lines(text: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
     text.split('\n')
@@ -325,6 +329,8 @@ pub struct UserRecord {
 /// The outcome of replaying a piece of a history.
 #[derive(Debug, Default, PartialEq)]
 pub struct Replayed {
+    /// Line ends in the piece: where the next piece's line numbers start.
+    pub lines: usize,
     pub users: Vec<UserRecord>,
     /// Every user id met, in order of first appearance (replayed or not).
     pub seen: Vec<String>,
@@ -354,6 +360,7 @@ impl Replayed {
             ])
         });
         json::object([
+            ("lines", Value::Number(self.lines as f64)),
             ("users", Value::Array(users.collect())),
             ("seen", strings(&self.seen)),
             ("events", Value::Number(self.events as f64)),
@@ -402,7 +409,7 @@ impl Backtest {
         text: &str,
         first_line: usize,
     ) -> Result<Option<Replayed>, LineError> {
-        let mut out = Replayed::default();
+        let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
         let mut finished: HashSet<String> = HashSet::new();
         let mut run: Option<(String, Vec<Item>)> = None;
         for (line, s) in numbered_lines(text, first_line) {
@@ -445,7 +452,7 @@ impl Backtest {
             };
             order[slot].1.push(item);
         }
-        let mut out = Replayed::default();
+        let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
         for (user, items) in order {
             self.replay_user(&user, items, &mut out);
             out.seen.push(user);

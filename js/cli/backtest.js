@@ -49,12 +49,6 @@ const NEWLINE = 10;
 
 class Unsorted extends Error {}
 
-const countLines = (bytes) => {
-  let n = 0;
-  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
-  return n;
-};
-
 /**
  * Replays pieces of the history on worker threads, each with its own engine (src/history.rs
  * does the parsing and the replay), or on this thread when `threads` is 1. Results are read
@@ -66,7 +60,7 @@ class Replayers {
     this.limit = 2 * threads; // pieces in flight: enough to keep every thread busy
     if (threads <= 1) {
       const backtest = new Backtest(init.rulesJson, init.conversionsJson, init.end);
-      this.run = async (bytes, firstLine, grouped) => backtest.replay(bytes, firstLine, grouped);
+      this.run = async (bytes, grouped) => backtest.replay(bytes, 1, grouped);
       this.close = () => backtest.free();
       return;
     }
@@ -86,7 +80,7 @@ class Replayers {
       });
       return worker;
     });
-    this.run = (bytes, firstLine, grouped) =>
+    this.run = (bytes, grouped) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
@@ -94,14 +88,14 @@ class Replayers {
         worker.busy++;
         // A copy the thread can own: the piece is a view into a larger read buffer.
         const piece = new Uint8Array(bytes);
-        worker.postMessage({ id, bytes: piece, firstLine, grouped }, [piece.buffer]);
+        worker.postMessage({ id, bytes: piece, grouped }, [piece.buffer]);
       });
     this.close = () => Promise.all(workers.map((w) => w.terminate()));
   }
 
   /** Hands a piece on; once enough are in flight, waits for the oldest and passes it to `take`. */
-  async submit(bytes, firstLine, grouped, take) {
-    this.queue.push(this.run(bytes, firstLine, grouped));
+  async submit(bytes, grouped, take) {
+    this.queue.push(this.run(bytes, grouped));
     while (this.queue.length >= this.limit) take(await this.queue.shift());
   }
 
@@ -122,14 +116,19 @@ class Results {
     this.minTime = Infinity;
     this.maxTime = -Infinity;
     this.lineNumbers = true;
+    this.lines = 0;
   }
 
   take(json) {
     const r = JSON.parse(json);
     if (r.unsorted) throw new Unsorted();
+    if (r.failure) throw new CliError(`backtest failed in the engine: ${r.failure}`, 1);
     if (r.error) {
-      throw new CliError(this.lineNumbers ? `${this.path}:${r.error.line}: ${r.error.message}` : `${this.path}: ${r.error.message}`, 1);
+      // Pieces number their lines from 1; the lines of the pieces before make it the file's.
+      const where = this.lineNumbers ? `${this.path}:${this.lines + r.error.line}` : this.path;
+      throw new CliError(`${where}: ${r.error.message}`, 1);
     }
+    this.lines += r.lines;
     for (const id of r.seen) {
       if (this.seen.has(id)) throw new Unsorted();
       this.seen.add(id);
@@ -159,12 +158,7 @@ class Results {
  */
 async function replayGrouped(path, replayers, results) {
   const take = (json) => results.take(json);
-  let line = 1;
-  const submit = async (piece) => {
-    const first = line;
-    line += countLines(piece);
-    await replayers.submit(piece, first, true, take);
-  };
+  const submit = (piece) => replayers.submit(piece, true, take);
   let carry = null;
   for await (const chunk of byteChunks(path, PIECE)) {
     const data = carry ? Buffer.concat([carry, chunk]) : chunk;
@@ -233,7 +227,7 @@ async function replayPartitioned(path, replayers, results, partitions = 64) {
       } catch {
         continue;
       }
-      await replayers.submit(bytes, 1, false, take);
+      await replayers.submit(bytes, false, take);
     }
     await replayers.drain(take);
   } finally {

@@ -5,12 +5,12 @@ import { Backtest, loadCliWasm } from './wasm.js';
 loadCliWasm();
 const { rulesJson, conversionsJson, end } = workerData;
 const backtest = new Backtest(rulesJson, conversionsJson, end);
-parentPort.on('message', ({ id, bytes, firstLine, grouped }) => {
+parentPort.on('message', ({ id, bytes, grouped }) => {
   let result;
   try {
-    result = backtest.replay(bytes, firstLine, grouped);
+    result = backtest.replay(bytes, 1, grouped); // pieces number their lines from 1
   } catch (error) {
-    result = JSON.stringify({ error: { line: firstLine, message: `engine failure: ${error?.message ?? error}` } });
+    result = JSON.stringify({ failure: String(error?.message ?? error) });
   }
   parentPort.postMessage({ id, result });
 });
