@@ -4,7 +4,7 @@
 //! facts shared by all rules (first-seen time, metered limits, audience attributes) live in the
 //! profile and are passed in as [`Facts`].
 
-use crate::condition::{eval_condition, eval_value, Context};
+use crate::condition::{Condition, Context};
 use crate::duration::{Millis, DAY};
 use crate::event::Event;
 use crate::json::{object, Value};
@@ -41,7 +41,7 @@ pub enum SignalState {
 
 pub fn matches(on: &EventMatch, event: &Event, ctx: &Context) -> bool {
     on.event == event.name
-        && on.filter.as_ref().is_none_or(|filter| eval_condition(filter, &event.props, ctx))
+        && on.filter.as_ref().is_none_or(|filter| filter.matches(Some(&event.props), ctx))
 }
 
 impl SignalState {
@@ -113,9 +113,9 @@ impl SignalState {
 
     pub fn measure(&self, kind: &SignalKind, facts: &Facts) -> Measure {
         let now = facts.now;
-        let compared = |actual: f64, compare: &Value| Measure {
-            holds: eval_value(compare, Some(&Value::Number(actual)), &facts.conditions),
-            actual: Value::Number(actual),
+        let compared = |actual: f64, compare: &Condition| {
+            let actual = Value::Number(actual);
+            Measure { holds: compare.matches(Some(&actual), &facts.conditions), actual }
         };
         match (self, kind) {
             (
@@ -142,7 +142,7 @@ impl SignalState {
                 match facts.usage.iter().find(|(name, _)| name == limit) {
                     Some((_, ratio)) => compared(*ratio, compare),
                     None => Measure {
-                        holds: eval_value(compare, None, &facts.conditions),
+                        holds: compare.matches(None, &facts.conditions),
                         actual: Value::Null,
                     },
                 }
@@ -159,8 +159,8 @@ impl SignalState {
                 None => Measure { actual: Value::Null, holds: false },
             },
             (_, SignalKind::Traits { condition }) => Measure {
-                holds: eval_condition(condition, facts.attributes, &facts.conditions),
-                actual: referenced_attributes(condition, facts.attributes),
+                holds: condition.matches(Some(facts.attributes), &facts.conditions),
+                actual: referenced_attributes(condition.source(), facts.attributes),
             },
             // A state that does not fit its kind (never built by `new`) measures nothing.
             _ => Measure { actual: Value::Null, holds: false },
