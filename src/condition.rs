@@ -328,8 +328,7 @@ fn test(
     errors: &mut Vec<ValidationError>,
 ) -> Test {
     let entries = match source {
-        Value::String(s) if insensitive => return Test::Text(s.to_lowercase(), true),
-        Value::String(s) => return Test::Text(s.clone(), false),
+        Value::String(s) => return Test::Text(s.clone(), insensitive),
         Value::Number(n) => return Test::Number(*n),
         Value::Bool(b) => return Test::Bool(*b),
         Value::Null => return Test::Null,
@@ -543,7 +542,7 @@ impl Test {
     fn eval(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
         Some(match self {
             Test::Text(s, false) => js_string(v) == s.as_str(),
-            Test::Text(s, true) => js_string(v).to_lowercase() == *s,
+            Test::Text(s, true) => js_string(v).to_lowercase() == s.to_lowercase(),
             Test::Number(n) => to_number(v) == *n,
             Test::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
             Test::Null => v == Some(&Value::Null),
