@@ -391,13 +391,13 @@ impl Engine {
             Tree::All(children) => children.iter().all(|c| self.tree_holds(c, facts)),
             Tree::Any(children) => children.iter().any(|c| self.tree_holds(c, facts)),
             Tree::Not(child) => !self.tree_holds(child, facts),
-            Tree::Leaf(i) => self.measure(*i, facts).holds,
+            Tree::Leaf(i) => self.measure(*i, facts, false).holds,
         }
     }
 
-    fn measure(&self, i: usize, facts: &Facts) -> Measure {
+    fn measure(&self, i: usize, facts: &Facts, detail: bool) -> Measure {
         let slot = &self.signals[i];
-        slot.state.measure(&slot.def.kind, facts)
+        slot.state.measure(&slot.def.kind, facts, detail)
     }
 
     /// A rule's signals: compiled in rule order, so they are one contiguous run.
@@ -423,7 +423,7 @@ impl Engine {
             let slot = &self.signals[i];
             let key =
                 slot.def.path.split_once("].").map_or(slot.def.path.as_str(), |(_, rest)| rest);
-            values.insert(key, self.measure(i, &facts).actual);
+            values.insert(key, self.measure(i, &facts, true).actual);
         }
         values
     }
@@ -737,7 +737,7 @@ impl Engine {
             }
             Tree::Leaf(i) => {
                 let slot = &self.signals[*i];
-                let measure = self.measure(*i, facts);
+                let measure = self.measure(*i, facts, true);
                 object([
                     ("op", "signal".into()),
                     ("matched", Value::Bool(measure.holds)),

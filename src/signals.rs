@@ -111,7 +111,10 @@ impl SignalState {
         }
     }
 
-    pub fn measure(&self, kind: &SignalKind, facts: &Facts) -> Measure {
+    /// What the signal measures at `facts.now`. Without `detail`, `actual` is left `null` where
+    /// building it allocates (a pending follow-up, the attributes of `traits`): deciding whether
+    /// a rule holds needs only `holds`, and does so for every rule an event touches.
+    pub fn measure(&self, kind: &SignalKind, facts: &Facts, detail: bool) -> Measure {
         let now = facts.now;
         let compared = |actual: f64, compare: &Condition| {
             let actual = Value::Number(actual);
@@ -132,11 +135,15 @@ impl SignalState {
                 SignalKind::NotFollowedBy { within, .. },
             ) => Measure {
                 holds: !followed && now >= start.saturating_add(*within),
-                actual: object([
-                    ("started", Value::Number(*start as f64)),
-                    ("deadline", Value::Number(start.saturating_add(*within) as f64)),
-                    ("followed", Value::Bool(*followed)),
-                ]),
+                actual: if detail {
+                    object([
+                        ("started", Value::Number(*start as f64)),
+                        ("deadline", Value::Number(start.saturating_add(*within) as f64)),
+                        ("followed", Value::Bool(*followed)),
+                    ])
+                } else {
+                    Value::Null
+                },
             },
             (_, SignalKind::Usage { limit, compare }) => {
                 match facts.usage.iter().find(|(name, _)| name == limit) {
@@ -160,7 +167,11 @@ impl SignalState {
             },
             (_, SignalKind::Traits { condition }) => Measure {
                 holds: condition.matches(Some(facts.attributes), &facts.conditions),
-                actual: referenced_attributes(condition.source(), facts.attributes),
+                actual: if detail {
+                    referenced_attributes(condition.source(), facts.attributes)
+                } else {
+                    Value::Null
+                },
             },
             // A state that does not fit its kind (never built by `new`) measures nothing.
             _ => Measure { actual: Value::Null, holds: false },
