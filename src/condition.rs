@@ -2,6 +2,11 @@
 //! `evalCondition` (`packages/sdk-js/src/mongrule.ts`), JavaScript coercions included: a rule set
 //! written for GrowthBook must select the same users here.
 //!
+//! A [`Condition`] is validated and compiled in one walk when the rule set loads: operator
+//! names become a tree of enum variants, literals and version operands are prepared ahead
+//! (JSON text, padded versions), so an event pays no name lookups and text compares borrow
+//! instead of allocating.
+//!
 //! Where GrowthBook's JavaScript would throw (a `null` condition, `$or` not given a list, ...) or
 //! would only work by accident (a string walked as a list of characters), the whole condition
 //! does not match; validation rejects those shapes before they can run.
@@ -25,58 +30,476 @@ pub struct Context<'a> {
     pub regex: &'a dyn RegexEngine,
 }
 
-/// Does `attributes` satisfy `condition`? Never panics; malformed conditions do not match.
-pub fn eval_condition(condition: &Value, attributes: &Value, ctx: &Context) -> bool {
-    cond(condition, attributes, ctx).unwrap_or(false)
+/// A compiled condition: over an object's fields (an audience, a `where`, `traits`), or a
+/// condition *value* applied to one value (a signal's `{"$gte": 2}`). Two conditions are equal
+/// when they were written the same.
+/// Boxed: rule types holding conditions stay small to move.
+#[derive(Debug)]
+pub struct Condition(Box<(Value, Test)>);
+
+impl Condition {
+    /// Compiles a condition over an object's fields, pushing one error per problem with its
+    /// JSON path (`path` is the condition's own, e.g. `rules[0].audience`; an error inside goes
+    /// to e.g. `rules[0].audience.plan.$in`): unknown operator (`UnknownOperator`), operand of
+    /// the wrong type (`InvalidType`, e.g. `$in` not an array, `$and` not an array of objects),
+    /// bad regex (`InvalidRegex`, checked with `ctx.regex.is_valid`), `$inGroup` naming a group
+    /// missing from `ctx.groups` (`UnknownGroup`). Messages name the operator and what was
+    /// expected.
+    pub fn new(
+        source: Value,
+        path: &str,
+        ctx: &Context,
+        errors: &mut Vec<ValidationError>,
+    ) -> Self {
+        let test = condition(&source, path, ctx, errors);
+        Condition(Box::new((source, test)))
+    }
+
+    /// Same for a condition value such as the `count` of a signal (`{"$gte": 2}` or a bare
+    /// literal).
+    pub fn value(
+        source: Value,
+        path: &str,
+        ctx: &Context,
+        errors: &mut Vec<ValidationError>,
+    ) -> Self {
+        let test = test(&source, false, path, ctx, errors);
+        Condition(Box::new((source, test)))
+    }
+
+    /// Does `v` (`None`: undefined) satisfy the condition? Never panics; malformed conditions
+    /// do not match.
+    pub fn matches(&self, v: Option<&Value>, ctx: &Context) -> bool {
+        self.0 .1.eval(v, ctx).unwrap_or(false)
+    }
+
+    /// The condition as written, for explanations.
+    pub fn source(&self) -> &Value {
+        &self.0 .0
+    }
 }
 
-/// Applies a condition *value* (e.g. `{"$gte": 2}` or a literal) to one actual value
-/// (`None` = undefined). Used by signals to compare counts.
-pub fn eval_value(condition_value: &Value, actual: Option<&Value>, ctx: &Context) -> bool {
-    value(condition_value, actual, ctx, false).unwrap_or(false)
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.source() == other.source()
+    }
 }
 
+/// Does `attributes` satisfy `condition`, unvalidated? Compiles it for this one evaluation.
+pub fn eval_condition(source: &Value, attributes: &Value, ctx: &Context) -> bool {
+    let test = condition(source, "", ctx, &mut Vec::new());
+    test.eval(Some(attributes), ctx).unwrap_or(false)
+}
+
+// ---- Compiling and validating ----
+//
 // Evaluation returns `None` where GrowthBook would throw, so the fault reaches the top
-// instead of being inverted by an enclosing `$not` / `$nor`.
+// instead of being inverted by an enclosing `$not` / `$nor`. Keys and operators keep the
+// order they were written in: a fault counts only if evaluation reaches it.
 
-fn cond(condition: &Value, obj: &Value, ctx: &Context) -> Option<bool> {
-    for (key, v) in condition.as_object()? {
-        let pass = match key.as_str() {
-            "$or" => any(v, obj, ctx)?,
-            "$nor" => !any(v, obj, ctx)?,
-            "$and" => {
-                let mut all = true;
-                for c in v.as_array()? {
-                    if !cond(c, obj, ctx)? {
-                        all = false;
-                        break;
+/// `evalCondition` (on an object) and `evalConditionValue` (on one value), operands prepared.
+#[derive(Debug)]
+enum Test {
+    /// `value + "" === text`; lower-cased on both sides when the flag is set (`$alli`).
+    Text(String, bool),
+    /// `value * 1 === n`: "10" and [10] match 10, and so does a missing attribute 0.
+    Number(f64),
+    /// `value !== null && !!value === b`
+    Bool(bool),
+    Null,
+    /// `JSON.stringify(value) === json`: key order matters.
+    Json(String),
+    /// Tests, any: with `any` one must pass (`$or`; an empty list passes, as in GrowthBook),
+    /// otherwise none may fail (the keys of a condition, `$and`, an object of operators).
+    /// The third flag negates (`$nor`).
+    List(Vec<Test>, bool, bool),
+    /// A condition's key: the attribute's dotted path and the test of its value.
+    Field(String, Box<Test>),
+    /// `$eq`, or `$ne` when negated.
+    Equal(Value, bool),
+    /// `$lt` ... `$gte`.
+    Compare(Relation, Value),
+    /// `$veq` ... `$vgte` against the padded operand.
+    Version(Relation, String),
+    /// `$exists`: whether the operand is truthy.
+    Exists(bool),
+    /// `$in` / `$ini` / `$nin` / `$nini`: list, insensitive, negated.
+    In(Vec<Value>, bool, bool),
+    /// `$inGroup`, or `$notInGroup` when negated: the group's name.
+    Group(String, bool),
+    Not(Box<Test>),
+    Size(Box<Test>),
+    /// `$elemMatch` with operators or with fields.
+    ElemMatch(Box<Test>),
+    /// `$elemMatch` with an operand that is not an object: a fault on arrays.
+    ElemFault,
+    /// `$all` / `$alli`: every test must hold for some element.
+    ContainsAll(Vec<Test>),
+    /// `$regex` / `$regexi`: pattern and flags.
+    Regex(String, &'static str),
+    Type(String),
+    /// An unknown operator, or an operand that never matches.
+    Never,
+    /// Not an object where a condition is expected, or `$or` / `$nor` / `$and` without a list.
+    Fault,
+}
+
+/// Which orderings satisfy a comparison: bit 0 less, bit 1 equal, bit 2 greater.
+#[derive(Clone, Copy, Debug)]
+struct Relation(u8);
+
+impl Relation {
+    /// `$eq $ne $gt $gte $lt $lte`, the order of both `$gt`... and `$veq`... in `Op`.
+    const ALL: [Relation; 6] = [
+        Relation(0b010),
+        Relation(0b101),
+        Relation(0b100),
+        Relation(0b110),
+        Relation(0b001),
+        Relation(0b011),
+    ];
+
+    /// `$gt` ... `$lte` and `$veq` ... `$vlte`.
+    fn of(op: Op) -> Self {
+        Relation::ALL[op as usize % Op::Veq as usize]
+    }
+
+    fn holds(self, ord: Option<Ordering>) -> bool {
+        ord.is_some_and(|o| self.0 >> (o as i8 + 1) & 1 == 1)
+    }
+}
+
+/// Every operator, for lookups and for the message that lists them; `Op` has the same order.
+const OPERATORS: &str = "$eq $ne $gt $gte $lt $lte $in $nin $ini $nini $all $alli $elemMatch \
+$size $exists $type $regex $regexi $not $veq $vne $vgt $vgte $vlt $vlte $inGroup $notInGroup";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    Nin,
+    Ini,
+    Nini,
+    All,
+    Alli,
+    ElemMatch,
+    Size,
+    Exists,
+    Type,
+    Regex,
+    Regexi,
+    Not,
+    Veq,
+    Vne,
+    Vgt,
+    Vgte,
+    Vlt,
+    Vlte,
+    InGroup,
+    NotInGroup,
+}
+
+impl Op {
+    const ALL: [Op; 27] = [
+        Op::Eq,
+        Op::Ne,
+        Op::Gt,
+        Op::Gte,
+        Op::Lt,
+        Op::Lte,
+        Op::In,
+        Op::Nin,
+        Op::Ini,
+        Op::Nini,
+        Op::All,
+        Op::Alli,
+        Op::ElemMatch,
+        Op::Size,
+        Op::Exists,
+        Op::Type,
+        Op::Regex,
+        Op::Regexi,
+        Op::Not,
+        Op::Veq,
+        Op::Vne,
+        Op::Vgt,
+        Op::Vgte,
+        Op::Vlt,
+        Op::Vlte,
+        Op::InGroup,
+        Op::NotInGroup,
+    ];
+
+    /// One lookup in `OPERATORS` instead of a string comparison per operator.
+    fn named(name: &str) -> Option<Op> {
+        OPERATORS.split(' ').position(|o| o == name).map(|i| Op::ALL[i])
+    }
+}
+
+const TYPES: &str = "string number boolean array object null undefined";
+const LIST_OF_CONDITIONS: &str =
+    "a list of conditions such as [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]";
+
+fn push(errors: &mut Vec<ValidationError>, code: ErrorCode, path: String, parts: &[&str]) {
+    errors.push(ValidationError::new(code, path, parts.concat()));
+}
+
+fn described(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(
+    errors: &mut Vec<ValidationError>,
+    path: String,
+    op: &str,
+    expected: &str,
+    got: &Value,
+) {
+    push(
+        errors,
+        ErrorCode::InvalidType,
+        path,
+        &["`", op, "` expects ", expected, ", not ", described(got), "."],
+    );
+}
+
+/// A condition object: each key tests the whole object.
+fn condition(source: &Value, path: &str, ctx: &Context, errors: &mut Vec<ValidationError>) -> Test {
+    let Some(entries) = source.as_object() else {
+        let got = described(source);
+        push(
+            errors,
+            ErrorCode::InvalidType,
+            path.into(),
+            &["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."],
+        );
+        return Test::Fault;
+    };
+    let mut keys = Vec::with_capacity(entries.len());
+    for (key, v) in entries {
+        let p = child_path(path, key);
+        keys.push(match key.as_str() {
+            "$and" | "$or" | "$nor" => match v.as_array() {
+                Some(list) => {
+                    let mut conditions = Vec::with_capacity(list.len());
+                    for (i, c) in list.iter().enumerate() {
+                        conditions.push(condition(c, &index_path(&p, i), ctx, errors));
+                    }
+                    Test::List(conditions, key != "$and", key == "$nor")
+                }
+                None => {
+                    wrong_type(errors, p, key, LIST_OF_CONDITIONS, v);
+                    Test::Fault
+                }
+            },
+            "$not" => Test::Not(Box::new(condition(v, &p, ctx, errors))),
+            // Other `$` keys are attribute names for GrowthBook (`$groups`), but a comparison
+            // operator here is surely misplaced. Its operand is not checked: one error says it.
+            k if Op::named(k).is_some() => {
+                let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
+                let code = ErrorCode::UnknownOperator;
+                push(errors, code, p.clone(), &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."]);
+                Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, &mut Vec::new())))
+            }
+            _ => Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, errors))),
+        });
+    }
+    Test::List(keys, false, false)
+}
+
+/// A condition value; `insensitive` only affects string literals (used by `$alli`).
+fn test(
+    source: &Value,
+    insensitive: bool,
+    path: &str,
+    ctx: &Context,
+    errors: &mut Vec<ValidationError>,
+) -> Test {
+    let entries = match source {
+        Value::String(s) => return Test::Text(s.clone(), insensitive),
+        Value::Number(n) => return Test::Number(*n),
+        Value::Bool(b) => return Test::Bool(*b),
+        Value::Null => return Test::Null,
+        Value::Array(_) => return Test::Json(source.to_json()),
+        Value::Object(entries) => entries,
+    };
+    if is_operator_object(entries) {
+        let mut ops = Vec::with_capacity(entries.len());
+        for (name, e) in entries {
+            ops.push(operator(name, e, &child_path(path, name), ctx, errors));
+        }
+        return Test::List(ops, false, false);
+    }
+    // An object without `$` keys is a literal compared as a whole; a mix is almost surely a slip.
+    if let (Some((op, _)), Some((field, _))) = (
+        entries.iter().find(|(k, _)| k.starts_with('$')),
+        entries.iter().find(|(k, _)| !k.starts_with('$')),
+    ) {
+        push(
+            errors,
+            ErrorCode::InvalidValue,
+            path.into(),
+            &[
+                "This mixes the operator `",
+                op,
+                "` with the plain field \"",
+                field,
+                "\"; use either operators only, such as {\"$gte\": 2}, or a plain value.",
+            ],
+        );
+    }
+    Test::Json(source.to_json())
+}
+
+fn is_operator_object(entries: &[(String, Value)]) -> bool {
+    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with('$'))
+}
+
+fn operator(
+    name: &str,
+    e: &Value,
+    path: &str,
+    ctx: &Context,
+    errors: &mut Vec<ValidationError>,
+) -> Test {
+    let p = || path.to_string();
+    let Some(op) = Op::named(name) else {
+        let message = match name {
+            "$and" | "$or" | "$nor" => [
+                "`",
+                name,
+                "` combines whole conditions, so it cannot sit under an attribute; write e.g. {\"",
+                name,
+                "\": [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]}.",
+            ],
+            _ => ["`", name, "` is not a known operator. Use one of: ", OPERATORS, "."],
+        };
+        push(errors, ErrorCode::UnknownOperator, p(), &message);
+        return Test::Never;
+    };
+    match op {
+        Op::Eq | Op::Ne | Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+            if matches!(e, Value::Array(_) | Value::Object(_)) {
+                wrong_type(errors, p(), name, "a single value such as 10 or \"pro\"", e);
+            }
+            match op {
+                Op::Eq | Op::Ne => Test::Equal(e.clone(), op == Op::Ne),
+                _ => Test::Compare(Relation::of(op), e.clone()),
+            }
+        }
+        Op::Veq | Op::Vne | Op::Vgt | Op::Vgte | Op::Vlt | Op::Vlte => {
+            if !matches!(e, Value::String(_) | Value::Number(_)) {
+                wrong_type(errors, p(), name, "a version such as \"1.2.3\"", e);
+            }
+            Test::Version(Relation::of(op), padded_version(Some(e)))
+        }
+        Op::In | Op::Nin | Op::Ini | Op::Nini | Op::All | Op::Alli => {
+            let Some(items) = e.as_array() else {
+                wrong_type(errors, p(), name, "a list of values such as [\"free\", \"trial\"]", e);
+                return Test::Never;
+            };
+            let insensitive = matches!(op, Op::Ini | Op::Nini | Op::Alli);
+            if matches!(op, Op::All | Op::Alli) {
+                let mut tests = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    tests.push(test(item, insensitive, &index_path(path, i), ctx, errors));
+                }
+                return Test::ContainsAll(tests);
+            }
+            Test::In(items.to_vec(), insensitive, matches!(op, Op::Nin | Op::Nini))
+        }
+        Op::Exists => {
+            if !matches!(e, Value::Bool(_)) {
+                wrong_type(errors, p(), name, "true or false", e);
+            }
+            Test::Exists(truthy(Some(e)))
+        }
+        Op::Type => match e.as_str() {
+            Some(t) => {
+                if !TYPES.split(' ').any(|x| x == t) {
+                    push(
+                        errors,
+                        ErrorCode::InvalidValue,
+                        p(),
+                        &["`$type` must be one of: ", TYPES, "."],
+                    );
+                }
+                Test::Type(t.into())
+            }
+            None => {
+                wrong_type(errors, p(), name, "a type name such as \"string\"", e);
+                Test::Never
+            }
+        },
+        Op::Regex | Op::Regexi => match e.as_str() {
+            Some(pattern) => {
+                let flags = if op == Op::Regexi { "i" } else { "" };
+                if !ctx.regex.is_valid(pattern, flags) {
+                    push(
+                        errors,
+                        ErrorCode::InvalidRegex,
+                        p(),
+                        &[
+                            "`",
+                            name,
+                            "` pattern \"",
+                            pattern,
+                            "\" is not a valid regular expression.",
+                        ],
+                    );
+                }
+                Test::Regex(pattern.into(), flags)
+            }
+            None => {
+                wrong_type(errors, p(), name, "a regular expression written as text", e);
+                Test::Never
+            }
+        },
+        Op::Not => Test::Not(Box::new(test(e, false, path, ctx, errors))),
+        Op::Size => Test::Size(Box::new(test(e, false, path, ctx, errors))),
+        Op::ElemMatch => match e {
+            Value::Object(entries) if is_operator_object(entries) => {
+                Test::ElemMatch(Box::new(test(e, false, path, ctx, errors)))
+            }
+            Value::Object(_) => Test::ElemMatch(Box::new(condition(e, path, ctx, errors))),
+            _ => {
+                let expected = "a condition such as {\"$gt\": 10} or {\"name\": \"pro\"}";
+                wrong_type(errors, p(), name, expected, e);
+                Test::ElemFault
+            }
+        },
+        Op::InGroup | Op::NotInGroup => {
+            match e.as_str() {
+                Some(g) => {
+                    if ctx.groups.get(g).is_none() {
+                        push(
+                            errors,
+                            ErrorCode::UnknownGroup,
+                            p(),
+                            &["There is no group named \"", g, "\" in `groups`."],
+                        );
                     }
                 }
-                all
+                None => wrong_type(errors, p(), name, "the name of a group from `groups`", e),
             }
-            "$not" => !cond(v, obj, ctx)?,
-            _ => value(v, Some(&get_path(obj, key)), ctx, false)?,
-        };
-        if !pass {
-            return Some(false);
+            Test::Group(js_string(Some(e)).into(), op == Op::NotInGroup)
         }
     }
-    Some(true)
 }
 
-/// `$or`: an empty list passes, as in GrowthBook.
-fn any(list: &Value, obj: &Value, ctx: &Context) -> Option<bool> {
-    let list = list.as_array()?;
-    if list.is_empty() {
-        return Some(true);
-    }
-    for c in list {
-        if cond(c, obj, ctx)? {
-            return Some(true);
-        }
-    }
-    Some(false)
-}
+// ---- Evaluation ----
 
 static NULL: Value = Value::Null;
 
@@ -115,121 +538,96 @@ fn array_index(part: &str) -> Option<usize> {
     }
 }
 
-fn is_operator_object(entries: &[(String, Value)]) -> bool {
-    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with('$'))
-}
-
-/// `evalConditionValue`; `insensitive` only affects string literals (used by `$alli`).
-fn value(condition: &Value, v: Option<&Value>, ctx: &Context, insensitive: bool) -> Option<bool> {
-    Some(match condition {
-        // `value + "" === condition`
-        Value::String(s) if insensitive => js_string(v).to_lowercase() == s.to_lowercase(),
-        Value::String(s) => js_string(v) == *s,
-        // `value * 1 === condition`: "10" and [10] match 10, and so does a missing attribute 0.
-        Value::Number(n) => to_number(v) == *n,
-        // `value !== null && !!value === condition`
-        Value::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
-        Value::Null => v == Some(&Value::Null),
-        Value::Object(entries) if is_operator_object(entries) => {
-            for (name, expected) in entries {
-                if !operator(name, v, expected, ctx)? {
-                    return Some(false);
+impl Test {
+    fn eval(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
+        Some(match self {
+            Test::Text(s, false) => js_string(v) == s.as_str(),
+            Test::Text(s, true) => js_string(v).to_lowercase() == s.to_lowercase(),
+            Test::Number(n) => to_number(v) == *n,
+            Test::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
+            Test::Null => v == Some(&Value::Null),
+            Test::Json(json) => v.is_some_and(|v| v.to_json() == *json),
+            Test::List(tests, any, negated) => {
+                // Stops at the first test that decides: a pass for `any`, a failure otherwise.
+                let mut decided = false;
+                for t in tests {
+                    if t.eval(v, ctx)? == *any {
+                        decided = true;
+                        break;
+                    }
                 }
+                (tests.is_empty() || decided == *any) != *negated
             }
-            true
-        }
-        // `JSON.stringify(value) === JSON.stringify(condition)`: key order matters.
-        _ => v.is_some_and(|v| v.to_json() == condition.to_json()),
-    })
-}
-
-fn operator(name: &str, a: Option<&Value>, e: &Value, ctx: &Context) -> Option<bool> {
-    Some(match name {
-        "$eq" => a.is_some_and(|a| strict_eq(a, e, false)),
-        "$ne" => !a.is_some_and(|a| strict_eq(a, e, false)),
-        "$lt" | "$lte" | "$gt" | "$gte" => relation(&name[1..], js_compare(a, Some(e))),
-        "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => {
-            relation(&name[2..], Some(utf16_cmp(&padded_version(a), &padded_version(Some(e)))))
-        }
-        // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
-        "$exists" => truthy(Some(e)) == !matches!(a, None | Some(Value::Null)),
-        "$in" | "$ini" => e.as_array().is_some_and(|list| is_in(a, list, name == "$ini")),
-        "$nin" | "$nini" => e.as_array().is_some_and(|list| !is_in(a, list, name == "$nini")),
-        "$inGroup" | "$notInGroup" => {
-            // `savedGroups[expected] || []`
-            let group = match ctx.groups.get(&js_string(Some(e))) {
-                Some(Value::Array(list)) => list.as_slice(),
-                Some(g) if truthy(Some(g)) => return None,
-                _ => &[],
-            };
-            is_in(a, group, false) == (name == "$inGroup")
-        }
-        "$not" => !value(e, a, ctx, false)?,
-        "$size" => match a {
-            Some(Value::Array(items)) => {
-                value(e, Some(&Value::Number(items.len() as f64)), ctx, false)?
+            // Conditions are only evaluated on objects: `v` is never undefined here.
+            Test::Field(path, t) => t.eval(Some(&get_path(v?, path)), ctx)?,
+            Test::Equal(e, negated) => v.is_some_and(|a| strict_eq(a, e, false)) != *negated,
+            // The abstract relational comparison behind `<`: text against text compares
+            // UTF-16 code units, anything else compares as numbers (never when one is NaN).
+            Test::Compare(relation, e) => {
+                relation.holds(match (to_primitive(v), to_primitive(Some(e))) {
+                    (Ok(a), Ok(e)) => Some(utf16_cmp(&a, &e)),
+                    (a, e) => primitive_number(a).partial_cmp(&primitive_number(e)),
+                })
             }
-            _ => false,
-        },
-        "$elemMatch" => {
-            let Some(Value::Array(items)) = a else {
-                return Some(false);
-            };
-            let entries = e.as_object()?;
-            let on_value = is_operator_object(entries);
-            for item in items {
-                // GrowthBook skips falsy elements (0, "", false, null).
-                if truthy(Some(item))
-                    && (if on_value {
-                        value(e, Some(item), ctx, false)?
-                    } else {
-                        cond(e, item, ctx)?
-                    })
-                {
-                    return Some(true);
+            Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
+            // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
+            Test::Exists(e) => *e == !matches!(v, None | Some(Value::Null)),
+            Test::In(list, insensitive, negated) => is_in(v, list, *insensitive) != *negated,
+            Test::Group(name, negated) => {
+                // `savedGroups[expected] || []`
+                let group = match ctx.groups.get(name) {
+                    Some(Value::Array(list)) => list.as_slice(),
+                    Some(g) if truthy(Some(g)) => return None,
+                    _ => &[],
+                };
+                is_in(v, group, false) != *negated
+            }
+            Test::Not(t) => !t.eval(v, ctx)?,
+            Test::Size(t) => match v {
+                Some(Value::Array(items)) => {
+                    t.eval(Some(&Value::Number(items.len() as f64)), ctx)?
                 }
-            }
-            false
-        }
-        "$all" | "$alli" => match (e, a) {
-            (Value::Array(expected), Some(Value::Array(items))) => {
-                for x in expected {
-                    let mut found = false;
-                    for y in items {
-                        if value(x, Some(y), ctx, name == "$alli")? {
-                            found = true;
-                            break;
+                _ => false,
+            },
+            // Only arrays match, and GrowthBook skips falsy elements (0, "", false, null).
+            Test::ElemMatch(t) => match v {
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        if truthy(Some(item)) && t.eval(Some(item), ctx)? {
+                            return Some(true);
                         }
                     }
-                    if !found {
-                        return Some(false);
-                    }
+                    false
                 }
-                true
+                _ => false,
+            },
+            Test::ElemFault => {
+                return if matches!(v, Some(Value::Array(_))) { None } else { Some(false) }
             }
-            _ => false,
-        },
-        // `RegExp.test` turns its argument into a string: `null` is tested as "null".
-        "$regex" | "$regexi" => match e {
-            Value::String(p) => {
-                ctx.regex.is_match(p, if name == "$regexi" { "i" } else { "" }, &js_string(a))
-            }
-            _ => false,
-        },
-        "$type" => e.as_str() == Some(a.map_or("undefined", Value::type_name)),
-        _ => false,
-    })
-}
-
-fn relation(kind: &str, ord: Option<Ordering>) -> bool {
-    let Some(o) = ord else { return false };
-    match kind {
-        "eq" => o == Ordering::Equal,
-        "ne" => o != Ordering::Equal,
-        "lt" => o == Ordering::Less,
-        "lte" => o != Ordering::Greater,
-        "gt" => o == Ordering::Greater,
-        _ => o != Ordering::Less,
+            Test::ContainsAll(expected) => match v {
+                Some(Value::Array(items)) => {
+                    for x in expected {
+                        let mut found = false;
+                        for y in items {
+                            if x.eval(Some(y), ctx)? {
+                                found = true;
+                                break;
+                            }
+                        }
+                        if !found {
+                            return Some(false);
+                        }
+                    }
+                    true
+                }
+                _ => false,
+            },
+            // `RegExp.test` turns its argument into a string: `null` is tested as "null".
+            Test::Regex(pattern, flags) => ctx.regex.is_match(pattern, flags, &js_string(v)),
+            Test::Type(t) => t == v.map_or("undefined", Value::type_name),
+            Test::Never => false,
+            Test::Fault => return None,
+        })
     }
 }
 
@@ -272,11 +670,14 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-/// JavaScript's `String(v)`.
-fn js_string(v: Option<&Value>) -> String {
+/// JavaScript's `String(v)`; text is borrowed, not copied.
+fn js_string(v: Option<&Value>) -> Cow<'_, str> {
+    if let Some(Value::String(s)) = v {
+        return Cow::Borrowed(s);
+    }
     let mut out = String::new();
     write_js_string(v, &mut out);
-    out
+    Cow::Owned(out)
 }
 
 fn write_js_string(v: Option<&Value>, out: &mut String) {
@@ -317,7 +718,7 @@ fn js_number(n: f64, out: &mut String) {
 fn to_primitive(v: Option<&Value>) -> Result<Cow<'_, str>, f64> {
     match v {
         Some(Value::String(s)) => Ok(Cow::Borrowed(s)),
-        Some(Value::Array(_) | Value::Object(_)) => Ok(Cow::Owned(js_string(v))),
+        Some(Value::Array(_) | Value::Object(_)) => Ok(js_string(v)),
         None => Err(f64::NAN),
         Some(Value::Null) => Err(0.0),
         Some(Value::Bool(b)) => Err(if *b { 1.0 } else { 0.0 }),
@@ -334,15 +735,6 @@ fn primitive_number(p: Result<Cow<'_, str>, f64>) -> f64 {
 
 fn to_number(v: Option<&Value>) -> f64 {
     primitive_number(to_primitive(v))
-}
-
-/// The abstract relational comparison behind `<`: text against text compares UTF-16 code
-/// units, anything else compares as numbers (`None` when one is NaN).
-fn js_compare(a: Option<&Value>, b: Option<&Value>) -> Option<Ordering> {
-    match (to_primitive(a), to_primitive(b)) {
-        (Ok(x), Ok(y)) => Some(utf16_cmp(&x, &y)),
-        (x, y) => primitive_number(x).partial_cmp(&primitive_number(y)),
-    }
 }
 
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
@@ -421,238 +813,6 @@ fn padded_version(v: Option<&Value>) -> String {
     out
 }
 
-// ---- Validation ----
-
-/// Every operator, for lookups and for the message that lists them.
-const OPERATORS: &str = "$eq $ne $gt $gte $lt $lte $in $nin $ini $nini $all $alli $elemMatch \
-$size $exists $type $regex $regexi $not $veq $vne $vgt $vgte $vlt $vlte $inGroup $notInGroup";
-const TYPES: &str = "string number boolean array object null undefined";
-const LIST_OF_CONDITIONS: &str =
-    "a list of conditions such as [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]";
-
-fn push(errors: &mut Vec<ValidationError>, code: ErrorCode, path: String, parts: &[&str]) {
-    errors.push(ValidationError::new(code, path, parts.concat()));
-}
-
-fn described(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn wrong_type(
-    errors: &mut Vec<ValidationError>,
-    path: String,
-    op: &str,
-    expected: &str,
-    got: &Value,
-) {
-    push(
-        errors,
-        ErrorCode::InvalidType,
-        path,
-        &["`", op, "` expects ", expected, ", not ", described(got), "."],
-    );
-}
-
-/// Validation at rule-set load time: pushes one error per problem, with the JSON path (`path`
-/// is the condition's own path, e.g. `rules[0].audience`; an error inside goes to e.g.
-/// `rules[0].audience.plan.$in`): unknown operator (`UnknownOperator`), operand of the wrong
-/// type (`InvalidType`, e.g. `$in` not an array, `$and` not an array of objects), bad regex
-/// (`InvalidRegex`, checked with `ctx.regex.is_valid`), `$inGroup` naming a group missing from
-/// `ctx.groups` (`UnknownGroup`). Messages name the operator and what was expected.
-pub fn validate_condition(
-    condition: &Value,
-    path: &str,
-    ctx: &Context,
-    errors: &mut Vec<ValidationError>,
-) {
-    let Some(entries) = condition.as_object() else {
-        let got = described(condition);
-        return push(
-            errors,
-            ErrorCode::InvalidType,
-            path.into(),
-            &["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."],
-        );
-    };
-    for (key, v) in entries {
-        let p = child_path(path, key);
-        match key.as_str() {
-            "$and" | "$or" | "$nor" => match v.as_array() {
-                Some(list) => {
-                    for (i, c) in list.iter().enumerate() {
-                        validate_condition(c, &index_path(&p, i), ctx, errors);
-                    }
-                }
-                None => wrong_type(errors, p, key, LIST_OF_CONDITIONS, v),
-            },
-            "$not" => validate_condition(v, &p, ctx, errors),
-            // Other `$` keys are attribute names for GrowthBook (`$groups`), but a comparison
-            // operator here is surely misplaced.
-            k if OPERATORS.split(' ').any(|o| o == k) => {
-                let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
-                let code = ErrorCode::UnknownOperator;
-                push(errors, code, p, &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."]);
-            }
-            _ => validate_value_condition(v, &p, ctx, errors),
-        }
-    }
-}
-
-/// Same for a condition value such as the `count` of a signal (`{"$gte": 2}` or a bare literal).
-pub fn validate_value_condition(
-    condition_value: &Value,
-    path: &str,
-    ctx: &Context,
-    errors: &mut Vec<ValidationError>,
-) {
-    let Some(entries) = condition_value.as_object() else {
-        return;
-    };
-    // An object without `$` keys is a literal compared as a whole; a mix is almost surely a slip.
-    let (Some((op, _)), Some((field, _))) = (
-        entries.iter().find(|(k, _)| k.starts_with('$')),
-        entries.iter().find(|(k, _)| !k.starts_with('$')),
-    ) else {
-        if is_operator_object(entries) {
-            for (op, e) in entries {
-                validate_operator(op, e, &child_path(path, op), ctx, errors);
-            }
-        }
-        return;
-    };
-    push(
-        errors,
-        ErrorCode::InvalidValue,
-        path.into(),
-        &[
-            "This mixes the operator `",
-            op,
-            "` with the plain field \"",
-            field,
-            "\"; use either operators only, such as {\"$gte\": 2}, or a plain value.",
-        ],
-    );
-}
-
-fn validate_operator(
-    op: &str,
-    e: &Value,
-    path: &str,
-    ctx: &Context,
-    errors: &mut Vec<ValidationError>,
-) {
-    let p = || path.to_string();
-    match op {
-        "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" => {
-            if matches!(e, Value::Array(_) | Value::Object(_)) {
-                wrong_type(errors, p(), op, "a single value such as 10 or \"pro\"", e);
-            }
-        }
-        "$veq" | "$vne" | "$vgt" | "$vgte" | "$vlt" | "$vlte" => {
-            if !matches!(e, Value::String(_) | Value::Number(_)) {
-                wrong_type(errors, p(), op, "a version such as \"1.2.3\"", e);
-            }
-        }
-        "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => match e.as_array() {
-            Some(items) if op.starts_with("$all") => {
-                for (i, item) in items.iter().enumerate() {
-                    validate_value_condition(item, &index_path(&p(), i), ctx, errors);
-                }
-            }
-            Some(_) => {}
-            None => {
-                wrong_type(errors, p(), op, "a list of values such as [\"free\", \"trial\"]", e)
-            }
-        },
-        "$exists" => {
-            if !matches!(e, Value::Bool(_)) {
-                wrong_type(errors, p(), op, "true or false", e);
-            }
-        }
-        "$type" => match e.as_str() {
-            Some(t) if TYPES.split(' ').any(|x| x == t) => {}
-            Some(_) => push(
-                errors,
-                ErrorCode::InvalidValue,
-                p(),
-                &["`$type` must be one of: ", TYPES, "."],
-            ),
-            None => wrong_type(errors, p(), op, "a type name such as \"string\"", e),
-        },
-        "$regex" | "$regexi" => match e.as_str() {
-            Some(pattern) => {
-                if !ctx.regex.is_valid(pattern, if op == "$regexi" { "i" } else { "" }) {
-                    push(
-                        errors,
-                        ErrorCode::InvalidRegex,
-                        p(),
-                        &[
-                            "`",
-                            op,
-                            "` pattern \"",
-                            pattern,
-                            "\" is not a valid regular expression.",
-                        ],
-                    );
-                }
-            }
-            None => wrong_type(errors, p(), op, "a regular expression written as text", e),
-        },
-        "$not" | "$size" => validate_value_condition(e, path, ctx, errors),
-        "$elemMatch" => match e.as_object() {
-            Some(entries) if is_operator_object(entries) => {
-                validate_value_condition(e, path, ctx, errors)
-            }
-            Some(_) => validate_condition(e, path, ctx, errors),
-            None => wrong_type(
-                errors,
-                p(),
-                op,
-                "a condition such as {\"$gt\": 10} or {\"name\": \"pro\"}",
-                e,
-            ),
-        },
-        "$inGroup" | "$notInGroup" => match e.as_str() {
-            Some(g) => {
-                if ctx.groups.get(g).is_none() {
-                    push(
-                        errors,
-                        ErrorCode::UnknownGroup,
-                        p(),
-                        &["There is no group named \"", g, "\" in `groups`."],
-                    );
-                }
-            }
-            None => wrong_type(errors, p(), op, "the name of a group from `groups`", e),
-        },
-        "$and" | "$or" | "$nor" => push(
-            errors,
-            ErrorCode::UnknownOperator,
-            p(),
-            &[
-                "`",
-                op,
-                "` combines whole conditions, so it cannot sit under an attribute; write e.g. {\"",
-                op,
-                "\": [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]}.",
-            ],
-        ),
-        _ => push(
-            errors,
-            ErrorCode::UnknownOperator,
-            p(),
-            &["`", op, "` is not a known operator. Use one of: ", OPERATORS, "."],
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,14 +849,15 @@ mod tests {
         let groups = json(GROUPS);
         let ctx = Context { groups: &groups, regex: &NativeRegex };
         let actual = actual.map(json);
-        eval_value(&json(condition_value), actual.as_ref(), &ctx)
+        Condition::value(json(condition_value), "", &ctx, &mut Vec::new())
+            .matches(actual.as_ref(), &ctx)
     }
 
     fn errors(condition: &str) -> Vec<(ErrorCode, String)> {
         let groups = json(GROUPS);
         let ctx = Context { groups: &groups, regex: &NativeRegex };
         let mut errors = Vec::new();
-        validate_condition(&json(condition), "rules[0].audience", &ctx, &mut errors);
+        Condition::new(json(condition), "rules[0].audience", &ctx, &mut errors);
         errors.into_iter().map(|e| (e.code, e.path)).collect()
     }
 
@@ -894,6 +1055,25 @@ mod tests {
     }
 
     #[test]
+    fn a_compiled_condition_serves_many_evaluations_in_written_order() {
+        let groups = json(GROUPS);
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
+        let mut errors = Vec::new();
+        // `$or` without a list is a fault, reached only when the key before it passes.
+        let c = Condition::new(json(r#"{"$not": {"a": 1, "$or": {}}}"#), "c", &ctx, &mut errors);
+        assert_eq!(errors.len(), 1, "validated while compiling");
+        assert!(c.matches(Some(&json(r#"{"a": 2}"#)), &ctx));
+        assert!(!c.matches(Some(&json(r#"{"a": 1}"#)), &ctx), "the fault is not inverted");
+        assert!(c.matches(Some(&json(r#"{"a": 3}"#)), &ctx));
+        let n = Condition::value(json(r#"{"$gt": 2, "$lte": "4"}"#), "n", &ctx, &mut errors);
+        let results: Vec<bool> =
+            ["2", "3", "\"4\"", "5", "[3]"].map(|v| n.matches(Some(&json(v)), &ctx)).to_vec();
+        assert_eq!(results, [false, true, true, false, true]);
+        assert!(!n.matches(None, &ctx), "undefined is NaN");
+        assert!(n == Condition::value(json(r#"{"$gt": 2, "$lte": "4"}"#), "", &ctx, &mut errors));
+    }
+
+    #[test]
     fn dotted_paths_walk_objects_and_arrays() {
         let attrs = r#"{"account": {"company_size": 12, "tags": ["x", "y"], "name": "Acme"}}"#;
         assert!(ev(r#"{"account.company_size": {"$gte": 10}}"#, attrs));
@@ -940,7 +1120,7 @@ mod tests {
     }
 
     #[test]
-    fn eval_value_compares_counts() {
+    fn value_conditions_compare_counts() {
         assert!(val(r#"{"$gte": 2}"#, Some("3")));
         assert!(!val(r#"{"$gte": 2}"#, Some("1")));
         assert!(val("2", Some("2")));
@@ -1057,15 +1237,10 @@ mod tests {
         let groups = json(GROUPS);
         let ctx = Context { groups: &groups, regex: &NativeRegex };
         let mut errors = Vec::new();
-        validate_value_condition(
-            &json(r#"{"$in": "free"}"#),
-            "rules[2].when.count",
-            &ctx,
-            &mut errors,
-        );
-        validate_value_condition(&json(r#"{"$regexi": "[a"}"#), "x", &ctx, &mut errors);
-        validate_value_condition(&json(r#"{"$gte": 2}"#), "ok", &ctx, &mut errors);
-        validate_value_condition(&json("7"), "ok", &ctx, &mut errors);
+        Condition::value(json(r#"{"$in": "free"}"#), "rules[2].when.count", &ctx, &mut errors);
+        Condition::value(json(r#"{"$regexi": "[a"}"#), "x", &ctx, &mut errors);
+        Condition::value(json(r#"{"$gte": 2}"#), "ok", &ctx, &mut errors);
+        Condition::value(json("7"), "ok", &ctx, &mut errors);
         let messages: Vec<_> =
             errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
         assert_eq!(
@@ -1111,17 +1286,18 @@ mod tests {
             for operand in &samples {
                 let condition = Value::Object(vec![(op.to_string(), operand.clone())]);
                 let nested = Value::Object(vec![("a".to_string(), condition.clone())]);
+                let compiled = Condition::value(condition.clone(), "c", &ctx, &mut errors);
                 for actual in &samples {
                     let attrs = Value::Object(vec![("a".to_string(), actual.clone())]);
                     eval_condition(&condition, &attrs, &ctx);
                     eval_condition(&nested, &attrs, &ctx);
-                    eval_value(&condition, Some(actual), &ctx);
-                    eval_value(operand, Some(actual), &ctx);
+                    compiled.matches(Some(actual), &ctx);
+                    Condition::value(operand.clone(), "c", &ctx, &mut errors)
+                        .matches(Some(actual), &ctx);
                 }
-                eval_value(&condition, None, &ctx);
-                validate_condition(&condition, "c", &ctx, &mut errors);
-                validate_condition(&nested, "c", &ctx, &mut errors);
-                validate_value_condition(&condition, "c", &ctx, &mut errors);
+                compiled.matches(None, &ctx);
+                Condition::new(condition.clone(), "c", &ctx, &mut errors);
+                Condition::new(nested, "c", &ctx, &mut errors);
             }
         }
         assert!(!errors.is_empty());

@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::condition::{eval_condition, Context, RegexEngine};
+use crate::condition::{Context, RegexEngine};
 use crate::duration::Millis;
 use crate::event::{self, Event};
 use crate::frequency::{self, Blocked, GlobalHistory, RuleHistory};
@@ -148,13 +148,14 @@ impl Engine {
         engine
     }
 
+    /// Each rule's `when` moves into the engine, as a tree over the flat signal list.
     fn compile(&mut self) {
-        let rules = std::mem::take(&mut self.rules.rules);
-        for (r, rule) in rules.iter().enumerate() {
+        let mut rules = std::mem::take(&mut self.rules.rules);
+        for (r, rule) in rules.iter_mut().enumerate() {
             let mut depends_on_facts = rule.audience.is_some();
             let start = self.signals.len();
             let tree =
-                rule.when.as_ref().map(|node| self.compile_node(r, node, &mut depends_on_facts));
+                rule.when.take().map(|node| self.compile_node(r, node, &mut depends_on_facts));
             self.signal_ranges.push((start, self.signals.len()));
             self.trees.push(tree);
             if let Some(trigger) = &rule.trigger {
@@ -167,15 +168,19 @@ impl Engine {
         self.rules.rules = rules;
     }
 
-    fn compile_node(&mut self, rule: usize, node: &Node, facts: &mut bool) -> Tree {
+    fn compile_nodes(&mut self, rule: usize, nodes: Vec<Node>, facts: &mut bool) -> Vec<Tree> {
+        let mut trees = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            trees.push(self.compile_node(rule, node, facts));
+        }
+        trees
+    }
+
+    fn compile_node(&mut self, rule: usize, node: Node, facts: &mut bool) -> Tree {
         match node {
-            Node::All(children) => {
-                Tree::All(children.iter().map(|c| self.compile_node(rule, c, facts)).collect())
-            }
-            Node::Any(children) => {
-                Tree::Any(children.iter().map(|c| self.compile_node(rule, c, facts)).collect())
-            }
-            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, child, facts))),
+            Node::All(children) => Tree::All(self.compile_nodes(rule, children, facts)),
+            Node::Any(children) => Tree::Any(self.compile_nodes(rule, children, facts)),
+            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, *child, facts))),
             Node::Signal(signal) => {
                 let index = self.signals.len();
                 match &signal.kind {
@@ -194,13 +199,14 @@ impl Engine {
                 self.signals.push(SignalSlot {
                     rule,
                     state: SignalState::new(&signal.kind),
-                    def: signal.clone(),
+                    def: *signal,
                 });
                 Tree::Leaf(index)
             }
         }
     }
 
+    /// The rule set, without its `when` trees: those now live in the engine.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
     }
@@ -380,7 +386,7 @@ impl Engine {
         let ctx = &facts.conditions;
         let rule = &self.rules.rules[r];
         if let Some(audience) = &rule.audience {
-            if !eval_condition(audience, &self.profile.attributes, ctx) {
+            if !audience.matches(Some(&self.profile.attributes), ctx) {
                 return false;
             }
         }
@@ -395,13 +401,13 @@ impl Engine {
             Tree::All(children) => children.iter().all(|c| self.tree_holds(c, facts)),
             Tree::Any(children) => children.iter().any(|c| self.tree_holds(c, facts)),
             Tree::Not(child) => !self.tree_holds(child, facts),
-            Tree::Leaf(i) => self.measure(*i, facts).holds,
+            Tree::Leaf(i) => self.measure(*i, facts, false).holds,
         }
     }
 
-    fn measure(&self, i: usize, facts: &Facts) -> Measure {
+    fn measure(&self, i: usize, facts: &Facts, detail: bool) -> Measure {
         let slot = &self.signals[i];
-        slot.state.measure(&slot.def.kind, facts)
+        slot.state.measure(&slot.def.kind, facts, detail)
     }
 
     /// A rule's signals: compiled in rule order, so they are one contiguous run.
@@ -427,7 +433,7 @@ impl Engine {
             let slot = &self.signals[i];
             let key =
                 slot.def.path.split_once("].").map_or(slot.def.path.as_str(), |(_, rest)| rest);
-            values.insert(key, self.measure(i, &facts).actual);
+            values.insert(key, self.measure(i, &facts, true).actual);
         }
         values
     }
@@ -682,12 +688,12 @@ impl Engine {
         let ctx = &facts.conditions;
         let rule = &self.rules.rules[r];
         let audience = rule.audience.as_ref().map(|condition| {
-            let matched = eval_condition(condition, &self.profile.attributes, ctx);
+            let matched = condition.matches(Some(&self.profile.attributes), ctx);
             object([
                 ("op", "condition".into()),
                 ("matched", Value::Bool(matched)),
-                ("actual", referenced_attributes(condition, &self.profile.attributes)),
-                ("expected", condition.clone()),
+                ("actual", referenced_attributes(condition.source(), &self.profile.attributes)),
+                ("expected", condition.source().clone()),
             ])
         });
         let when = self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts));
@@ -710,7 +716,7 @@ impl Engine {
         if let Some(trigger) = &rule.trigger {
             let mut t = object([("event", trigger.event.as_str().into())]);
             if let Some(filter) = &trigger.filter {
-                t.insert("where", filter.clone());
+                t.insert("where", filter.source().clone());
             }
             out.insert("trigger", t);
         }
@@ -746,7 +752,7 @@ impl Engine {
             }
             Tree::Leaf(i) => {
                 let slot = &self.signals[*i];
-                let measure = self.measure(*i, facts);
+                let measure = self.measure(*i, facts, true);
                 object([
                     ("op", "signal".into()),
                     ("matched", Value::Bool(measure.holds)),
@@ -801,14 +807,14 @@ fn expected_of(kind: &SignalKind) -> Value {
         | SignalKind::Sessions { compare, .. }
         | SignalKind::Sum { compare, .. }
         | SignalKind::Usage { compare, .. }
-        | SignalKind::DaysSinceFirstSeen { compare } => compare.clone(),
+        | SignalKind::DaysSinceFirstSeen { compare } => compare.source().clone(),
         SignalKind::NotFollowedBy { within, .. } => {
             object([("notFollowedWithinMs", Value::Number(*within as f64))])
         }
         SignalKind::FirstSeen { within } => {
             object([("firstSeenWithinMs", Value::Number(*within as f64))])
         }
-        SignalKind::Traits { condition } => condition.clone(),
+        SignalKind::Traits { condition } => condition.source().clone(),
     }
 }
 

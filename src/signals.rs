@@ -4,7 +4,7 @@
 //! facts shared by all rules (first-seen time, metered limits, audience attributes) live in the
 //! profile and are passed in as [`Facts`].
 
-use crate::condition::{eval_condition, eval_value, Context};
+use crate::condition::{Condition, Context};
 use crate::duration::{Millis, DAY};
 use crate::event::Event;
 use crate::json::{object, Value};
@@ -41,7 +41,7 @@ pub enum SignalState {
 
 pub fn matches(on: &EventMatch, event: &Event, ctx: &Context) -> bool {
     on.event == event.name
-        && on.filter.as_ref().is_none_or(|filter| eval_condition(filter, &event.props, ctx))
+        && on.filter.as_ref().is_none_or(|filter| filter.matches(Some(&event.props), ctx))
 }
 
 impl SignalState {
@@ -111,11 +111,14 @@ impl SignalState {
         }
     }
 
-    pub fn measure(&self, kind: &SignalKind, facts: &Facts) -> Measure {
+    /// What the signal measures at `facts.now`. Without `detail`, `actual` is left `null` where
+    /// building it allocates (a pending follow-up, the attributes of `traits`): deciding whether
+    /// a rule holds needs only `holds`, and does so for every rule an event touches.
+    pub fn measure(&self, kind: &SignalKind, facts: &Facts, detail: bool) -> Measure {
         let now = facts.now;
-        let compared = |actual: f64, compare: &Value| Measure {
-            holds: eval_value(compare, Some(&Value::Number(actual)), &facts.conditions),
-            actual: Value::Number(actual),
+        let compared = |actual: f64, compare: &Condition| {
+            let actual = Value::Number(actual);
+            Measure { holds: compare.matches(Some(&actual), &facts.conditions), actual }
         };
         match (self, kind) {
             (
@@ -132,17 +135,21 @@ impl SignalState {
                 SignalKind::NotFollowedBy { within, .. },
             ) => Measure {
                 holds: !followed && now >= start.saturating_add(*within),
-                actual: object([
-                    ("started", Value::Number(*start as f64)),
-                    ("deadline", Value::Number(start.saturating_add(*within) as f64)),
-                    ("followed", Value::Bool(*followed)),
-                ]),
+                actual: if detail {
+                    object([
+                        ("started", Value::Number(*start as f64)),
+                        ("deadline", Value::Number(start.saturating_add(*within) as f64)),
+                        ("followed", Value::Bool(*followed)),
+                    ])
+                } else {
+                    Value::Null
+                },
             },
             (_, SignalKind::Usage { limit, compare }) => {
                 match facts.usage.iter().find(|(name, _)| name == limit) {
                     Some((_, ratio)) => compared(*ratio, compare),
                     None => Measure {
-                        holds: eval_value(compare, None, &facts.conditions),
+                        holds: compare.matches(None, &facts.conditions),
                         actual: Value::Null,
                     },
                 }
@@ -159,8 +166,12 @@ impl SignalState {
                 None => Measure { actual: Value::Null, holds: false },
             },
             (_, SignalKind::Traits { condition }) => Measure {
-                holds: eval_condition(condition, facts.attributes, &facts.conditions),
-                actual: referenced_attributes(condition, facts.attributes),
+                holds: condition.matches(Some(facts.attributes), &facts.conditions),
+                actual: if detail {
+                    referenced_attributes(condition.source(), facts.attributes)
+                } else {
+                    Value::Null
+                },
             },
             // A state that does not fit its kind (never built by `new`) measures nothing.
             _ => Measure { actual: Value::Null, holds: false },

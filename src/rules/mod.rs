@@ -6,12 +6,13 @@ mod parse;
 
 pub use parse::{parse_rule_set, parse_rule_set_json};
 
+use crate::condition::Condition;
 use crate::duration::Millis;
 use crate::json::Value;
 use crate::prompt::Prompt;
 
 /// A validated, compiled rule set.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct RuleSet {
     pub version: u32,
     /// Page names and their URL path patterns (`"/pricing*"`), in document order.
@@ -26,12 +27,12 @@ pub struct RuleSet {
     pub groups: Value,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Rule {
     pub id: String,
     pub kind: RuleKind,
     /// A condition over the audience attributes (user traits, `account.*`, `id`, `account.id`).
-    pub audience: Option<Value>,
+    pub audience: Option<Condition>,
     /// When present the rule is checked only when this event happens, and fires each time it holds.
     pub trigger: Option<EventMatch>,
     /// `None` means "always" (an audience-only rule).
@@ -65,24 +66,24 @@ impl RuleKind {
 }
 
 /// `{ "event": "limit_hit", "where": { "limit": "projects" } }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct EventMatch {
     pub event: String,
     /// A condition over the event's properties.
-    pub filter: Option<Value>,
+    pub filter: Option<Condition>,
 }
 
 /// A node of a `when` tree.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum Node {
     All(Vec<Node>),
     Any(Vec<Node>),
     Not(Box<Node>),
-    Signal(Signal),
+    Signal(Box<Signal>),
 }
 
 /// A leaf of a `when` tree.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Signal {
     /// JSON path of the signal in the rule set, e.g. `rules[0].when.all[1]`.
     pub path: String,
@@ -94,26 +95,26 @@ pub struct Signal {
 
 /// What a signal measures. `compare` fields hold a condition applied to the measured number,
 /// such as `{ "$gte": 2 }`; a bare number `n` is read as `{ "$gte": n }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum SignalKind {
     /// Number of matching events in the window.
-    Count { on: EventMatch, within: Option<Millis>, compare: Value },
+    Count { on: EventMatch, within: Option<Millis>, compare: Condition },
     /// Number of distinct UTC calendar days with a matching event in the window.
-    DistinctDays { on: EventMatch, within: Millis, compare: Value },
+    DistinctDays { on: EventMatch, within: Millis, compare: Condition },
     /// Number of sessions (split by 30 minutes of inactivity) started in the window.
-    Sessions { within: Option<Millis>, compare: Value },
+    Sessions { within: Option<Millis>, compare: Condition },
     /// Sum of a numeric event property over the window.
-    Sum { on: EventMatch, property: String, within: Option<Millis>, compare: Value },
+    Sum { on: EventMatch, property: String, within: Option<Millis>, compare: Condition },
     /// Last reported `used / limit` ratio of a metered limit.
-    Usage { limit: String, compare: Value },
+    Usage { limit: String, compare: Condition },
     /// `on` happened and `then` did not follow within `within`; holds once the time has elapsed.
     NotFollowedBy { on: EventMatch, then: EventMatch, within: Millis },
     /// The user was first seen less than `within` ago.
     FirstSeen { within: Millis },
     /// Whole days since the user was first seen, compared with `compare`.
-    DaysSinceFirstSeen { compare: Value },
+    DaysSinceFirstSeen { compare: Condition },
     /// A condition over the audience attributes.
-    Traits { condition: Value },
+    Traits { condition: Condition },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -8,7 +8,7 @@ use super::{
     Action, EventMatch, Frequency, Limits, Node, Rule, RuleKind, RuleSet, Scoring, Signal,
     SignalKind,
 };
-use crate::condition::{validate_condition, validate_value_condition, Context, RegexEngine};
+use crate::condition::{Condition, Context, RegexEngine};
 use crate::duration::{parse_duration, Millis};
 use crate::error::{child_path, index_path, ErrorCode, ValidationError};
 use crate::json::{self, object, Value};
@@ -295,21 +295,21 @@ impl<'a> Checker<'a> {
     }
 
     /// A condition object (audience, where, traits), checked by the condition module.
-    fn condition(&mut self, value: &Value, path: &str) -> Option<Value> {
+    fn condition(&mut self, value: &Value, path: &str) -> Option<Condition> {
         if value.as_object().is_none() {
             self.wrong_type(path, "an object of conditions", value);
             return None;
         }
-        validate_condition(value, path, &self.ctx, &mut self.errors);
-        Some(value.clone())
+        Some(Condition::new(value.clone(), path, &self.ctx, &mut self.errors))
     }
 
     /// A comparison on a measured number: `{"$gte": 2}`, or a bare number read as `$gte`.
-    fn comparison(&mut self, value: &Value, path: &str) -> Option<Value> {
+    fn comparison(&mut self, value: &Value, path: &str) -> Option<Condition> {
         match value {
             Value::Number(_) => {
                 let n = self.number(value, path)?;
-                Some(object([("$gte", Value::Number(n))]))
+                let compare = object([("$gte", Value::Number(n))]);
+                Some(Condition::value(compare, path, &self.ctx, &mut self.errors))
             }
             Value::Object(entries) => {
                 if entries.is_empty() {
@@ -329,10 +329,10 @@ impl<'a> Checker<'a> {
                     .concat();
                     self.report(ErrorCode::InvalidValue, &child_path(path, key), message);
                 }
-                if operators_only {
-                    validate_value_condition(value, path, &self.ctx, &mut self.errors);
-                }
-                Some(value.clone())
+                // Only operators are worth checking: the keys above are reported already.
+                let mut unchecked = Vec::new();
+                let errors = if operators_only { &mut self.errors } else { &mut unchecked };
+                Some(Condition::value(value.clone(), path, &self.ctx, errors))
             }
             _ => {
                 self.wrong_type(path, "a number or a comparison such as {\"$gte\": 2}", value);
@@ -751,7 +751,7 @@ impl<'a> Checker<'a> {
         let Some((operator, inner)) =
             entries.iter().find(|(key, _)| matches!(key.as_str(), "all" | "any" | "not"))
         else {
-            return self.signal(value, path).map(Node::Signal);
+            return self.signal(value, path).map(|signal| Node::Signal(Box::new(signal)));
         };
         for (key, _) in entries.iter().filter(|(key, _)| key != operator) {
             let message = [
@@ -981,6 +981,18 @@ mod tests {
         }
     }
 
+    /// Conditions are equal when written the same: these compile without checks.
+    fn cond(source: Value) -> Condition {
+        let groups = Value::Null;
+        Condition::new(source, "", &Context { groups: &groups, regex: &TestRegex }, &mut Vec::new())
+    }
+
+    fn value_cond(source: Value) -> Condition {
+        let groups = Value::Null;
+        let ctx = Context { groups: &groups, regex: &TestRegex };
+        Condition::value(source, "", &ctx, &mut Vec::new())
+    }
+
     /// The rule set of PRODUCT.md §4, verbatim.
     const PRODUCT_EXAMPLE: &str = r#"{
   "version": 1,
@@ -1058,9 +1070,9 @@ mod tests {
 
     fn count(event: &str, filter: Option<Value>, within: Option<Millis>, min: f64) -> SignalKind {
         SignalKind::Count {
-            on: EventMatch { event: event.into(), filter },
+            on: EventMatch { event: event.into(), filter: filter.map(cond) },
             within,
-            compare: object([("$gte", min.into())]),
+            compare: value_cond(object([("$gte", min.into())])),
         }
     }
 
@@ -1079,7 +1091,9 @@ mod tests {
         assert_eq!((first.id.as_str(), first.kind), ("pricing-revisits", RuleKind::Intent));
         assert_eq!(
             first.audience,
-            Some(json(r#"{"plan":{"$in":["free","trial"]},"account.company_size":{"$gte":10}}"#))
+            Some(cond(json(
+                r#"{"plan":{"$in":["free","trial"]},"account.company_size":{"$gte":10}}"#
+            )))
         );
         assert_eq!(first.trigger, None);
         let Some(Node::All(children)) = &first.when else { panic!("{:?}", first.when) };
@@ -1097,7 +1111,7 @@ mod tests {
             SignalKind::DistinctDays {
                 on: EventMatch { event: "feature_used".into(), filter: None },
                 within: 14 * DAY,
-                compare: json(r#"{"$gte":3}"#),
+                compare: value_cond(json(r#"{"$gte":3}"#)),
             }
         );
         assert_eq!(first.score, 30.0);
@@ -1122,7 +1136,7 @@ mod tests {
             second.trigger,
             Some(EventMatch {
                 event: "limit_hit".into(),
-                filter: Some(json(r#"{"limit":"projects"}"#))
+                filter: Some(cond(json(r#"{"limit":"projects"}"#)))
             })
         );
         let Some(Node::Signal(created)) = &second.when else { panic!() };
@@ -1182,14 +1196,20 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        let gte = |n: f64| object([("$gte", n.into())]);
+        let gte = |n: f64| value_cond(object([("$gte", n.into())]));
         assert_eq!(*kinds[0], count("x", None, None, 3.0));
         assert_eq!(*kinds[1], SignalKind::Sessions { within: Some(7 * DAY), compare: gte(5.0) });
-        assert_eq!(*kinds[2], SignalKind::Sessions { within: None, compare: json(r#"{"$lt":2}"#) });
+        assert_eq!(
+            *kinds[2],
+            SignalKind::Sessions { within: None, compare: value_cond(json(r#"{"$lt":2}"#)) }
+        );
         assert_eq!(
             *kinds[3],
             SignalKind::Sum {
-                on: EventMatch { event: "msg".into(), filter: Some(json(r#"{"kind":"sms"}"#)) },
+                on: EventMatch {
+                    event: "msg".into(),
+                    filter: Some(cond(json(r#"{"kind":"sms"}"#)))
+                },
                 property: "chars".into(),
                 within: Some(30 * DAY),
                 compare: gte(2000.0),
@@ -1207,9 +1227,9 @@ mod tests {
         assert_eq!(*kinds[6], SignalKind::FirstSeen { within: 14 * DAY });
         assert_eq!(
             *kinds[7],
-            SignalKind::DaysSinceFirstSeen { compare: json(r#"{"$gte":3,"$lt":10}"#) }
+            SignalKind::DaysSinceFirstSeen { compare: value_cond(json(r#"{"$gte":3,"$lt":10}"#)) }
         );
-        assert_eq!(*kinds[8], SignalKind::Traits { condition: json(r#"{"role":"admin"}"#) });
+        assert_eq!(*kinds[8], SignalKind::Traits { condition: cond(json(r#"{"role":"admin"}"#)) });
         let Node::Not(first_seen) = &nodes[6] else { panic!() };
         let Node::Signal(first_seen) = &**first_seen else { panic!() };
         assert_eq!(first_seen.path, "rules[0].when.any[6].not");
