@@ -10,6 +10,7 @@
 //! millions of lines, and one parse in the engine's own JSON reader is several times cheaper
 //! than `JSON.parse` followed by re-serialising every event for the engine.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::duration::Millis;
@@ -26,20 +27,20 @@ pub struct LineError {
 }
 
 #[derive(Debug, PartialEq)]
-enum Action {
-    Event { name: String, props: Value },
+enum Action<'a> {
+    Event { name: Cow<'a, str>, props: Value },
     Identify { traits: Value },
-    Group { account: String, traits: Value },
+    Group { account: Cow<'a, str>, traits: Value },
 }
 
 /// One parsed line. `time` is `None` for identify / group lines without a timestamp: they apply
 /// before the user's first event.
 #[derive(Debug, PartialEq)]
-struct Item {
+struct Item<'a> {
     time: Option<Millis>,
     /// An event line's `accountId`: the user moved to this account.
-    account: Option<String>,
-    action: Action,
+    account: Option<Cow<'a, str>>,
+    action: Action<'a>,
 }
 
 /// A timestamp: milliseconds since the epoch (a number or a string of digits) or ISO 8601
@@ -149,49 +150,64 @@ fn timestamp_error(value: &Value) -> String {
     format!("\"timestamp\" {} is not ms or ISO 8601", value.to_json())
 }
 
-fn non_empty_string(value: Option<Value>) -> Option<String> {
-    match value {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
+/// A top-level field of a line: a string (borrowed when it has no escapes) or another value.
+type Field<'a> = Result<Cow<'a, str>, Value>;
+
+fn non_empty(field: Option<Field<'_>>) -> Option<Cow<'_, str>> {
+    match field {
+        Some(Ok(text)) if !text.is_empty() => Some(text),
         _ => None,
     }
 }
 
 /// Reads one line into its user id and what it does.
-fn parse_line(line: &str) -> Result<(String, Item), String> {
-    let (mut user, mut kind, mut timestamp, mut event, mut account, mut props, mut traits) =
-        (None, None, None, None, None, None, None);
-    let is_object = json::parse_entries(line, |key, value| {
-        let slot = match key {
+fn parse_line(line: &str) -> Result<(Cow<'_, str>, Item<'_>), String> {
+    let (mut user, mut kind, mut timestamp, mut event, mut account) =
+        (None, None, None, None, None);
+    let (mut props, mut traits) = (None, None);
+    let is_object = json::parse_entries(line, |key, entry| {
+        let field = match key {
             "userId" => &mut user,
             "type" => &mut kind,
             "timestamp" => &mut timestamp,
             "event" => &mut event,
             "accountId" => &mut account,
-            "props" => &mut props,
-            "traits" => &mut traits,
-            _ => return,
+            "props" => {
+                props = Some(entry.value()?);
+                return Ok(());
+            }
+            "traits" => {
+                traits = Some(entry.value()?);
+                return Ok(());
+            }
+            _ => return Ok(()),
         };
-        *slot = Some(value);
+        *field = Some(entry.text()?);
+        Ok(())
     })
     .map_err(|e| format!("not JSON ({} at byte {})", e.message, e.offset))?;
     if !is_object {
         return Err("each line needs a string \"userId\"".into());
     }
-    let user = non_empty_string(user).ok_or("each line needs a string \"userId\"")?;
-    let time = match &timestamp {
+    let user = non_empty(user).ok_or("each line needs a string \"userId\"")?;
+    let time = match timestamp {
         None => None,
-        Some(value) => Some(parse_timestamp(value).ok_or_else(|| timestamp_error(value))?),
+        Some(Ok(text)) => Some(
+            parse_timestamp_text(&text)
+                .ok_or_else(|| timestamp_error(&Value::String(text.into_owned())))?,
+        ),
+        Some(Err(value)) => Some(parse_timestamp(&value).ok_or_else(|| timestamp_error(&value))?),
     };
     let traits = || traits.unwrap_or_else(|| Value::Object(Vec::new()));
-    let action = match kind.as_ref().and_then(Value::as_str) {
+    let action = match kind.as_ref().and_then(|k| k.as_deref().ok()) {
         Some("identify") => Action::Identify { traits: traits() },
         Some("group") => Action::Group {
-            account: non_empty_string(account.take())
+            account: non_empty(account.take())
                 .ok_or("a group line needs a string \"accountId\"")?,
             traits: traits(),
         },
         _ => {
-            let name = non_empty_string(event).ok_or(
+            let name = non_empty(event).ok_or(
                 "an event line needs a string \"event\" (or \"type\": \"identify\" / \"group\")",
             )?;
             if time.is_none() {
@@ -203,8 +219,7 @@ fn parse_line(line: &str) -> Result<(String, Item), String> {
             Action::Event { name, props }
         }
     };
-    let account =
-        if matches!(action, Action::Event { .. }) { non_empty_string(account) } else { None };
+    let account = if matches!(action, Action::Event { .. }) { non_empty(account) } else { None };
     Ok((user, Item { time, account, action }))
 }
 
@@ -259,7 +274,7 @@ pub fn partition_lines(
 /// by whoever replays it.
 pub fn last_user_start(text: &str) -> Option<usize> {
     let end = text.rfind('\n')? + 1;
-    let mut last: Option<String> = None;
+    let mut last: Option<Cow<str>> = None;
     let mut start = end;
     let mut cursor = end - 1; // the newline ending the last complete line
     loop {
@@ -410,8 +425,8 @@ impl Backtest {
         first_line: usize,
     ) -> Result<Option<Replayed>, LineError> {
         let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
-        let mut finished: HashSet<String> = HashSet::new();
-        let mut run: Option<(String, Vec<Item>)> = None;
+        let mut finished: HashSet<Cow<str>> = HashSet::new();
+        let mut run: Option<(Cow<str>, Vec<Item>)> = None;
         for (line, s) in numbered_lines(text, first_line) {
             let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
             match &mut run {
@@ -422,15 +437,15 @@ impl Backtest {
                     }
                     if let Some((done, items)) = run.replace((user, vec![item])) {
                         self.replay_user(&done, items, &mut out);
-                        finished.insert(done.clone());
-                        out.seen.push(done);
+                        out.seen.push(done.to_string());
+                        finished.insert(done);
                     }
                 }
             }
         }
         if let Some((done, items)) = run {
             self.replay_user(&done, items, &mut out);
-            out.seen.push(done);
+            out.seen.push(done.into_owned());
         }
         Ok(Some(out))
     }
@@ -438,8 +453,8 @@ impl Backtest {
     /// Replays the users of `text` (NDJSON; `first_line` numbers its first line). Each user's
     /// lines must all be in `text`; they need not be contiguous.
     pub fn replay(&mut self, text: &str, first_line: usize) -> Result<Replayed, LineError> {
-        let mut order: Vec<(String, Vec<Item>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut order: Vec<(Cow<str>, Vec<Item>)> = Vec::new();
+        let mut index: HashMap<Cow<str>, usize> = HashMap::new();
         for (line, s) in numbered_lines(text, first_line) {
             let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
             // Grouped histories repeat the previous line's user: skip the hash lookup then.
@@ -455,7 +470,7 @@ impl Backtest {
         let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
         for (user, items) in order {
             self.replay_user(&user, items, &mut out);
-            out.seen.push(user);
+            out.seen.push(user.into_owned());
         }
         Ok(out)
     }
@@ -495,7 +510,7 @@ impl Backtest {
             UserReplay { record: &mut record, best_score: 0.0, last_deadline: Millis::MIN };
         let effects = self.engine.identify(Some(user), &Value::Object(Vec::new()), first);
         self.note(&mut run, effects);
-        let mut current_account: Option<String> = None;
+        let mut current_account: Option<Cow<str>> = None;
         for item in items {
             let t = item.time.map_or(first, |t| t.max(first));
             if t > cutoff {
@@ -514,7 +529,7 @@ impl Backtest {
                     self.run_deadlines(&mut run, t);
                     let effects = self.engine.group(Some(&account), &traits, t);
                     self.note(&mut run, effects);
-                    run.record.account_id = Some(account.clone());
+                    run.record.account_id = Some(account.to_string());
                     current_account = Some(account);
                 }
                 Action::Event { name, props } => {
@@ -525,12 +540,13 @@ impl Backtest {
                         let effects =
                             self.engine.group(Some(&account), &Value::Object(Vec::new()), t);
                         self.note(&mut run, effects);
-                        run.record.account_id = Some(account.clone());
+                        run.record.account_id = Some(account.to_string());
                         current_account = Some(account);
                     }
                     out.events += 1;
                     self.run_deadlines(&mut run, t);
-                    let effects = self.engine.track_event(Event { name, props, time: t });
+                    let effects =
+                        self.engine.track_event(Event { name: name.into_owned(), props, time: t });
                     self.note(&mut run, effects);
                 }
             }

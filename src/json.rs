@@ -4,6 +4,8 @@
 //! `JSON.parse` / `JSON.stringify` are free, and a hand-written parser here costs a few
 //! kilobytes of wasm where generic serde code per type would cost tens (see STYLE.md, Size).
 
+use std::borrow::Cow;
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
     #[default]
@@ -234,12 +236,15 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(value)
 }
 
-/// Reads a JSON object entry by entry, handing each key and value to `take` instead of
-/// building the object: for input read line by line where the object itself is not kept.
-/// Keys without escapes are borrowed from `text`. `Ok(false)` when `text` is JSON but not an
-/// object (nothing was handed over). (`Parser::object` keeps its own loop: sharing this one
-/// through a closure costs the browser's wasm about 160 bytes gzip.)
-pub fn parse_entries(text: &str, mut take: impl FnMut(&str, Value)) -> Result<bool, ParseError> {
+/// Reads a JSON object entry by entry, handing each key and its [`Entry`] to `take`, which
+/// reads the value as it needs it (or not at all): for input read line by line where the
+/// object itself is not kept. Keys and `Entry::text` strings without escapes are borrowed from
+/// `text`. `Ok(false)` when `text` is JSON but not an object (nothing was handed over).
+/// (`Parser::object` keeps its own loop: sharing this one costs the browser's wasm bytes.)
+pub fn parse_entries<'a>(
+    text: &'a str,
+    mut take: impl FnMut(&str, &mut Entry<'_, 'a>) -> Result<(), ParseError>,
+) -> Result<bool, ParseError> {
     let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, depth: 1 };
     parser.skip_ws();
     if !parser.eat(b'{') {
@@ -255,8 +260,11 @@ pub fn parse_entries(text: &str, mut take: impl FnMut(&str, Value)) -> Result<bo
                 return Err(parser.error("expected ':'"));
             }
             parser.skip_ws();
-            let value = parser.value()?;
-            take(&key, value);
+            let mut entry = Entry { parser: &mut parser, read: false };
+            take(&key, &mut entry)?;
+            if !entry.read {
+                parser.value()?;
+            }
             parser.skip_ws();
             if parser.eat(b'}') {
                 break;
@@ -271,6 +279,47 @@ pub fn parse_entries(text: &str, mut take: impl FnMut(&str, Value)) -> Result<bo
         return Err(parser.error("unexpected text after the JSON value"));
     }
     Ok(true)
+}
+
+/// The value of one entry in [`parse_entries`], not read yet.
+pub struct Entry<'p, 'a> {
+    parser: &'p mut Parser<'a>,
+    read: bool,
+}
+
+impl<'a> Entry<'_, 'a> {
+    pub fn value(&mut self) -> Result<Value, ParseError> {
+        self.read = true;
+        self.parser.value()
+    }
+
+    /// A string value borrowed from the text when it has no escapes; any other value as a
+    /// [`Value`] (integers of up to 15 digits read directly: they are exact in an `f64`).
+    pub fn text(&mut self) -> Result<Result<Cow<'a, str>, Value>, ParseError> {
+        let p = &mut *self.parser;
+        match p.bytes.get(p.pos) {
+            Some(b'"') => {
+                self.read = true;
+                return p.key().map(Ok);
+            }
+            Some(b'0'..=b'9') => {
+                let start = p.pos;
+                let mut n: u64 = 0;
+                while let Some(&d @ b'0'..=b'9') = p.bytes.get(p.pos) {
+                    n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    p.pos += 1;
+                }
+                let plain = !matches!(p.bytes.get(p.pos), Some(b'.' | b'e' | b'E'));
+                if plain && p.pos - start <= 15 {
+                    self.read = true;
+                    return Ok(Err(Value::Number(n as f64)));
+                }
+                p.pos = start;
+            }
+            _ => {}
+        }
+        self.value().map(Err)
+    }
 }
 
 const MAX_DEPTH: u32 = 128;
@@ -393,8 +442,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// An object key: borrowed from the text unless it has escapes.
-    fn key(&mut self) -> Result<std::borrow::Cow<'a, str>, ParseError> {
+    /// An object key (or any string): borrowed from the text unless it has escapes.
+    fn key(&mut self) -> Result<Cow<'a, str>, ParseError> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.error("expected a quoted key"));
         }
@@ -522,6 +571,40 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_read_as_the_caller_needs_them() {
+        let text = r#"{"a": "plain", "b": "es\"caped", "n": 1736150400000, "f": 1.5, "big": 12345678901234567, "o": {"k": [1]}, "skip": [1, {"x": 2}]}"#;
+        let mut seen = Vec::new();
+        let is_object = parse_entries(text, |key, entry| {
+            let field = match key {
+                "o" => Err(entry.value()?),
+                "skip" => return Ok(()),
+                _ => entry.text()?,
+            };
+            if let Ok(Cow::Borrowed(_)) = &field {
+                seen.push(format!("{key}: borrowed"));
+            }
+            seen.push(format!("{key}: {}", field.map_or_else(|v| v.to_json(), |s| s.into_owned())));
+            Ok(())
+        });
+        assert_eq!(is_object, Ok(true));
+        assert_eq!(
+            seen,
+            [
+                "a: borrowed",
+                "a: plain",
+                "b: es\"caped",
+                "n: 1736150400000",
+                "f: 1.5",
+                "big: 12345678901234568",
+                r#"o: {"k":[1]}"#
+            ]
+        );
+        assert_eq!(parse_entries("[1]", |_, _| Ok(())), Ok(false));
+        assert!(parse_entries(r#"{"a": 1} x"#, |_, _| Ok(())).is_err());
+        assert!(parse_entries(r#"{"a": tru}"#, |_, _| Ok(())).is_err());
+    }
 
     #[test]
     fn round_trips_documents() {

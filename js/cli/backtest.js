@@ -86,9 +86,9 @@ class Replayers {
         waiting.set(id, { resolve, reject });
         const worker = workers.reduce((a, b) => (b.busy < a.busy ? b : a));
         worker.busy++;
-        // A copy the thread can own: the piece is a view into a larger read buffer.
-        const piece = new Uint8Array(bytes);
-        worker.postMessage({ id, bytes: piece, grouped }, [piece.buffer]);
+        // Moved, not copied, when the piece starts a buffer of its own (see ownBuffer).
+        const piece = movable.has(bytes.buffer) && bytes.byteOffset === 0 ? bytes : new Uint8Array(bytes);
+        worker.postMessage({ id, buffer: piece.buffer, length: piece.length, grouped }, [piece.buffer]);
       });
     this.close = () => Promise.all(workers.map((w) => w.terminate()));
   }
@@ -152,6 +152,19 @@ class Results {
   }
 }
 
+/** Buffers made by ownBuffer: never Node's shared pool, so they can be moved to a thread. */
+const movable = new WeakSet();
+
+/** `carry` then `chunk`, in a buffer of their own. */
+function ownBuffer(carry, chunk) {
+  const buffer = new ArrayBuffer((carry?.length ?? 0) + chunk.length);
+  const out = Buffer.from(buffer);
+  if (carry) out.set(carry, 0);
+  out.set(chunk, carry?.length ?? 0);
+  movable.add(buffer);
+  return out;
+}
+
 /**
  * A history grouped by user: cut into pieces at user boundaries, replayed in parallel. Throws
  * `Unsorted` when a user's lines turn up in two pieces.
@@ -161,7 +174,7 @@ async function replayGrouped(path, replayers, results) {
   const submit = (piece) => replayers.submit(piece, true, take);
   let carry = null;
   for await (const chunk of byteChunks(path, PIECE)) {
-    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const data = ownBuffer(carry, chunk);
     const window = data.length > CUT_WINDOW ? data.indexOf(NEWLINE, data.length - CUT_WINDOW) + 1 : 0;
     const offset = lastUserStart(data.subarray(window));
     const cut = offset < 0 ? 0 : window + offset;
@@ -169,8 +182,8 @@ async function replayGrouped(path, replayers, results) {
       carry = data; // one user so far: read on
       continue;
     }
+    carry = Buffer.from(data.subarray(cut)); // copied out: the piece's buffer moves to a thread
     await submit(data.subarray(0, cut));
-    carry = data.subarray(cut);
   }
   if (carry && carry.length) await submit(carry);
   await replayers.drain(take);

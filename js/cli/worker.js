@@ -5,10 +5,10 @@ import { Backtest, loadCliWasm } from './wasm.js';
 loadCliWasm();
 const { rulesJson, conversionsJson, end } = workerData;
 const backtest = new Backtest(rulesJson, conversionsJson, end);
-parentPort.on('message', ({ id, bytes, grouped }) => {
+parentPort.on('message', ({ id, buffer, length, grouped }) => {
   let result;
   try {
-    result = backtest.replay(bytes, 1, grouped); // pieces number their lines from 1
+    result = backtest.replay(new Uint8Array(buffer, 0, length), 1, grouped); // pieces number their lines from 1
   } catch (error) {
     result = JSON.stringify({ failure: String(error?.message ?? error) });
   }
