@@ -380,14 +380,14 @@ function threadsFor(path, threads) {
 
 /** Runs the whole backtest. */
 export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads }) {
-  loadCliWasm();
+  const module = loadCliWasm();
   const started = process.hrtime.bigint();
   const conversionsJson = JSON.stringify({
     users: Object.fromEntries(conversions.users),
     accounts: Object.fromEntries(conversions.userAccounts),
     latest: Number.isFinite(conversions.latest) ? conversions.latest : null,
   });
-  const replayers = new Replayers(threadsFor(eventsPath, threads), { rulesJson, conversionsJson, end: end ?? NaN });
+  const replayers = new Replayers(threadsFor(eventsPath, threads), { rulesJson, conversionsJson, end: end ?? NaN, module });
   let replayer = new Results(eventsPath);
   let grouped = true;
   try {

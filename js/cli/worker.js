@@ -2,8 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Backtest, loadCliWasm } from './wasm.js';
 
-loadCliWasm();
-const { rulesJson, conversionsJson, end } = workerData;
+const { rulesJson, conversionsJson, end, module } = workerData;
+loadCliWasm(module);
 const backtest = new Backtest(rulesJson, conversionsJson, end);
 parentPort.on('message', ({ id, buffer, length, grouped }) => {
   let result;
