@@ -385,8 +385,8 @@ class Pqlkit {
     if (this.#disabled || !this.#core) return;
     let effects;
     try {
-      const text = call();
-      effects = text === '[]' ? [] : JSON.parse(text);
+      const text = call(); // track() returns undefined when there are none
+      effects = text ? JSON.parse(text) : [];
     } catch (error) {
       return this.#fault(error);
     }

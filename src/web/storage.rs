@@ -2,7 +2,20 @@
 //! memory. A missing or throwing localStorage (private modes, sandboxed frames, blocked
 //! cookies) and a full one (quota) fall back to memory: the SDK keeps working for the page.
 
+use wasm_bindgen::prelude::*;
 use web_sys::Storage;
+
+#[wasm_bindgen]
+extern "C" {
+    type Global;
+
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: Global;
+
+    /// Throws in sandboxed frames and some private modes.
+    #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
+    fn local_storage(this: &Global) -> Result<Option<Storage>, JsValue>;
+}
 
 pub enum Store {
     Local { storage: Storage, key: String },
@@ -16,8 +29,10 @@ impl Store {
 
     /// localStorage when the browser offers it, else memory.
     pub fn local(key: &str) -> Store {
-        match web_sys::window().map(|w| w.local_storage()) {
-            Some(Ok(Some(storage))) => Store::Local { storage, key: key.to_string() },
+        // `globalThis.localStorage` rather than `window()`: the same object in a page, without
+        // the glue that finds and checks a `Window`.
+        match GLOBAL.with(Global::local_storage) {
+            Ok(Some(storage)) => Store::Local { storage, key: key.to_string() },
             _ => Store::memory(),
         }
     }

@@ -6,6 +6,7 @@
 //
 //   node tests/bench/browser.js                 all sizes, all phases
 //   node tests/bench/browser.js --sizes 100     one size
+//   node tests/bench/browser.js --only track,init   some phases (init, track, splits, storage)
 //   node tests/bench/browser.js --collector    storage run with a collector (adds the outbox key)
 //   node tests/bench/browser.js --json          also print every result as JSON
 //   node tests/bench/browser.js --profile       also a CPU profile of track() at 100 rules
@@ -106,7 +107,8 @@ async function main() {
     for (const size of SIZES) {
       const started = Date.now();
       process.stderr.write(`pqlkit bench: ${size} rules… `);
-      const { results } = await runPage(browser, `${server.url}/bench/?rules=${size}${flag('--collector') ? '&collector=1' : ''}`);
+      const only = value('--only', '') ? `&only=${value('--only', '')}` : '';
+      const { results } = await runPage(browser, `${server.url}/bench/?rules=${size}${flag('--collector') ? '&collector=1' : ''}${only}`);
       process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s ${JSON.stringify(results.phaseMs)}\n`);
       all.push(results);
     }

@@ -299,7 +299,7 @@ async function measureSplits(rules, results) {
     const p4 = performance.now();
     const r = core.track(e.name, json, t);
     const p5 = performance.now();
-    const fx = JSON.parse(r).length;
+    const fx = r === undefined ? 0 : JSON.parse(r).length;
     effects += fx;
     const p6 = performance.now();
     arm(t);
