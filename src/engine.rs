@@ -37,13 +37,14 @@ pub enum Effect {
 }
 
 impl Effect {
-    pub fn to_value(&self) -> Value {
+    /// `{ type, payload }`, as the host receives it.
+    pub fn into_value(self) -> Value {
         let (kind, payload) = match self {
             Effect::Qualified(p) => ("qualified", p),
             Effect::Prompt(p) => ("prompt", p),
             Effect::Beacon(p) => ("beacon", p),
         };
-        object([("type", kind.into()), ("payload", payload.clone())])
+        object([("type", kind.into()), ("payload", payload)])
     }
 }
 
@@ -102,6 +103,9 @@ pub struct Engine {
     /// A prompt is on screen (in this tab or another): no other is issued meanwhile.
     prompt_visible: bool,
     rng: u64,
+    /// Scratch lists for `ingest`, kept to spare two allocations per event.
+    touched: Vec<usize>,
+    triggered: Vec<usize>,
 }
 
 fn index_insert(index: &mut Vec<(String, Vec<usize>)>, name: &str, item: usize) {
@@ -143,6 +147,8 @@ impl Engine {
             qualified: false,
             prompt_visible: false,
             rng: seed | 1,
+            touched: Vec::new(),
+            triggered: Vec::new(),
         };
         engine.compile();
         engine
@@ -298,7 +304,7 @@ impl Engine {
             }
         }
         // Rules to re-evaluate: each once, in rule order, however many of its signals changed.
-        let mut touched: Vec<usize> = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
         let touch = |touched: &mut Vec<usize>, r: usize| {
             if let Err(at) = touched.binary_search(&r) {
                 touched.insert(at, r);
@@ -333,7 +339,7 @@ impl Engine {
                 touch(&mut touched, slot.rule);
             }
         }
-        let mut triggered: Vec<usize> = Vec::new();
+        let mut triggered = std::mem::take(&mut self.triggered);
         for &r in index_get(&self.triggers_by_event, &event.name) {
             if let Some(trigger) = &self.rules.rules[r].trigger {
                 if matches(trigger, &event, &ctx) {
@@ -344,10 +350,14 @@ impl Engine {
         for &r in &triggered {
             touch(&mut touched, r);
         }
-        for r in touched {
+        for &r in &touched {
             let trigger = triggered.contains(&r).then_some(&event);
             self.evaluate(r, now, trigger, step);
         }
+        touched.clear();
+        triggered.clear();
+        self.touched = touched;
+        self.triggered = triggered;
     }
 
     /// Re-evaluates one rule at `now`, fires it on a rising edge (or on its trigger), keeps the

@@ -46,7 +46,7 @@ fn comparable(effects: Vec<Effect>) -> Vec<String> {
     effects
         .into_iter()
         .map(|e| {
-            let mut v = e.to_value();
+            let mut v = e.into_value();
             if let Value::Object(entries) = &mut v {
                 for (_, payload) in entries.iter_mut() {
                     payload.insert("id", Value::Null);

@@ -18,7 +18,7 @@ use crate::rules::parse_rule_set_json;
 use storage::Store;
 
 fn effects_json(effects: Vec<Effect>) -> String {
-    Value::Array(effects.iter().map(Effect::to_value).collect()).to_json()
+    Value::Array(effects.into_iter().map(Effect::into_value).collect()).to_json()
 }
 
 fn parse_object(text: &str) -> Value {
