@@ -1,5 +1,7 @@
-// `pqlkit backtest`: replays an event history through the same wasm engine the browser runs,
-// one engine per user, and measures each rule (and the score threshold) against conversions.
+// `pqlkit backtest`: replays an event history through the same engine the browser runs (the
+// crate built with its backtest driver, js/wasm-cli; parsing and replay are in src/history.rs),
+// one engine per thread reset for each user, and measures each rule (and the score threshold)
+// against conversions.
 //
 // Event history format (NDJSON, one JSON object per line, plain or gzip):
 //   {"timestamp": 1736150400000 | "2025-01-06T08:00:00Z", "userId": "u1", "accountId": "acme"?,
@@ -9,8 +11,9 @@
 // Each user's lines are replayed in time order (stable: equal times keep file order; identify /
 // group lines without a timestamp apply before that user's first event). Fastest when the file
 // is grouped by userId (every user's lines contiguous, as `pqlkit simulate` writes them): it is
-// then streamed and only one user's lines are in memory. Otherwise it is split into temporary
-// partition files by a hash of userId and each partition is replayed in memory.
+// then streamed in pieces of whole users, replayed in parallel, one user's lines at a time in
+// memory per thread. Otherwise it is split into temporary partition files by a hash of userId
+// and each partition is replayed in memory.
 //
 // Definitions (documented in `pqlkit --help`):
 // - A user is replayed from their first event until their conversion (inclusive; a customer is
