@@ -231,16 +231,39 @@ pub fn text_of(bytes: &[u8], first_line: usize) -> Result<&str, LineError> {
     })
 }
 
-fn line_ends(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count()
+/// The lines of `text` with their 1-based numbers, counting from `first_line`; blank lines
+/// skipped. Once it is exhausted, `line_ends` tells how many lines the text held (counted on the
+/// way rather than in a second pass over megabytes).
+struct NumberedLines<'a> {
+    parts: std::str::Split<'a, char>,
+    first: usize,
+    next: usize,
 }
 
-/// The lines of `text` with their 1-based numbers, counting from `first_line`; blank lines skipped.
-fn numbered_lines(text: &str, first_line: usize) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n')
-        .enumerate()
-        .map(move |(i, line)| (first_line + i, line.strip_suffix('\r').unwrap_or(line)))
-        .filter(|(_, line)| !line.trim().is_empty())
+fn numbered_lines(text: &str, first_line: usize) -> NumberedLines<'_> {
+    NumberedLines { parts: text.split('\n'), first: first_line, next: first_line }
+}
+
+impl NumberedLines<'_> {
+    fn line_ends(&self) -> usize {
+        (self.next - self.first).saturating_sub(1)
+    }
+}
+
+impl<'a> Iterator for NumberedLines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        loop {
+            let line = self.parts.next()?;
+            let number = self.next;
+            self.next += 1;
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if !line.trim().is_empty() {
+                return Some((number, line));
+            }
+        }
+    }
 }
 
 /// Which of `partitions` each line of `text` (split at `\n`) goes to, by a hash of its user
@@ -424,10 +447,11 @@ impl Backtest {
         text: &str,
         first_line: usize,
     ) -> Result<Option<Replayed>, LineError> {
-        let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
+        let mut out = Replayed::default();
         let mut finished: HashSet<Cow<str>> = HashSet::new();
         let mut run: Option<(Cow<str>, Vec<Item>)> = None;
-        for (line, s) in numbered_lines(text, first_line) {
+        let mut lines = numbered_lines(text, first_line);
+        for (line, s) in lines.by_ref() {
             let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
             match &mut run {
                 Some((current, items)) if *current == user => items.push(item),
@@ -447,6 +471,7 @@ impl Backtest {
             self.replay_user(&done, items, &mut out);
             out.seen.push(done.into_owned());
         }
+        out.lines = lines.line_ends();
         Ok(Some(out))
     }
 
@@ -455,7 +480,8 @@ impl Backtest {
     pub fn replay(&mut self, text: &str, first_line: usize) -> Result<Replayed, LineError> {
         let mut order: Vec<(Cow<str>, Vec<Item>)> = Vec::new();
         let mut index: HashMap<Cow<str>, usize> = HashMap::new();
-        for (line, s) in numbered_lines(text, first_line) {
+        let mut lines = numbered_lines(text, first_line);
+        for (line, s) in lines.by_ref() {
             let (user, item) = parse_line(s).map_err(|message| LineError { line, message })?;
             // Grouped histories repeat the previous line's user: skip the hash lookup then.
             let slot = match order.last() {
@@ -467,7 +493,7 @@ impl Backtest {
             };
             order[slot].1.push(item);
         }
-        let mut out = Replayed { lines: line_ends(text), ..Replayed::default() };
+        let mut out = Replayed { lines: lines.line_ends(), ..Replayed::default() };
         for (user, items) in order {
             self.replay_user(&user, items, &mut out);
             out.seen.push(user.into_owned());

@@ -81,3 +81,19 @@ fn a_grouped_piece_is_replayed_user_by_user_and_a_split_user_is_noticed() {
     let split = [line("a", 1000), line("b", 1000), line("a", 2000)].join("\n");
     assert_eq!(bt.replay_grouped(&split, 1).unwrap(), None);
 }
+
+#[test]
+fn a_piece_reports_its_line_count_for_the_next_pieces_numbering() {
+    let line = r#"{"userId":"a","event":"e","timestamp":1}"#;
+    for (text, lines) in [
+        (format!("{line}\n"), 1),
+        (format!("{line}\n\n{line}\r\n"), 3),
+        (line.to_string(), 0),
+        (String::new(), 0),
+    ] {
+        let mut bt = backtest(ABANDON, "{}", None);
+        assert_eq!(bt.replay_grouped(&text, 1).unwrap().unwrap().lines, lines, "{text:?}");
+        let mut bt = backtest(ABANDON, "{}", None);
+        assert_eq!(bt.replay(&text, 1).unwrap().lines, lines, "{text:?}");
+    }
+}
