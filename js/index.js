@@ -321,23 +321,23 @@ class Pqlkit {
   }
 
   /** Time-driven changes: acted on by the leader tab only, applied silently in the others. */
-  #advance(force = true) {
+  #advance(force = true, now = this.#now()) {
     // Before each call only when a deadline has passed: one boundary crossing saved per call.
-    if (!force && (this.#deadline < 0 || this.#now() < this.#deadline)) return;
+    if (!force && (this.#deadline < 0 || now < this.#deadline)) return;
     const silent = this.#tabs && !this.#tabs.isLeader();
-    this.#run(() => this.#core.advance(this.#now()), silent);
+    this.#run(() => this.#core.advance(now), silent);
   }
 
   /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
   #call(method, args) {
     if (this.#disabled) return;
     if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
-    this.#advance(false);
     const t = this.#now();
+    this.#advance(false, t);
     // track() directly: it is the call made thousands of times.
     this.#run(method === 'track' ? () => this.#core.track(args[0], args[1], t) : () => this.#core[method](...args, t));
     this.#tabs?.post({ op: method, args, t, tab: this.#tabId });
-    if (method === 'track') {
+    if (method === 'track' && this.#trackTaps.size) {
       for (const tap of this.#trackTaps) {
         try {
           tap(args[0], JSON.parse(args[1]), t);
@@ -384,14 +384,14 @@ class Pqlkit {
   /** Runs a core call that returns effects, dispatches them (unless silent), schedules a save and the next deadline. */
   #run(call, silent = false) {
     if (this.#disabled || !this.#core) return;
-    let effects;
+    let effects = null;
     try {
       const text = call(); // track() returns undefined when there are none
-      effects = text ? JSON.parse(text) : [];
+      if (text) effects = JSON.parse(text);
     } catch (error) {
       return this.#fault(error);
     }
-    if (!silent) for (const effect of effects) this.#dispatch(effect);
+    if (effects && !silent) for (const effect of effects) this.#dispatch(effect);
     this.#scheduleSave();
     this.#arm();
   }
