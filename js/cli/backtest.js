@@ -60,7 +60,7 @@ class Unsorted extends Error {}
 class Replayers {
   constructor(threads, init) {
     this.queue = [];
-    this.limit = 2 * threads; // pieces in flight: enough to keep every thread busy
+    this.limit = 4 * threads; // pieces in flight: enough to keep every thread busy
     if (threads <= 1) {
       const backtest = new Backtest(init.rulesJson, init.conversionsJson, init.end);
       this.run = async (bytes, grouped) => backtest.replay(bytes, 1, grouped);
