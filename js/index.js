@@ -86,22 +86,24 @@ class Pqlkit {
   #now;
   #listeners = new Map();
   #cleanup = [];
-  #timer = null;
-  /** The deadline the timer is armed for (-1: none): re-armed only when it changes. */
+  #timer;
+  /** The core's next deadline (-1: none), cached so that calls skip advance() until it passes. */
   #deadline = -1;
-  #saveTimer = null;
-  #disabled = false;
+  /** The deadline #timer was armed for (on the SDK's clock); it fires then or earlier. */
+  #armedAt;
+  #saveTimer;
+  #disabled;
   #debug;
   #consent;
   #localOnly;
   #storage;
-  #tabs = null;
-  #ui = null;
-  #outbox = null;
+  #tabs;
+  #ui;
+  #outbox;
   #remoteVisible = new Set();
   #trackTaps = new Set();
   /** A prompt of this tab's UI is on screen, as far as the engine knows. */
-  #shown = false;
+  #shown;
   #tabId = randomId();
 
   constructor(rules, options) {
@@ -428,7 +430,7 @@ class Pqlkit {
   }
 
   #scheduleSave() {
-    if (this.#saveTimer !== null || this.#disabled) return;
+    if (this.#saveTimer || this.#disabled) return;
     this.#saveTimer = setTimeout(() => this.#save(), SAVE_DELAY_MS);
   }
 
@@ -447,14 +449,17 @@ class Pqlkit {
 
   #arm() {
     const deadline = this.#disabled ? -1 : (this.#core?.nextDeadline() ?? -1);
-    if (deadline === this.#deadline) return;
     this.#deadline = deadline;
+    // A timer armed for an earlier time stays: it wakes, finds nothing due and arms for what
+    // is. Deadlines move at most events; re-arming each time cost a clearTimeout + setTimeout.
+    if (deadline < 0 || (this.#timer && this.#armedAt <= deadline)) return;
     clearTimeout(this.#timer);
-    if (deadline < 0) return;
-    // Long deadlines are re-armed in steps: setTimeout overflows past ~24.8 days.
+    // Long deadlines are re-armed in steps: setTimeout overflows past ~24.8 days (the timer
+    // then fires before #armedAt, which is harmless: it re-arms).
     const delay = Math.min(Math.max(0, deadline - this.#now()), 2 ** 31 - 1);
+    this.#armedAt = deadline;
     this.#timer = setTimeout(() => {
-      this.#deadline = -1;
+      this.#timer = null;
       this.#advance();
     }, delay);
   }

@@ -120,3 +120,24 @@ test('no method throws into the host, even with bad arguments or a throwing list
   pql.destroy();
   assert.doesNotThrow(() => pql.track('after_destroy'));
 });
+
+test('a deadline that moves later still fires on time from the timer alone', async () => {
+  const rules = {
+    version: 1,
+    rules: [{ id: 'abandoned', when: { event: 'upgrade_started', notFollowedBy: { event: 'upgrade_completed' }, within: '1s' }, score: 10 }],
+  };
+  const pql = await init({ rules, storage: 'memory' });
+  const fired = [];
+  pql.on('qualified', (e) => fired.push({ rule: e.rule, at: Date.now() }));
+  const started = Date.now();
+  pql.track('upgrade_started');
+  await new Promise((r) => setTimeout(r, 300));
+  const restarted = Date.now();
+  pql.track('upgrade_started'); // the latest start counts: the deadline moves 300 ms later
+  await new Promise((r) => setTimeout(r, 1500));
+  pql.destroy();
+  const mine = fired.filter((e) => e.rule === 'abandoned');
+  assert.equal(mine.length, 1, 'fired once, with no call after the restart');
+  assert.ok(mine[0].at >= restarted + 1000 - 5, `not at the first deadline (${mine[0].at - started} ms after the first start)`);
+  assert.ok(mine[0].at < restarted + 1400, `on time (${mine[0].at - restarted} ms after the restart)`);
+});
