@@ -18,6 +18,7 @@ pub mod profile;
 pub mod prompt;
 pub mod rules;
 pub mod signals;
+pub mod timestamp;
 pub mod window;
 
 #[cfg(target_arch = "wasm32")]

@@ -96,5 +96,5 @@ pub fn partition_lines(
 /// A timestamp in ms (number text) or ISO 8601 → ms since the epoch; NaN when it is neither.
 #[wasm_bindgen(js_name = parseTimestamp)]
 pub fn parse_timestamp(text: &str) -> f64 {
-    history::parse_timestamp_text(text).map_or(f64::NAN, |t| t as f64)
+    crate::timestamp::parse_timestamp_text(text).map_or(f64::NAN, |t| t as f64)
 }
