@@ -217,10 +217,6 @@ impl Engine {
         &self.rules
     }
 
-    pub fn profile(&self) -> &Profile {
-        &self.profile
-    }
-
     /// Handles time-driven changes due at or before `now`: windows expiring, deadlines passing.
     pub fn advance(&mut self, now: Millis) -> Vec<Effect> {
         let mut step = Step::default();
