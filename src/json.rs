@@ -204,31 +204,28 @@ pub fn write_int(out: &mut String, n: i64) {
 
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    // Runs that need no escape are copied whole: escapes end on ASCII bytes, so every run is
-    // a slice of `s` on char boundaries.
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[run..i]);
-        run = i + 1;
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        } else {
-            out.push_str(escape);
+    // Runs that need no escape are copied whole (most strings are one run): escapes are
+    // ASCII, so every run ends on a char boundary.
+    let mut rest = s;
+    loop {
+        let run = special_byte(rest.as_bytes());
+        out.push_str(&rest[..run]);
+        let Some(&b) = rest.as_bytes().get(run) else { break };
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
         }
+        rest = &rest[run + 1..];
     }
-    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -621,6 +618,23 @@ mod tests {
         let value = parse(text).unwrap();
         assert_eq!(value.get_path("b.c").and_then(Value::as_str), Some("x\"y\né"));
         assert_eq!(value.to_json(), r#"{"a":[1,2.5,-300,true,false,null],"b":{"c":"x\"y\né"}}"#);
+    }
+
+    #[test]
+    fn strings_are_escaped_as_json_stringify_does() {
+        let cases = [
+            ("", r#""""#),
+            ("plain", r#""plain""#),
+            ("\\", r#""\\""#),
+            ("a\tb\r\n\u{1}\u{1f}\"", r#""a\tb\r\n\u0001\u001f\"""#),
+            ("é😀\"é", r#""é😀\"é""#),
+        ];
+        for (text, json) in cases {
+            let mut out = String::new();
+            write_string(&mut out, text);
+            assert_eq!(out, json, "{text:?}");
+            assert_eq!(parse(&out).unwrap(), Value::String(text.into()));
+        }
     }
 
     #[test]

@@ -18,7 +18,10 @@ use crate::rules::parse_rule_set_json;
 use storage::Store;
 
 fn effects_json(effects: Vec<Effect>) -> String {
-    Value::Array(effects.into_iter().map(Effect::into_value).collect()).to_json()
+    // Effects of one call are a few hundred bytes: one allocation instead of growing from 8.
+    let mut out = String::with_capacity(1024);
+    Value::Array(effects.into_iter().map(Effect::into_value).collect()).write_json(&mut out);
+    out
 }
 
 fn parse_object(text: &str) -> Value {

@@ -134,6 +134,15 @@ fn events() -> Vec<(String, Value, Millis)> {
         .collect()
 }
 
+/// `cargo bench --bench engine -- --sizes 100` measures some sizes only (for profiling).
+fn sizes() -> Vec<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let chosen = args.iter().position(|a| a == "--sizes").and_then(|i| args.get(i + 1));
+    chosen.map_or(vec![10, 100, 1000], |list| {
+        list.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+    })
+}
+
 fn main() {
     let events = events();
     println!(
@@ -160,7 +169,7 @@ fn main() {
         best.as_secs_f64() * 1e3
     );
 
-    for size in [10, 100, 1000] {
+    for size in sizes() {
         let mut engine = compile(&rule_set(size));
         engine.identify(Some("u1"), &object([("plan", "free".into())]), T0);
         engine.group(Some("acme"), &object([("company_size", Value::Number(50.0))]), T0);
