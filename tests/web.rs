@@ -114,3 +114,59 @@ fn consent_policy_bits_follow_the_documented_table() {
     assert_eq!(consent_policy("denied", false), 0);
     assert_eq!(consent_policy("something else", false), 4, "unknown words are pending");
 }
+
+/// The wasm's allocator (src/web/alloc.rs): blocks of every size class, grown, shrunk and freed
+/// in a shuffled order, never overlap and keep their contents.
+#[wasm_bindgen_test]
+fn allocator_keeps_blocks_apart_through_growth_and_reuse() {
+    let mut state = 0x2545_f491_u32;
+    let mut random = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    // Log-uniform lengths from 1 byte to 128 KiB: mostly small, as pqlkit allocates.
+    let length = |random: &mut dyn FnMut() -> u32| 1 + (random() % (1 << (random() % 18))) as usize;
+    let mut live: Vec<(u8, Vec<u8>)> = Vec::new();
+    for step in 0..20_000u32 {
+        let tag = (step % 251) as u8;
+        match random() % 4 {
+            0 | 1 => live.push((tag, vec![tag; length(&mut random)])),
+            2 if !live.is_empty() => {
+                let i = random() as usize % live.len();
+                let (tag, block) = &mut live[i];
+                block.resize(length(&mut random), *tag);
+                if random() % 2 == 0 {
+                    block.shrink_to_fit();
+                }
+            }
+            _ if !live.is_empty() => {
+                let (tag, block) = live.swap_remove(random() as usize % live.len());
+                assert!(block.iter().all(|&b| b == tag), "a block changed before it was freed");
+            }
+            _ => {}
+        }
+    }
+    for (tag, block) in &live {
+        assert!(block.iter().all(|b| b == tag), "a live block was overwritten");
+    }
+}
+
+#[wasm_bindgen_test]
+fn allocator_honours_alignment_up_to_4096_bytes() {
+    use std::alloc::{alloc, dealloc, Layout};
+    for align in [1, 2, 8, 16, 64, 512, 4096] {
+        for size in [1, 7, 100, 5000, 70_000] {
+            let layout = Layout::from_size_align(size, align).unwrap();
+            // SAFETY: a non-zero size; the block is freed with the layout it was allocated with.
+            unsafe {
+                let block = alloc(layout);
+                assert!(!block.is_null(), "{size} B aligned to {align}");
+                assert_eq!(block as usize % align, 0, "{size} B aligned to {align}");
+                block.write_bytes(0xAB, size);
+                dealloc(block, layout);
+            }
+        }
+    }
+}

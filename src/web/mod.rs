@@ -4,6 +4,7 @@
 //! `JSON.stringify` are free, and they keep serde's per-type code out of the wasm (STYLE.md,
 //! Size). The JS facade in `js/` owns the public API, errors and events.
 
+mod alloc;
 #[cfg(feature = "backtest")]
 mod history;
 mod regex;
@@ -16,6 +17,9 @@ use crate::engine::{Effect, Engine, PromptOutcome};
 use crate::json::{self, Value};
 use crate::rules::parse_rule_set_json;
 use storage::Store;
+
+#[global_allocator]
+static ALLOCATOR: alloc::SizeClasses = alloc::SizeClasses::new();
 
 fn effects_json(effects: Vec<Effect>) -> String {
     // Effects of one call are a few hundred bytes: one allocation instead of growing from 8.
