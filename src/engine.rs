@@ -67,6 +67,10 @@ struct SignalSlot {
 #[derive(Debug, Default)]
 struct RuleRuntime {
     holds: bool,
+    /// The rule's audience admits the current attributes (true without an audience): cached,
+    /// since attributes change only with identify, group, a loaded state or a reset, while
+    /// rules are evaluated at every event.
+    in_audience: bool,
     history: RuleHistory,
     scheduled: Option<Millis>,
 }
@@ -86,10 +90,8 @@ pub struct Engine {
     signals: Vec<SignalSlot>,
     /// `signals[start..end]` belong to rule `r`.
     signal_ranges: Vec<(usize, usize)>,
-    /// Signal indexes by the event names they observe, sorted by name.
-    signals_by_event: Vec<(String, Vec<usize>)>,
-    /// Rule indexes by trigger event name, sorted by name.
-    triggers_by_event: Vec<(String, Vec<usize>)>,
+    /// What each event name sets off, sorted by name: one search per event.
+    by_event: Vec<(String, Listeners)>,
     /// Rules whose truth depends on traits, audience or metered limits.
     fact_rules: Vec<usize>,
     runtime: Vec<RuleRuntime>,
@@ -108,21 +110,28 @@ pub struct Engine {
     triggered: Vec<usize>,
 }
 
-fn index_insert(index: &mut Vec<(String, Vec<usize>)>, name: &str, item: usize) {
-    match index.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-        Ok(i) => {
-            if index[i].1.last() != Some(&item) {
-                index[i].1.push(item);
-            }
-        }
-        Err(i) => index.insert(i, (name.to_string(), vec![item])),
-    }
+/// The signals that observe an event name and the rules it triggers.
+#[derive(Default)]
+struct Listeners {
+    signals: Vec<usize>,
+    triggers: Vec<usize>,
 }
 
-fn index_get<'a>(index: &'a [(String, Vec<usize>)], name: &str) -> &'a [usize] {
-    match index.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-        Ok(i) => &index[i].1,
-        Err(_) => &[],
+static NO_LISTENERS: Listeners = Listeners { signals: Vec::new(), triggers: Vec::new() };
+
+/// `name`'s entry in a `by_event` index, added where it sorts when missing.
+fn listeners<'a>(index: &'a mut Vec<(String, Listeners)>, name: &str) -> &'a mut Listeners {
+    let i = index.binary_search_by(|(n, _)| n.as_str().cmp(name)).unwrap_or_else(|i| {
+        index.insert(i, (name.to_string(), Listeners::default()));
+        i
+    });
+    &mut index[i].1
+}
+
+/// Adds `item` to a list built in increasing order, once.
+fn push_once(list: &mut Vec<usize>, item: usize) {
+    if list.last() != Some(&item) {
+        list.push(item);
     }
 }
 
@@ -137,8 +146,7 @@ impl Engine {
             regex,
             signals: Vec::new(),
             signal_ranges: Vec::new(),
-            signals_by_event: Vec::new(),
-            triggers_by_event: Vec::new(),
+            by_event: Vec::new(),
             fact_rules: Vec::new(),
             schedule: BinaryHeap::new(),
             profile: Profile::new(anonymous_id),
@@ -151,7 +159,19 @@ impl Engine {
             triggered: Vec::new(),
         };
         engine.compile();
+        engine.refresh_audiences();
         engine
+    }
+
+    /// Recomputes each rule's cached `in_audience`; called wherever the attributes change.
+    fn refresh_audiences(&mut self) {
+        let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        for (rule, rt) in self.rules.rules.iter().zip(&mut self.runtime) {
+            rt.in_audience = rule
+                .audience
+                .as_ref()
+                .is_none_or(|a| a.matches(Some(&self.profile.attributes), &ctx));
+        }
     }
 
     /// Each rule's `when` moves into the engine, as a tree over the flat signal list.
@@ -165,7 +185,7 @@ impl Engine {
             self.signal_ranges.push((start, self.signals.len()));
             self.trees.push(tree);
             if let Some(trigger) = &rule.trigger {
-                index_insert(&mut self.triggers_by_event, &trigger.event, r);
+                push_once(&mut listeners(&mut self.by_event, &trigger.event).triggers, r);
             }
             if depends_on_facts {
                 self.fact_rules.push(r);
@@ -193,11 +213,11 @@ impl Engine {
                     SignalKind::Count { on, .. }
                     | SignalKind::DistinctDays { on, .. }
                     | SignalKind::Sum { on, .. } => {
-                        index_insert(&mut self.signals_by_event, &on.event, index);
+                        push_once(&mut listeners(&mut self.by_event, &on.event).signals, index);
                     }
                     SignalKind::NotFollowedBy { on, then, .. } => {
-                        index_insert(&mut self.signals_by_event, &on.event, index);
-                        index_insert(&mut self.signals_by_event, &then.event, index);
+                        push_once(&mut listeners(&mut self.by_event, &on.event).signals, index);
+                        push_once(&mut listeners(&mut self.by_event, &then.event).signals, index);
                     }
                     SignalKind::Usage { .. } | SignalKind::Traits { .. } => *facts = true,
                     _ => {}
@@ -329,14 +349,16 @@ impl Engine {
             }
         }
         let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
-        for &i in index_get(&self.signals_by_event, &event.name) {
+        let found = self.by_event.binary_search_by(|(n, _)| n.as_str().cmp(&event.name));
+        let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].1);
+        for &i in &on_event.signals {
             let slot = &mut self.signals[i];
             if slot.state.observe(&slot.def.kind, &event, &ctx) {
                 touch(&mut touched, slot.rule);
             }
         }
         let mut triggered = std::mem::take(&mut self.triggered);
-        for &r in index_get(&self.triggers_by_event, &event.name) {
+        for &r in &on_event.triggers {
             if let Some(trigger) = &self.rules.rules[r].trigger {
                 if matches(trigger, &event, &ctx) {
                     triggered.push(r);
@@ -388,18 +410,8 @@ impl Engine {
     }
 
     fn rule_holds(&self, r: usize, now: Millis) -> bool {
-        let facts = self.facts(now);
-        let ctx = &facts.conditions;
-        let rule = &self.rules.rules[r];
-        if let Some(audience) = &rule.audience {
-            if !audience.matches(Some(&self.profile.attributes), ctx) {
-                return false;
-            }
-        }
-        match &self.trees[r] {
-            Some(tree) => self.tree_holds(tree, &facts),
-            None => true,
-        }
+        self.runtime[r].in_audience
+            && self.trees[r].as_ref().is_none_or(|tree| self.tree_holds(tree, &self.facts(now)))
     }
 
     fn tree_holds(&self, tree: &Tree, facts: &Facts) -> bool {
@@ -502,11 +514,10 @@ impl Engine {
             }
         }
         let mut effects = Vec::new();
-        let (score, tier, qualified) = (self.score, self.tier(), self.qualified);
         for mut payload in step.fired {
-            payload.insert("score", Value::Number(score));
-            payload.insert("tier", tier.clone());
-            payload.insert("qualified", Value::Bool(qualified));
+            payload.insert("score", Value::Number(self.score));
+            payload.insert("tier", self.tier());
+            payload.insert("qualified", Value::Bool(self.qualified));
             effects.push(Effect::Qualified(payload));
         }
         for (kind, r, signals) in step.beacons {
@@ -639,6 +650,7 @@ impl Engine {
 
     fn facts_changed(&mut self, now: Millis) -> Vec<Effect> {
         self.profile.refresh_attributes();
+        self.refresh_audiences();
         let mut step = Step::default();
         self.run_schedule(now, &mut step);
         for r in self.fact_rules.clone() {

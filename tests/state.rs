@@ -206,6 +206,20 @@ fn reset_forgets_the_user_counters_and_caps() {
     let mut expected = parse(&fresh.save_state()).unwrap();
     expected.insert("anon", "anon-2".into());
     assert_eq!(parse(&e.save_state()).unwrap(), expected);
+    // The traits went too: the free-plan audience no longer admits the anonymous user.
+    for t in [T0 + DAY, T0 + DAY + MINUTE] {
+        let effects = comparable(e.track("page_view", props(r#"{"path":"/pricing"}"#), t));
+        assert!(effects.iter().all(|e| !e.contains(r#""rule":"pricing""#)), "{effects:?}");
+    }
+    // Rules without an audience still admit everyone.
+    e.track("feature_used", props(r#"{"feature":"export"}"#), T0 + DAY);
+    let effects =
+        comparable(e.track("feature_used", props(r#"{"feature":"export"}"#), T0 + 2 * DAY));
+    assert!(effects.iter().any(|e| e.contains(r#""rule":"exports""#)), "{effects:?}");
+    // Identified again on the free plan, the two views count: the rule fires at once.
+    let effects =
+        comparable(e.identify(Some("u1"), &props(r#"{"plan":"free"}"#), T0 + 2 * DAY + MINUTE));
+    assert!(effects.iter().any(|e| e.contains(r#""rule":"pricing""#)), "{effects:?}");
 }
 
 #[test]

@@ -227,6 +227,7 @@ impl Engine {
         for (slot, state) in self.signals.iter_mut().zip(states) {
             slot.state = state;
         }
+        self.refresh_audiences();
         Ok(())
     }
 
@@ -243,5 +244,6 @@ impl Engine {
         for slot in &mut self.signals {
             slot.state = SignalState::new(&slot.def.kind);
         }
+        self.refresh_audiences();
     }
 }
