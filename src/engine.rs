@@ -37,14 +37,37 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// `{ type, payload }`, as the host receives it.
-    pub fn into_value(self) -> Value {
-        let (kind, payload) = match self {
+    /// The effect's `type` as the host receives it, and its payload.
+    pub fn parts(&self) -> (&'static str, &Value) {
+        match self {
             Effect::Qualified(p) => ("qualified", p),
             Effect::Prompt(p) => ("prompt", p),
             Effect::Beacon(p) => ("beacon", p),
-        };
-        object([("type", kind.into()), ("payload", payload)])
+        }
+    }
+
+    /// `{ type, payload }`, as the host receives it.
+    pub fn into_value(self) -> Value {
+        let (kind, payload) = self.parts();
+        object([("type", kind.into()), ("payload", payload.clone())])
+    }
+
+    /// A list of effects as the host receives it: `[{ type, payload }, ...]`.
+    pub fn list_json(effects: &[Effect]) -> String {
+        // Written directly rather than through `into_value`: a call's effects are a few hundred
+        // bytes in one allocation, with no wrapper objects to build and free.
+        let mut out = String::with_capacity(1024);
+        for (i, effect) in effects.iter().enumerate() {
+            out.push_str(if i == 0 { "[" } else { "," });
+            let (kind, payload) = effect.parts();
+            out.push_str("{\"type\":\"");
+            out.push_str(kind);
+            out.push_str("\",\"payload\":");
+            payload.write_json(&mut out);
+            out.push('}');
+        }
+        out.push_str(if effects.is_empty() { "[]" } else { "]" });
+        out
     }
 }
 
@@ -459,29 +482,27 @@ impl Engine {
     fn fire(&mut self, r: usize, now: Millis, trigger: Option<&Event>, step: &mut Step) {
         let signals = self.signal_values(r, now);
         let rule = &self.rules.rules[r];
+        self.run_actions(&rule.actions, Some(r), trigger, &signals, step);
         let event = trigger.map_or(Value::Null, |e| {
             object([("name", e.name.as_str().into()), ("props", e.props.clone())])
         });
-        let payload = object([
+        step.fired.push(object([
             ("reason", "rule".into()),
             ("rule", rule.id.as_str().into()),
             ("kind", rule.kind.as_str().into()),
             ("ruleScore", Value::Number(rule.score)),
-            ("signals", signals.clone()),
+            ("signals", signals),
             ("event", event),
             ("timestamp", Value::Number(now as f64)),
-        ]);
-        step.fired.push(payload);
-        let actions = rule.actions.clone();
-        self.run_actions(&actions, Some(r), trigger, signals, step);
+        ]));
     }
 
     fn run_actions(
-        &mut self,
+        &self,
         actions: &[Action],
         r: Option<usize>,
         trigger: Option<&Event>,
-        signals: Value,
+        signals: &Value,
         step: &mut Step,
     ) {
         for action in actions {
@@ -507,8 +528,8 @@ impl Engine {
                     ("rule", Value::Null),
                     ("timestamp", Value::Number(now as f64)),
                 ]));
-                let actions = self.rules.on_qualified.clone();
-                self.run_actions(&actions, None, None, Value::Object(Vec::new()), &mut step);
+                let no_signals = Value::Object(Vec::new());
+                self.run_actions(&self.rules.on_qualified, None, None, &no_signals, &mut step);
             } else if self.qualified && self.score < threshold {
                 self.qualified = false;
             }

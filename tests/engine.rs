@@ -176,6 +176,11 @@ fn trigger_rule_fires_on_each_trigger_while_when_holds_and_never_without_it() {
         _ => None,
     });
     assert_eq!(prompt.unwrap().get("title").and_then(Value::as_str), Some("Hi projects"));
+    // What the host receives: `[{ type, payload }, ...]`, the same as each effect's own value.
+    let listed = parse(&Effect::list_json(&effects)).unwrap();
+    let each: Vec<Value> = effects.iter().cloned().map(Effect::into_value).collect();
+    assert_eq!(listed, Value::Array(each));
+    assert_eq!(Effect::list_json(&[]), "[]");
     assert_eq!(fired(&e.track("limit_hit", hit(), T0 + 4 * MINUTE)), ["project-limit"]);
     // A trigger event that does not match `where`.
     let seats = props(r#"{"limit": "seats", "used": 5, "max": 5}"#);

@@ -21,13 +21,6 @@ use storage::Store;
 #[global_allocator]
 static ALLOCATOR: alloc::SizeClasses = alloc::SizeClasses::new();
 
-fn effects_json(effects: Vec<Effect>) -> String {
-    // Effects of one call are a few hundred bytes: one allocation instead of growing from 8.
-    let mut out = String::with_capacity(1024);
-    Value::Array(effects.into_iter().map(Effect::into_value).collect()).write_json(&mut out);
-    out
-}
-
 fn parse_object(text: &str) -> Value {
     match json::parse(text) {
         Ok(value @ Value::Object(_)) => value,
@@ -74,7 +67,7 @@ impl Core {
     }
 
     fn with(&mut self, f: impl FnOnce(&mut Engine) -> Vec<Effect>) -> String {
-        self.engine.as_mut().map_or_else(|| "[]".into(), |engine| effects_json(f(engine)))
+        self.engine.as_mut().map_or_else(|| "[]".into(), |engine| Effect::list_json(&f(engine)))
     }
 
     /// Records an event; returns the effects as a JSON array of `{ type, payload }`, or
@@ -83,7 +76,7 @@ impl Core {
         // `undefined` rather than `[]`: most events have no effect, and a returned string costs
         // the page a TextDecoder call, about a third of a track() (measured in Chromium).
         let effects = self.engine.as_mut()?.track(name, parse_object(props_json), now as i64);
-        (!effects.is_empty()).then(|| effects_json(effects))
+        (!effects.is_empty()).then(|| Effect::list_json(&effects))
     }
 
     /// Applies time-driven changes due by `now`.
