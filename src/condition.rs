@@ -237,6 +237,10 @@ impl Op {
 
     /// One lookup in `OPERATORS` instead of a string comparison per operator.
     fn named(name: &str) -> Option<Op> {
+        // Attribute names (most keys) are told apart at their first byte.
+        if !name.starts_with('$') {
+            return None;
+        }
         OPERATORS.split(' ').position(|o| o == name).map(|i| Op::ALL[i])
     }
 }

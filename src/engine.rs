@@ -57,14 +57,15 @@ impl Effect {
         // Written directly rather than through `into_value`: a call's effects are a few hundred
         // bytes in one allocation, with no wrapper objects to build and free.
         let mut out = String::with_capacity(1024);
-        for (i, effect) in effects.iter().enumerate() {
-            out.push_str(if i == 0 { "[" } else { "," });
+        let mut separator = "[{\"type\":\"";
+        for effect in effects {
             let (kind, payload) = effect.parts();
-            out.push_str("{\"type\":\"");
+            out.push_str(separator);
             out.push_str(kind);
             out.push_str("\",\"payload\":");
             payload.write_json(&mut out);
             out.push('}');
+            separator = ",{\"type\":\"";
         }
         out.push_str(if effects.is_empty() { "[]" } else { "]" });
         out
