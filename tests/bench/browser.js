@@ -6,7 +6,7 @@
 //
 //   node tests/bench/browser.js                 all sizes, all phases
 //   node tests/bench/browser.js --sizes 100     one size
-//   node tests/bench/browser.js --only track,init   some phases (init, track, splits, storage)
+//   node tests/bench/browser.js --only track,init   some phases (init, track, splits, storage, memory)
 //   node tests/bench/browser.js --collector    storage run with a collector (adds the outbox key)
 //   node tests/bench/browser.js --json          also print every result as JSON
 //   node tests/bench/browser.js --profile       also a CPU profile of track() at 100 rules
@@ -194,6 +194,17 @@ async function main() {
   console.log('  bytes = UTF-8 bytes of key + value (the values are ASCII: also UTF-16 code units, what the quota counts)');
   console.log('');
 
+  if (all.some((r) => r.memory)) {
+    const mib = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(2) + ' MiB' : '—');
+    console.log('wasm memory (linear memory of a module instance of its own, bare Core, 200,000 events)');
+    console.log(
+      pad([
+        ['rules', 'before', 'rules compiled', 'after the events', 'saved state'],
+        ...all.map((r) => [r.rules, mib(r.memory?.startBytes), mib(r.memory?.compiledBytes), mib(r.memory?.afterEventsBytes), r.memory ? `${int(r.memory.stateBytes)} B` : '—']),
+      ]),
+    );
+    console.log('');
+  }
   console.log('README lines:');
   console.log('| rules | track() median µs | p99 µs | init ms (memory / local) | localStorage bytes after 200k events |');
   console.log('|---:|---:|---:|---:|---:|');

@@ -2,7 +2,7 @@
 // generator and the same event stream (same xorshift seeds, so the same rules and events as the
 // native benchmark), measured through the public API with performance.now().
 //
-// Phases (all by default, or ?only=init,track,splits,storage):
+// Phases (all by default, or ?only=init,track,splits,storage,memory):
 //   init    — `await init(...)` in ms: the first one (wasm fetch + compile included), then the
 //             median of several with storage 'memory' and with 'local' (empty localStorage).
 //   track   — `pql.track(name, props)` in µs per call, boundary crossing and the facade included,
@@ -16,6 +16,8 @@
 //   storage — 200,000 events with storage 'local' (and a collector with &collector=1), then a `pagehide` event
 //             forces the save; the bytes of every `pqlkit:` key in localStorage; then the
 //             median `init` restoring that state.
+//   memory  — the wasm's linear memory (what the page holds for pqlkit's heap): before a Core,
+//             after compiling the rules, and after 200,000 events, on a bare Core of its own.
 
 const DAY = 86_400_000;
 const EVENT_NAMES = 50;
@@ -32,7 +34,7 @@ const WARMUP = Number(params.get('warmup') ?? 2_000);
 const INITS = Number(params.get('inits') ?? 15);
 const STORAGE_EVENTS = Number(params.get('events') ?? 200_000);
 const COLLECTOR = params.get('collector') === '1';
-const ONLY = new Set((params.get('only') ?? 'init,track,splits,storage').split(','));
+const ONLY = new Set((params.get('only') ?? 'init,track,splits,storage,memory').split(','));
 const ENTRY = params.get('entry') === 'src' ? '/pqlkit/index.js' : '/pqlkit/pqlkit.min.js';
 
 // ---- the generator of tests/bench/engine.rs, step for step ----
@@ -472,6 +474,27 @@ async function measureStorage(pqlkit, rules, results) {
   };
 }
 
+/** Wasm memory in bytes around a bare Core's life: it only grows (wasm cannot shrink it). */
+async function measureMemory(rules, results) {
+  // A module instance of its own (the query makes it a distinct module), so what the other
+  // phases allocated is not counted.
+  const glue = await import('/pqlkit/wasm/pqlkit.js?memory');
+  const wasm = await glue.default({ module_or_path: '/pqlkit/wasm/pqlkit_bg.wasm' });
+  const bytes = () => wasm.memory.buffer.byteLength;
+  const start = bytes();
+  const core = new glue.Core(JSON.stringify(rules), 'anon', 7);
+  core.openStorage('memory', STATE_KEY, T0);
+  const compiled = bytes();
+  const evs = events(STORAGE_EVENTS);
+  for (const e of evs) {
+    const effects = core.track(e.name, JSON.stringify(e.props), e.t);
+    if (effects !== undefined) JSON.parse(effects);
+  }
+  const stateBytes = core.saveState().length;
+  results.memory = { startBytes: start, compiledBytes: compiled, afterEventsBytes: bytes(), events: evs.length, stateBytes };
+  core.free();
+}
+
 async function main() {
   const results = {
     rules: RULES,
@@ -513,6 +536,13 @@ async function main() {
       const tstorage = performance.now();
       await measureStorage(pqlkit, rules, results);
       results.phaseMs.storage = Math.round(performance.now() - tstorage);
+    }
+    if (ONLY.has('memory')) {
+      status('memory…');
+      await sleep(0);
+      const tmemory = performance.now();
+      await measureMemory(rules, results);
+      results.phaseMs.memory = Math.round(performance.now() - tmemory);
     }
     status('done');
   } catch (error) {
