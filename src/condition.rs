@@ -22,6 +22,13 @@ pub trait RegexEngine {
     /// Whether `pattern` compiles with `flags` ("" or "i").
     fn is_valid(&self, pattern: &str, flags: &str) -> bool;
     fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool;
+
+    /// JavaScript's `text.toLowerCase()`, for `$ini`, `$nini` and `$alli`. Rust's
+    /// `to_lowercase` applies the same Unicode mapping; the browser passes the host's own and
+    /// spares the wasm Rust's case tables.
+    fn lowercase(&self, text: &str) -> String {
+        text.to_lowercase()
+    }
 }
 
 /// What a condition needs besides the attributes.
@@ -546,7 +553,7 @@ impl Test {
     fn eval(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
         Some(match self {
             Test::Text(s, false) => js_string(v) == s.as_str(),
-            Test::Text(s, true) => js_string(v).to_lowercase() == s.to_lowercase(),
+            Test::Text(s, true) => ctx.regex.lowercase(&js_string(v)) == ctx.regex.lowercase(s),
             Test::Number(n) => to_number(v) == *n,
             Test::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
             Test::Null => v == Some(&Value::Null),
@@ -576,7 +583,7 @@ impl Test {
             Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
             // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
             Test::Exists(e) => *e == !matches!(v, None | Some(Value::Null)),
-            Test::In(list, insensitive, negated) => is_in(v, list, *insensitive) != *negated,
+            Test::In(list, insensitive, negated) => is_in(v, list, *insensitive, ctx) != *negated,
             Test::Group(name, negated) => {
                 // `savedGroups[expected] || []`
                 let group = match ctx.groups.get(name) {
@@ -584,7 +591,7 @@ impl Test {
                     Some(g) if truthy(Some(g)) => return None,
                     _ => &[],
                 };
-                is_in(v, group, false) != *negated
+                is_in(v, group, false, ctx) != *negated
             }
             Test::Not(t) => !t.eval(v, ctx)?,
             Test::Size(t) => match v {
@@ -648,11 +655,11 @@ fn strict_eq(x: &Value, y: &Value, nan_eq: bool) -> bool {
 }
 
 /// `isIn`: an array attribute matches when any of its elements is in the list.
-fn is_in(a: Option<&Value>, list: &[Value], insensitive: bool) -> bool {
+fn is_in(a: Option<&Value>, list: &[Value], insensitive: bool, ctx: &Context) -> bool {
     let has = |x: &Value| {
         list.iter().any(|y| match (x, y) {
             (Value::String(p), Value::String(q)) if insensitive => {
-                p.to_lowercase() == q.to_lowercase()
+                ctx.regex.lowercase(p) == ctx.regex.lowercase(q)
             }
             _ => strict_eq(x, y, !insensitive),
         })

@@ -49,6 +49,26 @@ fn regex_conditions_use_the_browser_regexp() {
     assert_eq!(eval_condition("not json", "{}", "{}"), -1);
 }
 
+#[wasm_bindgen_test]
+fn case_insensitive_operators_lowercase_as_javascript_does() {
+    // The browser's toLowerCase: accented capitals, and a final sigma after a letter.
+    let cases = [
+        (r#"{"city":{"$ini":["ÉCOLE","Paris"]}}"#, r#"{"city":"école"}"#, 1),
+        // "ΟΔΟΣ".toLowerCase() ends with the final sigma (U+03C2), not U+03C3.
+        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c2"}"#, 1),
+        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c3"}"#, 0),
+        (r#"{"tags":{"$alli":["ÄRGER"]}}"#, r#"{"tags":["ärger"]}"#, 1),
+        (r#"{"city":{"$nini":["ÉCOLE"]}}"#, r#"{"city":"École"}"#, 0),
+    ];
+    for (condition, attributes, expected) in cases {
+        assert_eq!(
+            eval_condition(condition, attributes, "{}"),
+            expected,
+            "{condition} {attributes}"
+        );
+    }
+}
+
 fn local_storage() -> web_sys::Storage {
     web_sys::window().unwrap().local_storage().unwrap().unwrap()
 }

@@ -1,5 +1,6 @@
 //! `$regex` conditions use the host's `RegExp`, so patterns mean in pqlkit exactly what they
-//! mean in JavaScript (and the `regex` crate stays out of the wasm).
+//! mean in JavaScript (and the `regex` crate stays out of the wasm); `$ini` and friends its
+//! `toLowerCase`.
 
 use std::cell::RefCell;
 
@@ -46,5 +47,9 @@ impl RegexEngine for BrowserRegex {
 
     fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
         self.with(pattern, flags, |re| re.is_some_and(|re| re.test(text)))
+    }
+
+    fn lowercase(&self, text: &str) -> String {
+        js_sys::JsString::from(text).to_lower_case().into()
     }
 }
