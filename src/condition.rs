@@ -11,7 +11,7 @@
 //! would only work by accident (a string walked as a list of characters), the whole condition
 //! does not match; validation rejects those shapes before they can run.
 
-use crate::error::{child_path, index_path, ErrorCode, ValidationError};
+use crate::error::{child_path, index_path, join, ErrorCode, ValidationError};
 use crate::json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -257,7 +257,7 @@ const LIST_OF_CONDITIONS: &str =
     "a list of conditions such as [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]";
 
 fn push(errors: &mut Vec<ValidationError>, code: ErrorCode, path: String, parts: &[&str]) {
-    errors.push(ValidationError::new(code, path, parts.concat()));
+    errors.push(ValidationError::new(code, path, join(parts)));
 }
 
 fn described(v: &Value) -> &'static str {

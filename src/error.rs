@@ -83,6 +83,16 @@ impl ValidationError {
     }
 }
 
+/// Message text from its parts: `join(&["unknown field \"", key, "\""])`. A loop of
+/// `push_str`, which in wasm is smaller than `concat` (that sizes the result first).
+pub fn join(parts: &[&str]) -> String {
+    let mut text = String::new();
+    for part in parts {
+        text.push_str(part);
+    }
+    text
+}
+
 /// Joins a parent path and an object key: `rules[0]` + `when` = `rules[0].when`.
 pub fn child_path(parent: &str, key: &str) -> String {
     if parent.is_empty() {

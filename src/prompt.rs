@@ -69,7 +69,7 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
-use crate::error::{ErrorCode, ValidationError};
+use crate::error::{join, ErrorCode, ValidationError};
 use crate::json::Value;
 
 /// The values a template's placeholders read from.
@@ -148,18 +148,17 @@ fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Op
         "event" => Namespace::Event,
         "rule" if field == "id" => Namespace::Rule,
         _ => {
-            let message = [
+            let message = join(&[
                 "\"{{",
                 inner,
                 "}}\" cannot be filled in: use {{user.<trait>}}, {{account.<trait>}}, {{event.<property>}} or {{rule.id}}",
-            ]
-            .concat();
+            ]);
             errors.push(ValidationError::new(ErrorCode::UnknownTemplateNamespace, path, message));
             return None;
         }
     };
     if field.split('.').any(str::is_empty) {
-        let message = ["\"{{", inner, "}}\" names no field: write such as {{user.name}}"].concat();
+        let message = join(&["\"{{", inner, "}}\" names no field: write such as {{user.name}}"]);
         errors.push(ValidationError::new(ErrorCode::InvalidValue, path, message));
         return None;
     }

@@ -62,23 +62,23 @@ impl SignalState {
         }
     }
 
-    /// Updates the state with an event; returns whether the event was relevant to this signal.
+    /// Updates the state with an event; returns whether what the signal measures (or when it
+    /// next changes) may have changed, so that its rule needs evaluating again. An event on a
+    /// day already counted changes no `distinctDays`, a follow-up after the first changes no
+    /// `notFollowedBy`: most events touch no rule through those.
     pub fn observe(&mut self, kind: &SignalKind, event: &Event, ctx: &Context) -> bool {
         match (self, kind) {
             (
                 SignalState::Window(counter),
                 SignalKind::Count { on, .. } | SignalKind::DistinctDays { on, .. },
             ) if matches(on, event, ctx) => {
-                counter.add(event.time, 1.0);
-                true
+                counter.add(event.time, 1.0) | matches!(kind, SignalKind::Count { .. })
             }
             (SignalState::Window(counter), SignalKind::Sum { on, property, .. })
                 if matches(on, event, ctx) =>
             {
-                if let Some(amount) = event.props.get_path(property).and_then(Value::as_f64) {
-                    counter.add(event.time, amount);
-                }
-                true
+                let amount = event.props.get_path(property).and_then(Value::as_f64);
+                amount.is_some_and(|amount| counter.add(event.time, amount) || amount > 0.0)
             }
             (
                 SignalState::Pending { started, followed },
@@ -89,7 +89,10 @@ impl SignalState {
                     *started = Some(event.time);
                     *followed = false;
                     true
-                } else if matches(then, event, ctx) && started.is_some_and(|s| event.time >= s) {
+                } else if !*followed
+                    && matches(then, event, ctx)
+                    && started.is_some_and(|s| event.time >= s)
+                {
                     *followed = true;
                     true
                 } else {

@@ -87,27 +87,35 @@ impl WindowCounter {
         self.granularity
     }
 
-    /// Records `amount` (1.0 for counts, the property value for sums) at time `t`.
-    pub fn add(&mut self, t: Millis, amount: f64) {
+    /// Records `amount` (1.0 for counts, the property value for sums) at time `t`. Returns
+    /// whether the buckets themselves changed (one added, expired ones dropped): when they did
+    /// not, `distinct_buckets` and `next_expiry` answer as before.
+    pub fn add(&mut self, t: Millis, amount: f64) -> bool {
         if !amount.is_finite() || amount < 0.0 {
-            return;
+            return false;
         }
         let b = self.bucket(t.clamp(-MAX_TIME, MAX_TIME));
         // Without a clock, the start of the newest bucket is the latest time known to have
         // passed: whatever has expired by then is gone for good.
         let newest = self.buckets.last().map_or(b, |last| last.0.max(b));
         let known_now = self.start(newest);
+        let before = self.buckets.len();
         self.prune(known_now);
+        let pruned = self.buckets.len() != before;
         if !self.counts(b, known_now) {
-            return;
+            return pruned;
         }
         match self.buckets.binary_search_by_key(&b, |e| e.0) {
             Ok(i) => {
                 if let Some(e) = self.buckets.get_mut(i) {
                     e.1 = (e.1 + amount).min(f64::MAX);
                 }
+                pruned
             }
-            Err(i) => self.buckets.insert(i, (b, amount)),
+            Err(i) => {
+                self.buckets.insert(i, (b, amount));
+                true
+            }
         }
     }
 

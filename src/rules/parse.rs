@@ -10,7 +10,7 @@ use super::{
 };
 use crate::condition::{Condition, Context, RegexEngine};
 use crate::duration::{parse_duration, Millis};
-use crate::error::{child_path, index_path, ErrorCode, ValidationError};
+use crate::error::{child_path, index_path, join, ErrorCode, ValidationError};
 use crate::json::{self, object, Value};
 use crate::prompt::{is_safe_url, parse_template, Cta, Prompt, PromptStyle, Template};
 
@@ -50,7 +50,7 @@ pub fn parse_rule_set_json(
         Ok(document) => parse_rule_set(&document, regex),
         Err(error) => {
             let mut message =
-                ["the rule set is not valid JSON: ", error.message, " at byte "].concat();
+                join(&["the rule set is not valid JSON: ", error.message, " at byte "]);
             json::write_int(&mut message, error.offset as i64);
             Err(vec![ValidationError::new(ErrorCode::InvalidJson, "", message)])
         }
@@ -161,17 +161,17 @@ impl<'a> Checker<'a> {
         self.report(
             ErrorCode::InvalidType,
             path,
-            ["expected ", expected, ", found ", found].concat(),
+            join(&["expected ", expected, ", found ", found]),
         );
     }
 
     fn missing(&mut self, parent: &str, key: &str, hint: &str) {
-        let message = ["missing \"", key, "\"", hint].concat();
+        let message = join(&["missing \"", key, "\"", hint]);
         self.report(ErrorCode::MissingField, &child_path(parent, key), message);
     }
 
     fn unknown_field(&mut self, parent: &str, key: &str, known: &[&str]) {
-        let mut message = ["unknown field \"", key, "\""].concat();
+        let mut message = join(&["unknown field \"", key, "\""]);
         if let Some(suggestion) = closest(key, known) {
             message.push_str("; did you mean \"");
             message.push_str(suggestion);
@@ -266,12 +266,11 @@ impl<'a> Checker<'a> {
         };
         let millis = parse_duration(text);
         if millis.is_none() {
-            let message = [
+            let message = join(&[
                 "\"",
                 text,
                 "\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\"",
-            ]
-            .concat();
+            ]);
             self.report(ErrorCode::InvalidDuration, path, message);
         }
         millis
@@ -288,7 +287,13 @@ impl<'a> Checker<'a> {
         let text = self.text(value, path)?;
         let index = options.iter().position(|option| *option == text);
         if index.is_none() {
-            let message = ["\"", text, "\" is not ", what, ": use ", &options.join(", ")].concat();
+            let mut message = join(&["\"", text, "\" is not ", what, ": use "]);
+            for (i, option) in options.iter().enumerate() {
+                if i > 0 {
+                    message.push_str(", ");
+                }
+                message.push_str(option);
+            }
             self.report(ErrorCode::InvalidValue, path, message);
         }
         index
@@ -321,12 +326,11 @@ impl<'a> Checker<'a> {
                 let mut operators_only = true;
                 for (key, _) in entries.iter().filter(|(key, _)| !key.starts_with('$')) {
                     operators_only = false;
-                    let message = [
+                    let message = join(&[
                         "\"",
                         key,
                         "\" is not an operator: operators start with $, such as {\"$gte\": 2}",
-                    ]
-                    .concat();
+                    ]);
                     self.report(ErrorCode::InvalidValue, &child_path(path, key), message);
                 }
                 // Only operators are worth checking: the keys above are reported already.
@@ -439,7 +443,7 @@ impl<'a> Checker<'a> {
             let rule_path = index_path(path, index);
             if let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
                 if let Some((_, first)) = seen.iter().find(|(known, _)| *known == id) {
-                    let message = ["rule id \"", id, "\" is already used by ", first].concat();
+                    let message = join(&["rule id \"", id, "\" is already used by ", first]);
                     self.report(ErrorCode::DuplicateRuleId, &child_path(&rule_path, "id"), message);
                 } else {
                     seen.push((id, rule_path.clone()));
@@ -616,7 +620,7 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_prompt(&mut self, path: &str, id: &str) {
-        let mut message = ["no prompt \"", id, "\" in \"prompts\""].concat();
+        let mut message = join(&["no prompt \"", id, "\" in \"prompts\""]);
         if self.prompt_ids.is_empty() {
             message.push_str(", which defines none");
         } else {
@@ -709,12 +713,11 @@ impl<'a> Checker<'a> {
             .and_then(|url| self.name(url, &url_path));
         if let Some(url) = &url {
             if !is_safe_url(url) {
-                let message = [
+                let message = join(&[
                     "\"",
                     url,
                     "\" is not allowed: a button URL starts with http:// or https://, or is relative such as \"/settings/billing\"",
-                ]
-                .concat();
+                ]);
                 self.report(ErrorCode::UnsafeUrl, &url_path, message);
                 return None;
             }
@@ -754,14 +757,13 @@ impl<'a> Checker<'a> {
             return self.signal(value, path).map(|signal| Node::Signal(Box::new(signal)));
         };
         for (key, _) in entries.iter().filter(|(key, _)| key != operator) {
-            let message = [
+            let message = join(&[
                 "\"",
                 key,
                 "\" cannot sit beside \"",
                 operator,
                 "\": a node has exactly one of all, any or not, or is a signal",
-            ]
-            .concat();
+            ]);
             self.report(ErrorCode::UnknownField, &child_path(path, key), message);
         }
         let inner_path = child_path(path, operator);
@@ -800,13 +802,17 @@ impl<'a> Checker<'a> {
             } else {
                 "this is not a signal: "
             };
-            self.report(ErrorCode::InvalidSignal, path, [lead, SIGNAL_LIST].concat());
+            self.report(ErrorCode::InvalidSignal, path, join(&[lead, SIGNAL_LIST]));
             return None;
         };
         if let Some(&(other, _)) = shapes.next() {
-            let message =
-                ["a signal measures one thing: found both \"", measure, "\" and \"", other, "\""]
-                    .concat();
+            let message = join(&[
+                "a signal measures one thing: found both \"",
+                measure,
+                "\" and \"",
+                other,
+                "\"",
+            ]);
             self.report(ErrorCode::InvalidSignal, path, message);
             return None;
         }
