@@ -319,6 +319,21 @@ mod tests {
     }
 
     #[test]
+    fn add_reports_whether_the_buckets_changed() {
+        let mut c = WindowCounter::daily(d("7d"));
+        assert!(c.add(T0, 1.0), "a first day");
+        assert!(!c.add(T0 + HOUR, 1.0), "the same day: distinct days and expiry unchanged");
+        assert!(c.add(T0 + DAY, 1.0), "a new day");
+        assert!(!c.add(T0 + DAY, f64::NAN), "ignored");
+        assert!(c.add(T0 + 9 * DAY, 1.0), "a new day, and the first one dropped");
+        assert!(!c.add(T0 - 30 * DAY, 1.0), "outside the window: ignored");
+        let mut running = WindowCounter::new(None);
+        assert!(running.add(T0, 2.0));
+        assert!(!running.add(T0 + DAY, 3.0), "a running total has one bucket");
+        assert_eq!(running.total(T0 + DAY), 5.0);
+    }
+
+    #[test]
     fn daily_counts_utc_days_across_midnight() {
         let mut c = WindowCounter::daily(d("14d"));
         let midnight = T0 + 3 * DAY;
