@@ -114,8 +114,8 @@ pub struct Engine {
     signals: Vec<SignalSlot>,
     /// `signals[start..end]` belong to rule `r`.
     signal_ranges: Vec<(usize, usize)>,
-    /// What each event name sets off, sorted by name: one search per event.
-    by_event: Vec<(String, Listeners)>,
+    /// What each event name sets off, ordered by the hash of the name (see `find`).
+    by_event: Vec<(u32, String, Listeners)>,
     /// Rules whose truth depends on traits, audience or metered limits.
     fact_rules: Vec<usize>,
     runtime: Vec<RuleRuntime>,
@@ -143,13 +143,21 @@ struct Listeners {
 
 static NO_LISTENERS: Listeners = Listeners { signals: Vec::new(), triggers: Vec::new() };
 
-/// `name`'s entry in a `by_event` index, added where it sorts when missing.
-fn listeners<'a>(index: &'a mut Vec<(String, Listeners)>, name: &str) -> &'a mut Listeners {
-    let i = index.binary_search_by(|(n, _)| n.as_str().cmp(name)).unwrap_or_else(|i| {
-        index.insert(i, (name.to_string(), Listeners::default()));
+/// Where `name` is, or would sort, in a `by_event` index: ordered by the name's hash, then the
+/// name, so that a search compares integers and the name itself about once.
+fn find(index: &[(u32, String, Listeners)], name: &str) -> Result<usize, usize> {
+    let key = (crate::hash::fnv1a(name.as_bytes()), name);
+    index.binary_search_by(|(hash, n, _)| (*hash, n.as_str()).cmp(&key))
+}
+
+/// `name`'s entry in a `by_event` index, added when missing.
+fn listeners<'a>(index: &'a mut Vec<(u32, String, Listeners)>, name: &str) -> &'a mut Listeners {
+    let i = find(index, name).unwrap_or_else(|i| {
+        let hash = crate::hash::fnv1a(name.as_bytes());
+        index.insert(i, (hash, name.to_string(), Listeners::default()));
         i
     });
-    &mut index[i].1
+    &mut index[i].2
 }
 
 /// Adds `item` to a list built in increasing order, once.
@@ -373,8 +381,8 @@ impl Engine {
             }
         }
         let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
-        let found = self.by_event.binary_search_by(|(n, _)| n.as_str().cmp(&event.name));
-        let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].1);
+        let found = find(&self.by_event, &event.name);
+        let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].2);
         for &i in &on_event.signals {
             let slot = &mut self.signals[i];
             if slot.state.observe(&slot.def.kind, &event, &ctx) {

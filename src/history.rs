@@ -179,11 +179,7 @@ pub fn partition_lines(
             }
             let (user, _) =
                 parse_line(line).map_err(|message| LineError { line: first_line + i, message })?;
-            // FNV-1a: stable across runs and machines, unlike the std hasher.
-            let hash = user
-                .bytes()
-                .fold(2_166_136_261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
-            Ok(hash % partitions.max(1))
+            Ok(crate::hash::fnv1a(user.as_bytes()) % partitions.max(1))
         })
         .collect()
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod frequency;
+pub mod hash;
 pub mod history;
 pub mod json;
 pub mod number;

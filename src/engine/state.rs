@@ -22,12 +22,7 @@ pub struct StateError(pub &'static str);
 
 /// FNV-1a over a signal's JSON: cheap, stable across releases, and only compared for equality.
 fn fingerprint(value: &Value) -> f64 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in value.to_json().bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    f64::from(hash)
+    f64::from(crate::hash::fnv1a(value.to_json().as_bytes()))
 }
 
 fn millis(t: Option<Millis>) -> Value {
