@@ -258,6 +258,27 @@ fn not_followed_by_fires_at_the_deadline_unless_followed_and_restarts_with_each_
 }
 
 #[test]
+fn not_followed_by_one_event_name_tells_start_and_follow_up_apart_by_where() {
+    // A wizard's steps are one event; step 1 without step 2 within 10 minutes is abandonment.
+    let mut e = engine(
+        r#"{"id": "wizard", "when": {"event": "step", "where": {"n": 1},
+              "notFollowedBy": {"event": "step", "where": {"n": 2}}, "within": "10m"},
+            "actions": [{"prompt": "p"}]}"#,
+    );
+    let step = |n: u8| props(&format!(r#"{{"n": {n}}}"#));
+    assert!(fired(&e.track("step", step(1), T0)).is_empty());
+    assert!(
+        fired(&e.track("step", step(3), T0 + MINUTE)).is_empty(),
+        "neither start nor follow-up"
+    );
+    assert!(fired(&e.track("step", step(2), T0 + 2 * MINUTE)).is_empty());
+    assert!(fired(&run_until(&mut e, T0 + HOUR)).is_empty(), "followed: never fires");
+    assert!(fired(&e.track("step", step(1), T0 + 2 * HOUR)).is_empty());
+    assert!(fired(&e.track("step", step(3), T0 + 2 * HOUR + MINUTE)).is_empty());
+    assert_eq!(fired(&run_until(&mut e, T0 + 3 * HOUR)), ["wizard"]);
+}
+
+#[test]
 fn distinct_days_counts_calendar_days_across_utc_midnight() {
     let rule = r#"{"id": "regular", "when": {"event": "feature_used", "distinctDays": {"$gte": 2},
                    "within": "7d"}}"#;
