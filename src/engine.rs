@@ -85,6 +85,9 @@ enum Tree {
 struct SignalSlot {
     rule: usize,
     def: Signal,
+    /// Where the signal's key in payloads starts in `def.path`: `when.all[0]` in
+    /// `rules[3].when.all[0]`.
+    key_start: usize,
     state: SignalState,
 }
 
@@ -256,6 +259,7 @@ impl Engine {
                 }
                 self.signals.push(SignalSlot {
                     rule,
+                    key_start: signal.path.find("].").map_or(0, |i| i + 2),
                     state: SignalState::new(&signal.kind),
                     def: *signal,
                 });
@@ -481,9 +485,7 @@ impl Engine {
         let mut values = Value::Object(Vec::new());
         for i in self.signal_range(r) {
             let slot = &self.signals[i];
-            let key =
-                slot.def.path.split_once("].").map_or(slot.def.path.as_str(), |(_, rest)| rest);
-            values.insert(key, self.measure(i, &facts, true).actual);
+            values.insert(&slot.def.path[slot.key_start..], self.measure(i, &facts, true).actual);
         }
         values
     }
