@@ -327,7 +327,7 @@ class Pqlkit {
     // Before each call only when a deadline has passed: one boundary crossing saved per call.
     if (!force && (this.#deadline < 0 || now < this.#deadline)) return;
     const silent = this.#tabs && !this.#tabs.isLeader();
-    this.#run(() => this.#core.advance(now), silent);
+    this.#run('advance', [], now, silent);
   }
 
   /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
@@ -336,9 +336,9 @@ class Pqlkit {
     if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
     const t = this.#now();
     this.#advance(false, t);
-    // track() directly: it is the call made thousands of times.
-    this.#run(method === 'track' ? () => this.#core.track(args[0], args[1], t) : () => this.#core[method](...args, t));
-    this.#tabs?.post({ op: method, args, t, tab: this.#tabId });
+    this.#run(method, args, t);
+    // No message is built when no tab would read it: track() is called thousands of times.
+    if (this.#tabs?.listening()) this.#tabs.post({ op: method, args, t, tab: this.#tabId });
     if (method === 'track' && this.#trackTaps.size) {
       for (const tap of this.#trackTaps) {
         try {
@@ -380,15 +380,17 @@ class Pqlkit {
     }
     if (!['track', 'identify', 'group', 'promptOutcome'].includes(op) || !Array.isArray(args) || typeof t !== 'number') return;
     this.#advance(false);
-    this.#run(() => this.#core[op](...args, t), true);
+    this.#run(op, args, t, true);
   }
 
   /** Runs a core call that returns effects, dispatches them (unless silent), schedules a save and the next deadline. */
-  #run(call, silent = false) {
+  #run(method, args, t, silent = false) {
     if (this.#disabled || !this.#core) return;
     let effects = null;
     try {
-      const text = call(); // track() returns undefined when there are none
+      // track() directly, with no closure or spread: it is the call made thousands of times.
+      // It returns undefined when there are no effects.
+      const text = method === 'track' ? this.#core.track(args[0], args[1], t) : this.#core[method](...args, t);
       if (text) effects = JSON.parse(text);
     } catch (error) {
       return this.#fault(error);

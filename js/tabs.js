@@ -86,6 +86,8 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
       }
       outgoing.push(message);
     },
+    /** Whether a call posted now would reach another tab, or be kept for one that says hello. */
+    listening: () => peers || (pending.length < 1000 && Date.now() < helloUntil),
     isLeader: () => leader,
     close() {
       channel?.close();

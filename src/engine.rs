@@ -259,7 +259,7 @@ impl Engine {
                 }
                 self.signals.push(SignalSlot {
                     rule,
-                    key_start: signal.path.find("].").map_or(0, |i| i + 2),
+                    key_start: signal.path.len() - state::key_in_rule(&signal.path).len(),
                     state: SignalState::new(&signal.kind),
                     def: *signal,
                 });

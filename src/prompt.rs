@@ -111,12 +111,18 @@ impl Template {
     }
 }
 
+/// Where `pair` first occurs in `text`. Bytes compared pairwise: `str::find` with a `&str`
+/// pattern would bring the Two-Way searcher into the wasm.
+fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
+    text.as_bytes().windows(2).position(|w| w == pair)
+}
+
 /// Parses `{{ namespace.path }}` placeholders; problems are pushed to `errors` at `path`.
 pub fn parse_template(text: &str, path: &str, errors: &mut Vec<ValidationError>) -> Template {
     let mut parts = Vec::new();
     let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let Some(length) = rest[open + 2..].find("}}") else {
+    while let Some(open) = find_pair(rest, b"{{") {
+        let Some(length) = find_pair(&rest[open + 2..], b"}}") else {
             errors.push(ValidationError::new(
                 ErrorCode::InvalidValue,
                 path,

@@ -65,8 +65,10 @@ fn read_object(v: Option<&Value>) -> Result<Value, StateError> {
 }
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
-fn key_in_rule(path: &str) -> &str {
-    path.split_once("].").map_or(path, |(_, rest)| rest)
+pub(super) fn key_in_rule(path: &str) -> &str {
+    // Bytes compared pairwise: a `&str` pattern would bring the Two-Way searcher into the wasm.
+    let end = path.as_bytes().windows(2).position(|pair| pair == b"].");
+    end.map_or(path, |i| &path[i + 2..])
 }
 
 impl Engine {
