@@ -33,7 +33,11 @@ struct State {
 pub struct SizeClasses(UnsafeCell<State>);
 
 // wasm32-unknown-unknown runs pqlkit on one thread: the allocator is never entered twice at once.
+// (A build with shared-memory threads would break that; it is refused below.)
 unsafe impl Sync for SizeClasses {}
+
+#[cfg(target_feature = "atomics")]
+compile_error!("pqlkit's allocator is single-threaded: build without the atomics target feature");
 
 impl SizeClasses {
     pub const fn new() -> Self {
