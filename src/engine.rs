@@ -85,9 +85,6 @@ enum Tree {
 struct SignalSlot {
     rule: usize,
     def: Signal,
-    /// Where the signal's key in payloads starts in `def.path`: `when.all[0]` in
-    /// `rules[3].when.all[0]`.
-    key_start: usize,
     state: SignalState,
 }
 
@@ -259,7 +256,6 @@ impl Engine {
                 }
                 self.signals.push(SignalSlot {
                     rule,
-                    key_start: signal.path.len() - state::key_in_rule(&signal.path).len(),
                     state: SignalState::new(&signal.kind),
                     def: *signal,
                 });
@@ -485,7 +481,7 @@ impl Engine {
         let mut values = Value::Object(Vec::new());
         for i in self.signal_range(r) {
             let slot = &self.signals[i];
-            values.insert(&slot.def.path[slot.key_start..], self.measure(i, &facts, true).actual);
+            values.insert(state::key_in_rule(&slot.def.path), self.measure(i, &facts, true).actual);
         }
         values
     }

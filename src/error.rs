@@ -93,6 +93,12 @@ pub fn join(parts: &[&str]) -> String {
     text
 }
 
+/// Where `pair` first occurs in `text`. Bytes compared pairwise: `str::find` with a `&str`
+/// pattern would bring the Two-Way searcher into the wasm.
+pub fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
+    text.as_bytes().windows(2).position(|w| w == pair)
+}
+
 /// Joins a parent path and an object key: `rules[0]` + `when` = `rules[0].when`.
 pub fn child_path(parent: &str, key: &str) -> String {
     if parent.is_empty() {

@@ -69,7 +69,7 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
-use crate::error::{join, ErrorCode, ValidationError};
+use crate::error::{find_pair, join, ErrorCode, ValidationError};
 use crate::json::Value;
 
 /// The values a template's placeholders read from.
@@ -109,12 +109,6 @@ impl Template {
         }
         out
     }
-}
-
-/// Where `pair` first occurs in `text`. Bytes compared pairwise: `str::find` with a `&str`
-/// pattern would bring the Two-Way searcher into the wasm.
-fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
-    text.as_bytes().windows(2).position(|w| w == pair)
 }
 
 /// Parses `{{ namespace.path }}` placeholders; problems are pushed to `errors` at `path`.

@@ -66,9 +66,7 @@ fn read_object(v: Option<&Value>) -> Result<Value, StateError> {
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
 pub(super) fn key_in_rule(path: &str) -> &str {
-    // Bytes compared pairwise: a `&str` pattern would bring the Two-Way searcher into the wasm.
-    let end = path.as_bytes().windows(2).position(|pair| pair == b"].");
-    end.map_or(path, |i| &path[i + 2..])
+    crate::error::find_pair(path, b"].").map_or(path, |i| &path[i + 2..])
 }
 
 impl Engine {
