@@ -510,39 +510,20 @@ async function main() {
     const rules = ruleSet(RULES);
     results.generateMs = round(performance.now() - genStart);
     const pqlkit = await import(ENTRY);
-    if (ONLY.has('init')) {
-      status('init…');
-      const tinit = performance.now();
-      await measureInit(pqlkit, rules, results);
-      results.phaseMs.init = Math.round(performance.now() - tinit);
-    }
-    if (ONLY.has('track')) {
-      status('track…');
-      await sleep(0);
-      const ttrack = performance.now();
-      await measureTrack(pqlkit, rules, results);
-      results.phaseMs.track = Math.round(performance.now() - ttrack);
-    }
-    if (ONLY.has('splits')) {
-      status('splits…');
-      await sleep(0);
-      const tsplits = performance.now();
-      await measureSplits(rules, results);
-      results.phaseMs.splits = Math.round(performance.now() - tsplits);
-    }
-    if (ONLY.has('storage')) {
-      status('storage…');
-      await sleep(0);
-      const tstorage = performance.now();
-      await measureStorage(pqlkit, rules, results);
-      results.phaseMs.storage = Math.round(performance.now() - tstorage);
-    }
-    if (ONLY.has('memory')) {
-      status('memory…');
-      await sleep(0);
-      const tmemory = performance.now();
-      await measureMemory(rules, results);
-      results.phaseMs.memory = Math.round(performance.now() - tmemory);
+    const phases = {
+      init: () => measureInit(pqlkit, rules, results),
+      track: () => measureTrack(pqlkit, rules, results),
+      splits: () => measureSplits(rules, results),
+      storage: () => measureStorage(pqlkit, rules, results),
+      memory: () => measureMemory(rules, results),
+    };
+    for (const [name, measure] of Object.entries(phases)) {
+      if (!ONLY.has(name)) continue;
+      status(`${name}…`);
+      if (name !== 'init') await sleep(0); // let the page settle between phases
+      const started = performance.now();
+      await measure();
+      results.phaseMs[name] = Math.round(performance.now() - started);
     }
     status('done');
   } catch (error) {
