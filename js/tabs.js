@@ -17,6 +17,7 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
   let pending = [];
   // Calls are kept aside only while an answer to our hello may still come.
   const helloUntil = Date.now() + 5000;
+  const keepingAside = () => pending.length < 1000 && Date.now() < helloUntil;
   let outgoing = [];
   const send = (batch) => {
     try {
@@ -74,7 +75,7 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
     /** Shares a call; all calls of one task go out as one message. */
     post(message) {
       if (!peers) {
-        if (message.op !== 'visible' && Date.now() < helloUntil && pending.length < 1000) pending.push(message);
+        if (message.op !== 'visible' && keepingAside()) pending.push(message);
         return;
       }
       if (outgoing.length === 0) {
@@ -87,7 +88,7 @@ export function connectTabs({ onMessage, snapshot, adopt }) {
       outgoing.push(message);
     },
     /** Whether a call posted now would reach another tab, or be kept for one that says hello. */
-    listening: () => peers || (pending.length < 1000 && Date.now() < helloUntil),
+    listening: () => peers || keepingAside(),
     isLeader: () => leader,
     close() {
       channel?.close();

@@ -656,13 +656,13 @@ fn strict_eq(x: &Value, y: &Value, nan_eq: bool) -> bool {
 
 /// `isIn`: an array attribute matches when any of its elements is in the list.
 fn is_in(a: Option<&Value>, list: &[Value], insensitive: bool, ctx: &Context) -> bool {
-    let has = |x: &Value| {
-        list.iter().any(|y| match (x, y) {
-            (Value::String(p), Value::String(q)) if insensitive => {
-                ctx.regex.lowercase(p) == ctx.regex.lowercase(q)
-            }
-            _ => strict_eq(x, y, !insensitive),
-        })
+    let has = |x: &Value| match x {
+        // The attribute is lowercased once, not once per element of the list.
+        Value::String(p) if insensitive => {
+            let p = ctx.regex.lowercase(p);
+            list.iter().any(|y| matches!(y, Value::String(q) if ctx.regex.lowercase(q) == p))
+        }
+        _ => list.iter().any(|y| strict_eq(x, y, !insensitive)),
     };
     match a {
         Some(Value::Array(items)) => items.iter().any(has),
