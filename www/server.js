@@ -5,6 +5,7 @@ import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, 
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -21,6 +22,30 @@ const TYPES = {
 };
 
 const MAX_BODY_BYTES = 1 << 20;
+
+/** Text and wasm go out gzip-compressed (level 9) to clients that accept it, as a CDN would serve the package. */
+const GZIP_TYPES = new Set(['.js', '.mjs', '.css', '.wasm', '.json', '.html']);
+const gzipCache = new Map(); // file -> { mtimeMs, size, body }
+
+function acceptsGzip(req) {
+  for (const part of String(req.headers['accept-encoding'] ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name !== 'gzip' && name !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return !q || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+/** The file gzip-compressed, compressed once per file and modification time. */
+function gzipped(file) {
+  const { mtimeMs, size } = statSync(file);
+  const hit = gzipCache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs && hit.size === size) return hit.body;
+  const body = gzipSync(readFileSync(file), { level: 9 });
+  gzipCache.set(file, { mtimeMs, size, body });
+  return body;
+}
 
 /** Files under `base` only: `..` in a URL never escapes it. */
 function safeJoin(base, urlPath) {
@@ -142,7 +167,21 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
       if (!extname(url.pathname)) file = join(root, 'www', 'index.html');
       else return send(res, 404, 'not found', 'text/plain');
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
+    if (GZIP_TYPES.has(extname(file))) {
+      headers.vary = 'Accept-Encoding';
+      if (acceptsGzip(req)) {
+        let body;
+        try {
+          body = gzipped(file);
+        } catch {
+          return send(res, 404, 'not found', 'text/plain'); // removed by a rebuild since existsSync
+        }
+        res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
+        return res.end(req.method === 'HEAD' ? undefined : body);
+      }
+    }
+    res.writeHead(200, headers);
     createReadStream(file).pipe(res);
   });
 
