@@ -30,8 +30,8 @@ export function build() {
   // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
   rmSync(join(outDir, '.gitignore'), { force: true });
   optimise(wasm, '-Oz');
+  buildAuthoring();
   bundle();
-  buildCli();
 }
 
 /** wasm-opt at `level`, in place, cached by the digest of its input and the level. */
@@ -45,26 +45,31 @@ function optimise(file, level) {
 }
 
 /**
- * The command line's wasm in js/wasm-cli: the same crate with the backtest driver
- * (`--features backtest`), optimised for speed rather than size: it runs under Node over
- * millions of events and is never downloaded by a page. Stable toolchain, prebuilt std.
+ * The authoring build in js/wasm-authoring: the same crate with every validation message
+ * (`--features authoring`) and the backtest driver (`backtest`). The command line runs it
+ * under Node over millions of events, so it is optimised for speed rather than size; a page
+ * fetches it only through pqlkit/validate (a refused rule set, the playground). Stable
+ * toolchain, prebuilt std.
  */
-export function buildCli() {
-  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-cli', '--out-name', 'pqlkit_cli', '--no-pack', '--no-typescript', '.', '--features', 'backtest'], {
+export function buildAuthoring() {
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest'], {
     env: { ...process.env, CARGO_PROFILE_RELEASE_OPT_LEVEL: '3' },
   });
-  rmSync(join(root, 'js', 'wasm-cli', '.gitignore'), { force: true });
+  rmSync(join(root, 'js', 'wasm-authoring', '.gitignore'), { force: true });
   // -O3: about 15-20 % more events per second than rustc's output alone (measured A/B).
-  optimise(join(root, 'js', 'wasm-cli', 'pqlkit_cli_bg.wasm'), '-O3');
+  optimise(join(root, 'js', 'wasm-authoring', 'pqlkit_authoring_bg.wasm'), '-O3');
 }
 
 /**
- * The browser entry the package exports: js/index.js and everything it imports (the
- * wasm-bindgen glue included) as one minified ES module next to the readable sources. One
- * request instead of nine, and comments stay in the sources where they help.
+ * The browser entries, minified ES modules next to the readable sources: js/pqlkit.min.js
+ * (what every page loads: the facade, UI, outbox, tabs and the runtime's glue) and
+ * js/validate.min.js (pqlkit/validate). What they share, and the debug overlay, go to
+ * js/chunks/, loaded when first imported. A wasm URL is only ever built in an entry, so that
+ * `import.meta.url` is js/ wherever the chunk it would otherwise be in lives.
  */
 export function bundle() {
-  mustRun('esbuild', ['js/index.js', '--bundle', '--format=esm', '--minify', '--target=es2022', '--legal-comments=none', '--log-level=warning', '--outfile=js/pqlkit.min.js']);
+  rmSync(join(root, 'js', 'chunks'), { recursive: true, force: true });
+  mustRun('esbuild', ['pqlkit.min=js/index.js', 'validate.min=js/validate.js', '--bundle', '--splitting', '--format=esm', '--minify', '--target=es2022', '--legal-comments=none', '--log-level=warning', '--outdir=js', '--chunk-names=chunks/[name]-[hash]']);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

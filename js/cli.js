@@ -3,7 +3,8 @@
 // conversions, or simulate such a history. It runs the very wasm engine the browser runs.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Core, loadCliWasm } from './cli/wasm.js';
+import { Core } from './core.js';
+import { cliWasm, loadCliWasm } from './cli/wasm.js';
 import { CliError, parseDuration, parseTime, readConversions, readText } from './cli/input.js';
 import { backtest, VERDICT } from './cli/backtest.js';
 import { renderBacktest } from './cli/report.js';
@@ -137,8 +138,8 @@ function required(args, names) {
 
 function compile(path) {
   const text = readText(path, 'rules');
-  const core = new Core(text, 'pqlkit-cli', 1);
-  const errors = JSON.parse(core.errors());
+  const core = new Core(cliWasm(), text, 'pqlkit-cli', 1);
+  const errors = core.errors();
   core.free();
   return { text, errors };
 }

@@ -2,8 +2,9 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-import { Core, consentPolicy, evalCondition as evalConditionJson } from './wasm/pqlkit.js';
-import { loadWasm } from './loader.js';
+import { initSync } from './wasm/pqlkit.js';
+import { Core, consentPolicy } from './core.js';
+import { wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
 import { connectTabs } from './tabs.js';
 import { autocapture } from './autocapture.js';
@@ -14,7 +15,7 @@ export { PqlkitError };
 
 const EVENT_NAMES = ['qualified', 'prompt', 'beacon', 'error', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed'];
 const RULES_FETCH_TIMEOUT_MS = 10000;
-const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
+const OUTCOMES = ['shown', 'clicked', 'dismissed'];
 const STATE_KEY = 'pqlkit:v1:state';
 // Writes are coalesced: track() never waits for localStorage; page hide writes at once.
 const SAVE_DELAY_MS = 1000;
@@ -56,12 +57,11 @@ async function fetchRules(url) {
   }
 }
 
-/** GrowthBook-compatible condition evaluation, exactly as rules use it. */
-export async function evalCondition(condition, attributes, groups = {}) {
-  await loadWasm();
-  const result = evalConditionJson(JSON.stringify(condition), JSON.stringify(attributes ?? {}), JSON.stringify(groups ?? {}));
-  if (result < 0) throw new PqlkitError('invalid_condition', 'evalCondition: the condition, attributes or groups are not JSON values');
-  return result === 1;
+const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), initSync);
+
+/** GrowthBook-compatible condition evaluation, exactly as rules use it (from pqlkit/validate, loaded on first use). */
+export async function evalCondition(condition, attributes, groups) {
+  return (await import('./validate.js')).evalCondition(condition, attributes, groups);
 }
 
 /**
@@ -77,11 +77,41 @@ export async function init(options = {}) {
   if (rules === null || typeof rules !== 'object') {
     throw new PqlkitError('invalid_options', 'options.rules must be a rule-set object or a URL string', { path: 'rules' });
   }
-  await loadWasm(options.wasmUrl);
-  return new Pqlkit(rules, options);
+  let rulesJson;
+  try {
+    rulesJson = JSON.stringify(rules);
+  } catch (cause) {
+    throw new PqlkitError('invalid_options', `options.rules cannot be serialised: ${cause.message}`, { path: 'rules', cause });
+  }
+  const wasm = await loadRuntime(options.wasmUrl);
+  const core = new Core(wasm, rulesJson, randomId(), Math.floor(Math.random() * 2 ** 52));
+  const found = core.errors();
+  if (found.length > 0) {
+    core.free();
+    throw await refusal(rulesJson, found);
+  }
+  return new Pqlkit(wasm, core, options);
+}
+
+/**
+ * The error for a refused rule set. The runtime found each problem's code and path; the
+ * authoring validator, loaded only now, words them as `pqlkit validate` does. Should it fail to
+ * load, codes and paths still say what is wrong and where.
+ */
+async function refusal(rulesJson, found) {
+  let errors = found;
+  try {
+    errors = (await (await import('./validate.js')).validate(rulesJson)).errors;
+  } catch {
+    // Offline, or the validator is not served: keep the runtime's findings.
+  }
+  const first = errors[0] ?? found[0];
+  const summary = errors.map((e) => `${e.path || '(rule set)'}: ${e.message || e.code}`).join('; ');
+  return new PqlkitError(first.code, `invalid rule set: ${summary}`, { path: first.path, errors });
 }
 
 class Pqlkit {
+  #wasm;
   #core;
   #now;
   #listeners = new Map();
@@ -106,7 +136,9 @@ class Pqlkit {
   #shown;
   #tabId = randomId();
 
-  constructor(rules, options) {
+  constructor(wasm, core, options) {
+    this.#wasm = wasm;
+    this.#core = core;
     const now = typeof options.now === 'function' ? options.now : () => Date.now();
     this.#now = () => Number(now());
     this.#debug = Boolean(options.debug);
@@ -114,15 +146,6 @@ class Pqlkit {
     this.#localOnly = options.respectPrivacySignals !== false && privacySignal();
     // Under Node there is no localStorage worth trusting: always memory.
     this.#storage = options.storage === 'memory' || !isBrowser() ? 'memory' : 'local';
-    const core = new Core(JSON.stringify(rules), randomId(), Math.floor(Math.random() * 2 ** 52));
-    const errors = JSON.parse(core.errors());
-    if (errors.length > 0) {
-      core.free();
-      const first = errors[0];
-      const summary = errors.map((e) => `${e.path || '(rule set)'}: ${e.message}`).join('; ');
-      throw new PqlkitError(first.code, `invalid rule set: ${summary}`, { path: first.path, errors });
-    }
-    this.#core = core;
     const opened = core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#now());
     // Reported once listeners can hear it: after init resolves.
     if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved state was corrupt or foreign and was replaced'));
@@ -242,9 +265,9 @@ class Pqlkit {
 
   /** Reports what became of a prompt handed out by a `prompt` event (headless mode). */
   promptOutcome(prompt, outcome) {
-    if (!(outcome in OUTCOMES)) return this.#fault(new PqlkitError('invalid_outcome', `unknown prompt outcome "${outcome}"`));
+    if (!OUTCOMES.includes(outcome)) return this.#fault(new PqlkitError('invalid_outcome', `unknown prompt outcome "${outcome}"`));
     if (outcome !== 'shown') this.#setVisible(false);
-    this.#call('promptOutcome', [prompt?.rule ?? undefined, String(prompt?.id), OUTCOMES[outcome]]);
+    this.#call('promptOutcome', [prompt?.rule ?? undefined, String(prompt?.id), outcome]);
     this.#emit(`prompt:${outcome}`, prompt);
   }
 
@@ -314,11 +337,11 @@ class Pqlkit {
   }
 
   #mayStore() {
-    return (consentPolicy(this.#consent, this.#localOnly) & POLICY.store) !== 0;
+    return (consentPolicy(this.#wasm, this.#consent, this.#localOnly) & POLICY.store) !== 0;
   }
 
   #applyConsent() {
-    const policy = consentPolicy(this.#consent, this.#localOnly);
+    const policy = consentPolicy(this.#wasm, this.#consent, this.#localOnly);
     this.#outbox?.setMode(policy & POLICY.send ? 'send' : policy & POLICY.queue ? 'hold' : 'off');
   }
 
@@ -352,7 +375,7 @@ class Pqlkit {
 
   /** The debug overlay is its own module, fetched only when asked for: it costs nothing otherwise. */
   #mountDebug() {
-    import(new URL('./debug.js', import.meta.url).href)
+    import('./debug.js')
       .then(({ mountDebugOverlay }) => {
         if (this.#disabled) return;
         const onTrack = (callback) => {
@@ -416,7 +439,7 @@ class Pqlkit {
       // Headless apps report what became of the prompt through these, so caps, events and
       // beacons work the same as with the built-in UI.
       const prompt = payload; // a fresh object from JSON.parse: ours to extend
-      for (const outcome in OUTCOMES) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
+      for (const outcome of OUTCOMES) prompt[outcome] = () => this.promptOutcome(prompt, outcome);
       this.#emit('prompt', prompt);
       if (this.#ui && this.#remoteVisible.size === 0 && this.#ui.show(prompt)) this.#setVisible(true);
     } else {
@@ -439,8 +462,7 @@ class Pqlkit {
   #save() {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
-    const result = this.#read(() => this.#core.persist());
-    if (result === 'storage_full') this.#fault(new PqlkitError('storage_full', 'localStorage is full: state kept in memory'), false);
+    if (this.#read(() => this.#core.persist()) === false) this.#fault(new PqlkitError('storage_full', 'localStorage is full: state kept in memory'), false);
   }
 
   #pageHidden() {

@@ -1,71 +1,160 @@
 //! wasm-bindgen tests in headless Chromium: the binding layer with the browser's own RegExp.
 #![cfg(target_arch = "wasm32")]
 
-use pqlkit::web::{consent_policy, eval_condition, Core};
+use pqlkit::web::{
+    consent_policy, core_errors, core_free, core_identify, core_input, core_is_persistent,
+    core_move_storage, core_new, core_open_storage, core_output, core_persist, core_save_state,
+    core_score, core_track,
+};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const RULES: &str = r#"{"version":1,"rules":[{"id":"r","when":{"event":"feature_used","count":{"$gte":2}},"score":10}]}"#;
 
+/// Writes `strings` into the input buffer one after the other, as js/core.js does; their lengths.
+fn put(strings: &[&str]) -> Vec<i32> {
+    let total: usize = strings.iter().map(|s| s.len()).sum();
+    let mut at = core_input(total as u32);
+    strings
+        .iter()
+        .map(|s| {
+            // SAFETY: core_input made room for all of them.
+            unsafe {
+                at.copy_from_nonoverlapping(s.as_ptr(), s.len());
+                at = at.add(s.len());
+            }
+            s.len() as i32
+        })
+        .collect()
+}
+
+/// The answer of the last call, as js/core.js reads it.
+fn answer(length: u32) -> String {
+    // SAFETY: the output holds `length` bytes of UTF-8 until the next call.
+    let bytes = unsafe { std::slice::from_raw_parts(core_output(), length as usize) };
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// A core driven through the exports, freed when dropped.
+struct Core(u32);
+
+impl Core {
+    fn new(rules: &str, anonymous_id: &str, seed: f64) -> Core {
+        let lengths = put(&[rules, anonymous_id]);
+        Core(core_new(lengths[0], lengths[1], seed))
+    }
+
+    fn errors(&self) -> String {
+        answer(core_errors(self.0))
+    }
+
+    fn track(&self, name: &str, props: &str, now: f64) -> String {
+        let lengths = put(&[name, props]);
+        answer(core_track(self.0, lengths[0], lengths[1], now))
+    }
+
+    fn identify(&self, traits: &str, now: f64) -> String {
+        let lengths = put(&[traits]);
+        answer(core_identify(self.0, 0, -1, lengths[0], now))
+    }
+
+    fn score(&self) -> String {
+        answer(core_score(self.0))
+    }
+
+    fn open_storage(&self, local: bool, key: &str, now: f64) -> u32 {
+        core_open_storage(self.0, u32::from(local), put(&[key])[0], now)
+    }
+
+    fn move_storage(&self, local: bool, key: &str) {
+        core_move_storage(self.0, u32::from(local), put(&[key])[0]);
+    }
+
+    fn save_state(&self) -> String {
+        answer(core_save_state(self.0))
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        core_free(self.0);
+    }
+}
+
+/// Whether a rule with `audience` holds for a user with `traits`: conditions as a page runs them.
+fn audience_admits(audience: &str, traits: &str) -> bool {
+    let rules = [r#"{"version":1,"rules":[{"id":"a","audience":"#, audience, r#","score":1}]}"#];
+    let core = Core::new(&rules.concat(), "anon", 1.0);
+    assert_eq!(core.errors(), "", "{audience}");
+    core.identify(traits, 0.0);
+    core.score().contains(r#""matched":true"#)
+}
+
 #[wasm_bindgen_test]
 fn core_fires_a_rule_and_reports_effects_as_json() {
-    let mut core = Core::new(RULES, "anon", 7.0);
-    assert_eq!(core.errors(), "[]");
-    assert_eq!(core.track("feature_used", "{}", 1000.0), None, "no effects: undefined in JS");
-    let effects = core.track("feature_used", "{}", 2000.0).expect("effects");
+    let core = Core::new(RULES, "anon", 7.0);
+    assert_eq!(core.errors(), "", "a valid rule set has no errors");
+    assert_eq!(core.track("feature_used", "{}", 1000.0), "", "no effects: a length of 0");
+    let effects = core.track("feature_used", "{}", 2000.0);
     assert!(effects.contains(r#""type":"qualified""#), "{effects}");
     assert!(core.score().contains(r#""score":10"#));
 }
 
 #[wasm_bindgen_test]
 fn invalid_rules_report_errors_and_do_nothing() {
-    let mut core = Core::new(r#"{"version":2,"rules":[]}"#, "anon", 1.0);
+    let core = Core::new(r#"{"version":2,"rules":[]}"#, "anon", 1.0);
     assert!(core.errors().contains("unsupported_version"), "{}", core.errors());
-    assert_eq!(core.track("x", "{}", 0.0), None);
+    assert_eq!(core.track("x", "{}", 0.0), "");
+}
+
+#[wasm_bindgen_test]
+fn freed_handles_are_reused_and_a_freed_core_does_nothing() {
+    let first = Core::new(RULES, "anon-a", 1.0);
+    let handle = first.0;
+    drop(first);
+    assert_eq!(core_score(handle), 0, "a freed core answers nothing");
+    let second = Core::new(RULES, "anon-b", 2.0);
+    assert_eq!(second.0, handle, "the slot is reused");
+    assert!(second.save_state().contains("anon-b"));
+}
+
+#[wasm_bindgen_test]
+fn strings_cross_as_utf8_both_ways() {
+    let rules = r#"{"version":1,"rules":[{"id":"r","trigger":{"event":"café_ü"},"score":1,"actions":[{"beacon":"b"}]}]}"#;
+    let core = Core::new(rules, "anon", 1.0);
+    let effects = core.track("café_ü", r#"{"note":"日本語 ✓"}"#, 1000.0);
+    assert!(effects.contains(r#""note":"日本語 ✓""#), "{effects}");
 }
 
 #[wasm_bindgen_test]
 fn regex_conditions_use_the_browser_regexp() {
     // Lookbehind is JavaScript syntax the native regex crate lacks: proof the browser evaluates it.
-    assert_eq!(
-        eval_condition(
-            r#"{"email":{"$regex":"(?<=@)acme\\.com$"}}"#,
-            r#"{"email":"a@acme.com"}"#,
-            "{}"
-        ),
-        1
+    let audience = r#"{"email":{"$regex":"(?<=@)acme\\.com$"}}"#;
+    assert!(audience_admits(audience, r#"{"email":"a@acme.com"}"#));
+    assert!(!audience_admits(audience, r#"{"email":"a@other.com"}"#));
+    // An invalid pattern is refused with the rule set, never thrown.
+    let core = Core::new(
+        r#"{"version":1,"rules":[{"id":"a","audience":{"email":{"$regex":"("}}}]}"#,
+        "anon",
+        1.0,
     );
-    assert_eq!(
-        eval_condition(
-            r#"{"email":{"$regex":"(?<=@)acme\\.com$"}}"#,
-            r#"{"email":"a@other.com"}"#,
-            "{}"
-        ),
-        0
-    );
-    // An invalid pattern never matches and never throws.
-    assert_eq!(eval_condition(r#"{"email":{"$regex":"("}}"#, r#"{"email":"("}"#, "{}"), 0);
-    assert_eq!(eval_condition("not json", "{}", "{}"), -1);
+    assert!(core.errors().contains("invalid_regex"), "{}", core.errors());
 }
 
 #[wasm_bindgen_test]
 fn case_insensitive_operators_lowercase_as_javascript_does() {
     // The browser's toLowerCase: accented capitals, and a final sigma after a letter.
     let cases = [
-        (r#"{"city":{"$ini":["ÉCOLE","Paris"]}}"#, r#"{"city":"école"}"#, 1),
+        (r#"{"city":{"$ini":["ÉCOLE","Paris"]}}"#, r#"{"city":"école"}"#, true),
         // "ΟΔΟΣ".toLowerCase() ends with the final sigma (U+03C2), not U+03C3.
-        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c2"}"#, 1),
-        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c3"}"#, 0),
-        (r#"{"tags":{"$alli":["ÄRGER"]}}"#, r#"{"tags":["ärger"]}"#, 1),
-        (r#"{"city":{"$nini":["ÉCOLE"]}}"#, r#"{"city":"École"}"#, 0),
+        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c2"}"#, true),
+        (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c3"}"#, false),
+        (r#"{"tags":{"$alli":["ÄRGER"]}}"#, r#"{"tags":["ärger"]}"#, true),
+        (r#"{"city":{"$nini":["ÉCOLE"]}}"#, r#"{"city":"École"}"#, false),
     ];
     for (condition, attributes, expected) in cases {
-        assert_eq!(
-            eval_condition(condition, attributes, "{}"),
-            expected,
-            "{condition} {attributes}"
-        );
+        assert_eq!(audience_admits(condition, attributes), expected, "{condition} {attributes}");
     }
 }
 
@@ -77,22 +166,22 @@ fn local_storage() -> web_sys::Storage {
 fn state_survives_a_new_core_through_local_storage() {
     let key = "pqlkit:test:survives";
     local_storage().remove_item(key).unwrap();
-    let mut first = Core::new(RULES, "anon-a", 1.0);
-    assert_eq!(first.open_storage("local", key, 0.0), "empty");
-    assert!(first.is_persistent());
+    let first = Core::new(RULES, "anon-a", 1.0);
+    assert_eq!(first.open_storage(true, key, 0.0), 1, "empty");
+    assert_eq!(core_is_persistent(first.0), 1);
     first.track("feature_used", "{}", 1000.0);
-    assert_eq!(first.persist(), "");
+    assert_eq!(core_persist(first.0), 1);
     let saved = local_storage().get_item(key).unwrap().expect("state written");
     assert!(saved.contains("anon-a"), "{saved}");
 
-    let mut second = Core::new(RULES, "anon-b", 2.0);
-    assert_eq!(second.open_storage("local", key, 2000.0), "restored");
+    let second = Core::new(RULES, "anon-b", 2.0);
+    assert_eq!(second.open_storage(true, key, 2000.0), 0, "restored");
     let state = second.save_state();
     assert!(
         state.contains(r#""anon":"anon-a""#),
         "the browser profile keeps its anonymous id: {state}"
     );
-    let effects = second.track("feature_used", "{}", 3000.0).expect("effects");
+    let effects = second.track("feature_used", "{}", 3000.0);
     assert!(effects.contains(r#""type":"qualified""#), "the count went on from 1: {effects}");
 }
 
@@ -100,8 +189,8 @@ fn state_survives_a_new_core_through_local_storage() {
 fn corrupt_or_foreign_state_is_replaced_not_trusted() {
     let key = "pqlkit:test:corrupt";
     local_storage().set_item(key, r#"{"v":1,"anon":42}"#).unwrap();
-    let mut core = Core::new(RULES, "anon", 1.0);
-    assert_eq!(core.open_storage("local", key, 0.0), "replaced");
+    let core = Core::new(RULES, "anon", 1.0);
+    assert_eq!(core.open_storage(true, key, 0.0), 3, "replaced");
     assert_eq!(local_storage().get_item(key).unwrap(), None, "the bad copy is removed");
     assert!(core.save_state().contains(r#""anon":"anon""#), "the fresh profile is kept");
 }
@@ -110,29 +199,31 @@ fn corrupt_or_foreign_state_is_replaced_not_trusted() {
 fn memory_storage_never_touches_local_storage() {
     let key = "pqlkit:test:memory";
     local_storage().remove_item(key).unwrap();
-    let mut core = Core::new(RULES, "anon", 1.0);
-    assert_eq!(core.open_storage("memory", key, 0.0), "empty");
+    let core = Core::new(RULES, "anon", 1.0);
+    assert_eq!(core.open_storage(false, key, 0.0), 1, "empty");
     core.track("feature_used", "{}", 1000.0);
-    assert_eq!(core.persist(), "");
-    assert!(!core.is_persistent());
+    assert_eq!(core_persist(core.0), 1);
+    assert_eq!(core_is_persistent(core.0), 0);
     assert_eq!(local_storage().get_item(key).unwrap(), None);
     // Consent granted later: the state moves to localStorage with what was counted.
-    core.move_storage("local", key);
-    assert_eq!(core.persist(), "");
+    core.move_storage(true, key);
+    assert_eq!(core_persist(core.0), 1);
     assert!(local_storage().get_item(key).unwrap().unwrap().contains("r/when"));
     // Denied afterwards: the stored copy goes away.
-    core.move_storage("memory", key);
+    core.move_storage(false, key);
     assert_eq!(local_storage().get_item(key).unwrap(), None);
 }
 
 #[wasm_bindgen_test]
 fn consent_policy_bits_follow_the_documented_table() {
+    let policy =
+        |consent: &str, local_only: bool| consent_policy(put(&[consent])[0], u32::from(local_only));
     // bit 1 store, bit 2 send, bit 4 queue
-    assert_eq!(consent_policy("granted", false), 1 | 2 | 4);
-    assert_eq!(consent_policy("granted", true), 1, "DNT/GPC: local-only, prompts still work");
-    assert_eq!(consent_policy("pending", false), 4, "nothing stored or sent, beacons wait");
-    assert_eq!(consent_policy("denied", false), 0);
-    assert_eq!(consent_policy("something else", false), 4, "unknown words are pending");
+    assert_eq!(policy("granted", false), 1 | 2 | 4);
+    assert_eq!(policy("granted", true), 1, "DNT/GPC: local-only, prompts still work");
+    assert_eq!(policy("pending", false), 4, "nothing stored or sent, beacons wait");
+    assert_eq!(policy("denied", false), 0);
+    assert_eq!(policy("something else", false), 4, "unknown words are pending");
 }
 
 /// The wasm's allocator (src/web/alloc.rs): blocks of every size class, grown, shrunk and freed

@@ -1,8 +1,12 @@
 //! The binding layer: the only place that knows about JavaScript. Compiled for `wasm32` only.
 //!
-//! Everything crosses the boundary as JSON text or numbers: the browser's `JSON.parse` and
-//! `JSON.stringify` are free, and they keep serde's per-type code out of the wasm (STYLE.md,
-//! Size). The JS facade in `js/` owns the public API, errors and events.
+//! Calls cross as numbers. The facade (js/core.js) writes a call's strings as UTF-8 into one
+//! input buffer in linear memory and passes their byte lengths; an answer (JSON text) is
+//! written into one output buffer, and the call returns its length. These exports are plain
+//! `extern "C"` functions of numbers: wasm-bindgen would give every method that returns a
+//! string an export shim and a JS wrapper of its own (about 9 KB of the wasm, measured with
+//! twiggy), so it binds only the imports here (RegExp, localStorage, toLowerCase). JSON and
+//! not serde: the browser's `JSON.parse` is free, and serde's per-type code is not (STYLE.md).
 
 mod alloc;
 #[cfg(feature = "backtest")]
@@ -10,7 +14,7 @@ mod history;
 mod regex;
 mod storage;
 
-use wasm_bindgen::prelude::*;
+use core::cell::UnsafeCell;
 
 use crate::consent::{policy, Consent};
 use crate::engine::{Effect, Engine, PromptOutcome};
@@ -21,198 +25,335 @@ use storage::Store;
 #[global_allocator]
 static ALLOCATOR: alloc::SizeClasses = alloc::SizeClasses::new();
 
-fn parse_object(text: &str) -> Value {
-    match json::parse(text) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => Value::Object(Vec::new()),
-    }
-}
-
-/// A compiled rule set and the state of one browser profile.
-#[wasm_bindgen]
-pub struct Core {
+/// A compiled rule set and the state of one browser profile. `engine` is `None` when the rule
+/// set was refused; `errors` then lists why.
+struct Core {
     engine: Option<Engine>,
     errors: String,
     store: Store,
 }
 
-#[wasm_bindgen]
-impl Core {
-    /// Validates and compiles `rules_json`. When it is invalid, `errors()` lists every problem
-    /// and the other methods do nothing.
-    #[wasm_bindgen(constructor)]
-    pub fn new(rules_json: &str, anonymous_id: &str, seed: f64) -> Core {
-        match parse_rule_set_json(rules_json, &regex::BrowserRegex::default()) {
-            Ok(rules) => Core {
-                engine: Some(Engine::new(
-                    rules,
-                    Box::new(regex::BrowserRegex::default()),
-                    anonymous_id,
-                    seed as u64,
-                )),
-                errors: "[]".into(),
-                store: Store::memory(),
-            },
-            Err(errors) => Core {
-                engine: None,
-                errors: Value::Array(errors.iter().map(|e| e.to_value()).collect()).to_json(),
-                store: Store::memory(),
-            },
-        }
-    }
+struct Bindings {
+    /// Live cores by handle; a freed handle's slot is reused.
+    cores: Vec<Option<Core>>,
+    input: Vec<u8>,
+    output: String,
+}
 
-    /// JSON array of `{ code, path, message }`; `[]` when the rule set is valid.
-    pub fn errors(&self) -> String {
-        self.errors.clone()
-    }
+struct Shared(UnsafeCell<Bindings>);
 
-    fn with(&mut self, f: impl FnOnce(&mut Engine) -> Vec<Effect>) -> String {
-        self.engine.as_mut().map_or_else(|| "[]".into(), |engine| Effect::list_json(&f(engine)))
-    }
+// The wasm is single-threaded: a build with shared-memory threads is refused in `alloc`.
+unsafe impl Sync for Shared {}
 
-    /// Records an event; returns the effects as a JSON array of `{ type, payload }`, or
-    /// `undefined` when there are none.
-    pub fn track(&mut self, name: &str, props_json: &str, now: f64) -> Option<String> {
-        // `undefined` rather than `[]`: most events have no effect, and a returned string costs
-        // the page a TextDecoder call, about a third of a track() (measured in Chromium).
-        let effects = self.engine.as_mut()?.track(name, parse_object(props_json), now as i64);
-        (!effects.is_empty()).then(|| Effect::list_json(&effects))
-    }
+static BINDINGS: Shared = Shared(UnsafeCell::new(Bindings {
+    cores: Vec::new(),
+    input: Vec::new(),
+    output: String::new(),
+}));
 
-    /// Applies time-driven changes due by `now`.
-    pub fn advance(&mut self, now: f64) -> String {
-        self.with(|e| e.advance(now as i64))
-    }
+fn bindings() -> &'static mut Bindings {
+    // SAFETY: one thread, and no export is re-entered: the imports it calls (RegExp,
+    // localStorage) never call back into the wasm.
+    unsafe { &mut *BINDINGS.0.get() }
+}
 
-    /// When `advance` next has work to do; `-1` when nothing is scheduled.
-    #[wasm_bindgen(js_name = nextDeadline)]
-    pub fn next_deadline(&self) -> f64 {
-        self.engine.as_ref().and_then(Engine::next_deadline).map_or(-1.0, |t| t as f64)
-    }
+/// The input buffer's `[start, start + len)` as text; a length of -1 stands for no string.
+fn text(input: &[u8], start: usize, len: i32) -> Option<&str> {
+    let bytes = input.get(start..start + usize::try_from(len).ok()?)?;
+    core::str::from_utf8(bytes).ok()
+}
 
-    pub fn identify(&mut self, user_id: Option<String>, traits_json: &str, now: f64) -> String {
-        let traits = parse_object(traits_json);
-        self.with(|e| e.identify(user_id.as_deref(), &traits, now as i64))
+fn parse_object(text: Option<&str>) -> Value {
+    match json::parse(text.unwrap_or("")) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => Value::Object(Vec::new()),
     }
+}
 
-    pub fn group(&mut self, account_id: Option<String>, traits_json: &str, now: f64) -> String {
-        let traits = parse_object(traits_json);
-        self.with(|e| e.group(account_id.as_deref(), &traits, now as i64))
+/// Puts `answer` in the output buffer and returns its length.
+fn answer(output: &mut String, answer: &str) -> u32 {
+    output.clear();
+    output.push_str(answer);
+    output.len() as u32
+}
+
+fn effects(output: &mut String, effects: &[Effect]) -> u32 {
+    if effects.is_empty() {
+        // 0: nothing for the facade to decode, the common case of a track().
+        return 0;
     }
+    *output = Effect::list_json(effects);
+    output.len() as u32
+}
 
-    /// `outcome`: 0 shown, 1 clicked, 2 dismissed.
-    #[wasm_bindgen(js_name = promptOutcome)]
-    pub fn prompt_outcome(
-        &mut self,
-        rule_id: Option<String>,
-        prompt_id: &str,
-        outcome: u8,
-        now: f64,
-    ) -> String {
+/// Runs `f` on the core `handle` when it holds a compiled rule set; `None` otherwise.
+fn with_engine<R>(handle: u32, f: impl FnOnce(&mut Engine, &[u8], &mut String) -> R) -> Option<R> {
+    let b = bindings();
+    let core = b.cores.get_mut(handle as usize)?.as_mut()?;
+    Some(f(core.engine.as_mut()?, &b.input, &mut b.output))
+}
+
+fn store_of(local: u32, key: Option<&str>) -> Store {
+    match (local, key) {
+        (1, Some(key)) => Store::local(key),
+        _ => Store::memory(),
+    }
+}
+
+/// A buffer of at least `len` bytes for the next call's strings.
+#[no_mangle]
+pub extern "C" fn core_input(len: u32) -> *mut u8 {
+    let input = &mut bindings().input;
+    input.resize(len as usize, 0);
+    input.as_mut_ptr()
+}
+
+/// Where the last answer is; valid until the next call.
+#[no_mangle]
+pub extern "C" fn core_output() -> *const u8 {
+    bindings().output.as_ptr()
+}
+
+/// Validates and compiles the rule set (the input's first `rules_len` bytes; the anonymous id
+/// follows). Returns the core's handle; when the rule set is invalid, `core_errors` says why
+/// and the other calls do nothing.
+#[no_mangle]
+pub extern "C" fn core_new(rules_len: i32, id_len: i32, seed: f64) -> u32 {
+    let b = bindings();
+    let rules = text(&b.input, 0, rules_len).unwrap_or("");
+    let anonymous_id = text(&b.input, rules_len as usize, id_len).unwrap_or("");
+    let core = match parse_rule_set_json(rules, &regex::BrowserRegex::default()) {
+        Ok(rules) => Core {
+            engine: Some(Engine::new(
+                rules,
+                Box::new(regex::BrowserRegex::default()),
+                anonymous_id,
+                seed as u64,
+            )),
+            errors: String::new(),
+            store: Store::memory(),
+        },
+        Err(errors) => Core {
+            engine: None,
+            errors: Value::Array(errors.iter().map(|e| e.to_value()).collect()).to_json(),
+            store: Store::memory(),
+        },
+    };
+    let free = b.cores.iter().position(Option::is_none).unwrap_or(b.cores.len());
+    if free == b.cores.len() {
+        b.cores.push(None);
+    }
+    b.cores[free] = Some(core);
+    free as u32
+}
+
+/// The refused rule set's problems as a JSON array of `{ code, path, message }`; 0 (no
+/// answer) when it was valid.
+#[no_mangle]
+pub extern "C" fn core_errors(handle: u32) -> u32 {
+    let b = bindings();
+    let errors = b.cores.get(handle as usize).and_then(Option::as_ref).map_or("", |c| &c.errors);
+    answer(&mut b.output, errors)
+}
+
+#[no_mangle]
+pub extern "C" fn core_free(handle: u32) {
+    if let Some(slot) = bindings().cores.get_mut(handle as usize) {
+        *slot = None;
+    }
+}
+
+/// Records an event (name, then properties as JSON, in the input); returns the length of the
+/// effects' JSON array, or 0 when there are none.
+#[no_mangle]
+pub extern "C" fn core_track(handle: u32, name_len: i32, props_len: i32, now: f64) -> u32 {
+    with_engine(handle, |engine, input, output| {
+        let name = text(input, 0, name_len).unwrap_or("");
+        let props = parse_object(text(input, name_len as usize, props_len));
+        effects(output, &engine.track(name, props, now as i64))
+    })
+    .unwrap_or(0)
+}
+
+/// Applies time-driven changes due by `now`.
+#[no_mangle]
+pub extern "C" fn core_advance(handle: u32, now: f64) -> u32 {
+    with_engine(handle, |engine, _, output| effects(output, &engine.advance(now as i64)))
+        .unwrap_or(0)
+}
+
+/// When `core_advance` next has work to do; -1 when nothing is scheduled.
+#[no_mangle]
+pub extern "C" fn core_next_deadline(handle: u32) -> f64 {
+    with_engine(handle, |engine, _, _| engine.next_deadline().map_or(-1.0, |t| t as f64))
+        .unwrap_or(-1.0)
+}
+
+/// `identify` (`account` 0) or `group` (1): the id (length -1: none), then the traits' JSON.
+#[no_mangle]
+pub extern "C" fn core_identify(
+    handle: u32,
+    account: u32,
+    id_len: i32,
+    traits_len: i32,
+    now: f64,
+) -> u32 {
+    with_engine(handle, |engine, input, output| {
+        let id = text(input, 0, id_len);
+        let traits = parse_object(text(input, id_len.max(0) as usize, traits_len));
+        let now = now as i64;
+        let fired = if account == 1 {
+            engine.group(id, &traits, now)
+        } else {
+            engine.identify(id, &traits, now)
+        };
+        effects(output, &fired)
+    })
+    .unwrap_or(0)
+}
+
+/// What became of a prompt: the rule id (length -1: none), then the prompt id; `outcome` 0
+/// shown, 1 clicked, 2 dismissed.
+#[no_mangle]
+pub extern "C" fn core_prompt_outcome(
+    handle: u32,
+    rule_len: i32,
+    prompt_len: i32,
+    outcome: u32,
+    now: f64,
+) -> u32 {
+    with_engine(handle, |engine, input, output| {
+        let rule = text(input, 0, rule_len);
+        let prompt = text(input, rule_len.max(0) as usize, prompt_len).unwrap_or("");
         let outcome = match outcome {
             0 => PromptOutcome::Shown,
             1 => PromptOutcome::Clicked,
             _ => PromptOutcome::Dismissed,
         };
-        self.with(|e| e.prompt_outcome(rule_id.as_deref(), prompt_id, outcome, now as i64))
-    }
+        effects(output, &engine.prompt_outcome(rule, prompt, outcome, now as i64))
+    })
+    .unwrap_or(0)
+}
 
-    pub fn score(&self) -> String {
-        self.engine.as_ref().map_or_else(|| "null".into(), |e| e.score().to_json())
-    }
+/// `{ score, tier, qualified, rules }` as JSON.
+#[no_mangle]
+pub extern "C" fn core_score(handle: u32) -> u32 {
+    with_engine(handle, |engine, _, output| answer(output, &engine.score().to_json())).unwrap_or(0)
+}
 
-    /// Opens `storage` (`"local"` or `"memory"`) under `key` and restores the state saved
-    /// there. Returns `"restored"`, `"empty"`, `"memory"` (localStorage unavailable: memory
-    /// instead), or `"replaced"` when what was there was corrupt or foreign and was discarded.
-    #[wasm_bindgen(js_name = openStorage)]
-    pub fn open_storage(&mut self, storage: &str, key: &str, now: f64) -> String {
-        self.store = if storage == "local" { Store::local(key) } else { Store::memory() };
-        let (Some(engine), Some(text)) = (self.engine.as_mut(), self.store.read()) else {
-            let fell_back = storage == "local" && !self.store.is_persistent();
-            return if fell_back { "memory" } else { "empty" }.into();
-        };
-        match engine.load_state(&text, now as i64) {
-            Ok(()) => "restored".into(),
-            Err(_) => {
-                self.store.clear();
-                "replaced".into()
-            }
-        }
-    }
+/// The explanation of the rule whose id is in the input, as JSON; `null` for an unknown id.
+#[no_mangle]
+pub extern "C" fn core_explain(handle: u32, id_len: i32, now: f64) -> u32 {
+    with_engine(handle, |engine, input, output| {
+        let explanation = engine.explain_json(text(input, 0, id_len).unwrap_or(""), now as i64);
+        answer(output, explanation.as_deref().unwrap_or("null"))
+    })
+    .unwrap_or(0)
+}
 
-    /// Moves to another store keeping the current state (consent granted: memory → local).
-    #[wasm_bindgen(js_name = moveStorage)]
-    pub fn move_storage(&mut self, storage: &str, key: &str) {
-        if storage != "local" {
-            self.store.clear();
-        }
-        self.store = if storage == "local" { Store::local(key) } else { Store::memory() };
-    }
-
-    /// Writes the current state. Returns `""`, or `"storage_full"` when the browser refused it
-    /// and the state now lives in memory.
-    pub fn persist(&mut self) -> String {
-        let Some(engine) = self.engine.as_ref() else { return String::new() };
-        if self.store.write(&engine.save_state()) {
-            String::new()
-        } else {
-            "storage_full".into()
-        }
-    }
-
-    /// The state as JSON text, for a tab that has just opened.
-    #[wasm_bindgen(js_name = saveState)]
-    pub fn save_state(&self) -> String {
-        self.engine.as_ref().map_or_else(String::new, Engine::save_state)
-    }
-
-    /// Takes another tab's state; false (and nothing changed) when it is not valid state.
-    #[wasm_bindgen(js_name = loadState)]
-    pub fn load_state(&mut self, text: &str, now: f64) -> bool {
-        self.engine.as_mut().is_some_and(|e| e.load_state(text, now as i64).is_ok())
-    }
-
-    #[wasm_bindgen(js_name = isPersistent)]
-    pub fn is_persistent(&self) -> bool {
-        self.store.is_persistent()
-    }
-
-    /// Whether a prompt is on screen, here or in another tab: no other is issued meanwhile.
-    #[wasm_bindgen(js_name = setPromptVisible)]
-    pub fn set_prompt_visible(&mut self, visible: bool) {
-        if let Some(engine) = self.engine.as_mut() {
-            engine.set_prompt_visible(visible);
-        }
-    }
-
-    /// Log-out: forgets user, counters and caps, here and in storage.
-    pub fn reset(&mut self, anonymous_id: &str) {
-        if let Some(engine) = self.engine.as_mut() {
-            engine.reset(anonymous_id);
-        }
-        self.store.clear();
-    }
-
-    /// JSON explanation of a rule, or `null` for an unknown id.
-    pub fn explain(&self, rule_id: &str, now: f64) -> String {
-        let explanation = self.engine.as_ref().and_then(|e| e.explain(rule_id, now as i64));
-        explanation.unwrap_or(Value::Null).to_json()
+/// Opens localStorage (`local` 1) or memory under the key in the input and restores the state
+/// saved there: 0 restored, 1 empty, 2 memory (localStorage unavailable), 3 replaced (what was
+/// there was corrupt or foreign, and was discarded).
+#[no_mangle]
+pub extern "C" fn core_open_storage(handle: u32, local: u32, key_len: i32, now: f64) -> u32 {
+    let b = bindings();
+    let Some(core) = b.cores.get_mut(handle as usize).and_then(Option::as_mut) else { return 1 };
+    core.store = store_of(local, text(&b.input, 0, key_len));
+    let (Some(engine), Some(saved)) = (core.engine.as_mut(), core.store.read()) else {
+        return if local == 1 && !core.store.is_persistent() { 2 } else { 1 };
+    };
+    if engine.load_state(&saved, now as i64).is_ok() {
+        0
+    } else {
+        core.store.clear();
+        3
     }
 }
 
-/// What consent allows: bit 1 store on the device, bit 2 send beacons, bit 4 queue beacons.
-#[wasm_bindgen(js_name = consentPolicy)]
-pub fn consent_policy(consent: &str, local_only: bool) -> u8 {
-    let p = policy(Consent::parse(consent), local_only);
-    u8::from(p.store) | u8::from(p.send) << 1 | u8::from(p.queue) << 2
+/// Moves to another store keeping the current state (consent granted: memory → local).
+#[no_mangle]
+pub extern "C" fn core_move_storage(handle: u32, local: u32, key_len: i32) {
+    let b = bindings();
+    if let Some(core) = b.cores.get_mut(handle as usize).and_then(Option::as_mut) {
+        if local != 1 {
+            core.store.clear();
+        }
+        core.store = store_of(local, text(&b.input, 0, key_len));
+    }
 }
 
-/// GrowthBook-compatible condition evaluation: 1 match, 0 no match, -1 unreadable input.
-#[wasm_bindgen(js_name = evalCondition)]
-pub fn eval_condition(condition_json: &str, attributes_json: &str, groups_json: &str) -> i32 {
-    let (Ok(condition), Ok(attributes), Ok(groups)) =
-        (json::parse(condition_json), json::parse(attributes_json), json::parse(groups_json))
-    else {
+/// Writes the current state: 1, or 0 when the browser refused it (quota) and the state now
+/// lives in memory.
+#[no_mangle]
+pub extern "C" fn core_persist(handle: u32) -> u32 {
+    let b = bindings();
+    let Some(core) = b.cores.get_mut(handle as usize).and_then(Option::as_mut) else { return 1 };
+    let Some(engine) = core.engine.as_ref() else { return 1 };
+    u32::from(core.store.write(&engine.save_state()))
+}
+
+/// The state as JSON text, for a tab that has just opened.
+#[no_mangle]
+pub extern "C" fn core_save_state(handle: u32) -> u32 {
+    with_engine(handle, |engine, _, output| answer(output, &engine.save_state())).unwrap_or(0)
+}
+
+/// Takes another tab's state (in the input): 1, or 0 (nothing changed) when it is not valid.
+#[no_mangle]
+pub extern "C" fn core_load_state(handle: u32, len: i32, now: f64) -> u32 {
+    with_engine(handle, |engine, input, _| {
+        let state = text(input, 0, len).unwrap_or("");
+        u32::from(engine.load_state(state, now as i64).is_ok())
+    })
+    .unwrap_or(0)
+}
+
+#[no_mangle]
+pub extern "C" fn core_is_persistent(handle: u32) -> u32 {
+    let core = bindings().cores.get(handle as usize).and_then(Option::as_ref);
+    u32::from(core.is_some_and(|c| c.store.is_persistent()))
+}
+
+/// Whether a prompt is on screen, here or in another tab: no other is issued meanwhile.
+#[no_mangle]
+pub extern "C" fn core_set_prompt_visible(handle: u32, visible: u32) {
+    with_engine(handle, |engine, _, _| engine.set_prompt_visible(visible == 1));
+}
+
+/// Log-out: forgets user, counters and caps, here and in storage. The new anonymous id is in
+/// the input.
+#[no_mangle]
+pub extern "C" fn core_reset(handle: u32, id_len: i32) {
+    let b = bindings();
+    let Some(core) = b.cores.get_mut(handle as usize).and_then(Option::as_mut) else { return };
+    if let Some(engine) = core.engine.as_mut() {
+        engine.reset(text(&b.input, 0, id_len).unwrap_or(""));
+    }
+    core.store.clear();
+}
+
+/// What consent (the input's text) allows: bit 1 store on the device, bit 2 send beacons,
+/// bit 4 queue beacons.
+#[no_mangle]
+pub extern "C" fn consent_policy(consent_len: i32, local_only: u32) -> u32 {
+    let consent = Consent::parse(text(&bindings().input, 0, consent_len).unwrap_or(""));
+    let p = policy(consent, local_only == 1);
+    u32::from(p.store) | u32::from(p.send) << 1 | u32::from(p.queue) << 2
+}
+
+/// GrowthBook-compatible condition evaluation (condition, attributes and groups as JSON in the
+/// input): 1 match, 0 no match, -1 unreadable input. For authoring tools and the conformance
+/// tests: a page's rules are compiled by `core_new`.
+#[cfg(feature = "authoring")]
+#[no_mangle]
+pub extern "C" fn eval_condition(condition_len: i32, attributes_len: i32, groups_len: i32) -> i32 {
+    let input = &bindings().input;
+    let at = |start: i32, len| json::parse(text(input, start as usize, len)?).ok();
+    let (Some(condition), Some(attributes), Some(groups)) = (
+        at(0, condition_len),
+        at(condition_len, attributes_len),
+        at(condition_len + attributes_len, groups_len),
+    ) else {
         return -1;
     };
     let regex = regex::BrowserRegex::default();

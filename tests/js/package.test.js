@@ -15,9 +15,10 @@ test('the packed tarball installs, imports by name and runs its command line', (
   const dir = mkdtempSync(join(tmpdir(), 'pqlkit-pack-'));
   const [{ filename, files }] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root));
   const packed = files.map((f) => f.path);
-  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/wasm-cli/pqlkit_cli_bg.wasm', 'js/cli.js', 'js/cli/backtest.js', 'js/debug.js', 'README.md']) {
+  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/wasm-authoring/pqlkit_authoring_bg.wasm', 'js/validate.min.js', 'js/validate.d.ts', 'js/cli.js', 'js/cli/backtest.js', 'README.md']) {
     assert.ok(packed.includes(needed), `${needed} is in the package`);
   }
+  assert.ok(packed.some((p) => /^js\/chunks\/debug-\w+\.js$/.test(p)), 'the debug overlay ships as its own chunk');
   assert.ok(!packed.some((p) => p.startsWith('src/') || p.startsWith('tests/')), 'sources and tests stay out');
 
   const app = join(dir, 'app');
@@ -35,6 +36,20 @@ pql.featureUsed('export');
 console.log(JSON.stringify(fired));`,
   );
   assert.equal(run('node', ['main.js'], app).trim(), '["r"]');
+
+  // A refused rule set: the runtime names code and path, the validator (loaded lazily) the words.
+  writeFileSync(
+    join(app, 'invalid.js'),
+    `import { init } from 'pqlkit';
+import { validate } from 'pqlkit/validate';
+const rules = { version: 1, rules: [{ id: 'r', when: { event: 'x', count: 1, within: '7 days' } }] };
+const report = await validate(rules);
+const refused = await init({ storage: 'memory', rules }).catch((e) => e);
+console.log(JSON.stringify({ valid: report.valid, code: refused.code, path: refused.path, same: JSON.stringify(refused.errors) === JSON.stringify(report.errors), message: refused.errors[0].message }));`,
+  );
+  const invalid = JSON.parse(run('node', ['invalid.js'], app));
+  assert.deepEqual({ ...invalid, message: undefined }, { valid: false, code: 'invalid_duration', path: 'rules[0].when.within', same: true, message: undefined });
+  assert.match(invalid.message, /7 days/, 'the message quotes the bad duration');
 
   writeFileSync(join(app, 'rules.json'), JSON.stringify({ version: 1, rules: [{ id: 'r', when: { event: 'x', count: 1, within: '7 days' } }] }));
   let failed = null;

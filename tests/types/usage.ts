@@ -39,3 +39,16 @@ async function main(): Promise<void> {
 }
 
 void main;
+
+// pqlkit/validate: the authoring validator.
+import { validate } from '../../js/validate.js';
+async function validation() {
+  const report = await validate(rules);
+  const valid: boolean = report.valid;
+  for (const problem of report.errors) {
+    const where: string = problem.path;
+    const what: string = problem.code;
+    console.log(valid, where, what, problem.message);
+  }
+}
+void validation;

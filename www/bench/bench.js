@@ -265,12 +265,18 @@ async function measureTrack(pqlkit, rules, results) {
   };
 }
 
+/** A bare Core (js/core.js) on a wasm instance of its own: the glue at `glueUrl` (a query makes a distinct module). */
+async function bareCore(glueUrl) {
+  const [glue, core] = await Promise.all([import(glueUrl), import('/pqlkit/core.js')]);
+  const module = await WebAssembly.compileStreaming(fetch('/pqlkit/wasm/pqlkit_bg.wasm'));
+  return { ...core, wasm: glue.initSync({ module }) };
+}
+
 /** The facade's per-track work, step by step, on a bare Core: where the time goes. */
 async function measureSplits(rules, results) {
-  const glue = await import('/pqlkit/wasm/pqlkit.js');
-  await glue.default({ module_or_path: '/pqlkit/wasm/pqlkit_bg.wasm' });
+  const { Core, consentPolicy, wasm } = await bareCore('/pqlkit/wasm/pqlkit.js');
   const evs = events(WARMUP + N);
-  const core = new glue.Core(JSON.stringify(rules), 'anon', 7);
+  const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
   core.identify(USER.id, JSON.stringify(USER.traits), T0);
   core.group(ACCOUNT.id, JSON.stringify(ACCOUNT.traits), T0);
@@ -295,13 +301,13 @@ async function measureSplits(rules, results) {
     const p1 = performance.now();
     const a = core.advance(t);
     const p2 = performance.now();
-    advanceEffects += JSON.parse(a).length;
+    advanceEffects += a ? JSON.parse(a).length : 0;
     const p3 = performance.now();
     arm(t);
     const p4 = performance.now();
     const r = core.track(e.name, json, t);
     const p5 = performance.now();
-    const fx = r === undefined ? 0 : JSON.parse(r).length;
+    const fx = r ? JSON.parse(r).length : 0;
     effects += fx;
     const p6 = performance.now();
     arm(t);
@@ -331,7 +337,7 @@ async function measureSplits(rules, results) {
   channel.close();
 
   // The bare wasm call alone (string in, string out), batched, on a fresh core.
-  const bare = new glue.Core(JSON.stringify(rules), 'anon', 7);
+  const bare = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   bare.openStorage('memory', STATE_KEY, T0);
   bare.identify(USER.id, JSON.stringify(USER.traits), T0);
   bare.group(ACCOUNT.id, JSON.stringify(ACCOUNT.traits), T0);
@@ -350,7 +356,7 @@ async function measureSplits(rules, results) {
     for (let i = 0; i < N; i++) f(i);
     return round(((performance.now() - t0) * 1000) / N, 3);
   };
-  const probe = new glue.Core(JSON.stringify(rules), 'anon', 7);
+  const probe = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   probe.openStorage('memory', STATE_KEY, T0);
   let handle = 0;
   const ch = new BroadcastChannel('pqlkit:bench-micro');
@@ -364,7 +370,7 @@ async function measureSplits(rules, results) {
       handle = setTimeout(() => {}, 3_600_000);
     }),
     'BroadcastChannel.postMessage': loop((i) => ch.postMessage({ op: 'track', args: [evs[i].name, jsons[i]], t: evs[i].t, tab: 'bench' })),
-    'consentPolicy() (wasm)': loop(() => glue.consentPolicy('granted', false)),
+    'consentPolicy() (wasm)': loop(() => consentPolicy(wasm, 'granted', false)),
   };
   clearTimeout(handle);
   ch.close();
@@ -478,17 +484,16 @@ async function measureStorage(pqlkit, rules, results) {
 async function measureMemory(rules, results) {
   // A module instance of its own (the query makes it a distinct module), so what the other
   // phases allocated is not counted.
-  const glue = await import('/pqlkit/wasm/pqlkit.js?memory');
-  const wasm = await glue.default({ module_or_path: '/pqlkit/wasm/pqlkit_bg.wasm' });
+  const { Core, wasm } = await bareCore('/pqlkit/wasm/pqlkit.js?memory');
   const bytes = () => wasm.memory.buffer.byteLength;
   const start = bytes();
-  const core = new glue.Core(JSON.stringify(rules), 'anon', 7);
+  const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
   const compiled = bytes();
   const evs = events(STORAGE_EVENTS);
   for (const e of evs) {
     const effects = core.track(e.name, JSON.stringify(e.props), e.t);
-    if (effects !== undefined) JSON.parse(effects);
+    if (effects) JSON.parse(effects);
   }
   const stateBytes = core.saveState().length;
   results.memory = { startBytes: start, compiledBytes: compiled, afterEventsBytes: bytes(), events: evs.length, stateBytes };

@@ -1,0 +1,140 @@
+// The wasm core as the facade, the validator and the command line call it. Calls cross as
+// numbers (src/web/mod.rs): a call's strings are written as UTF-8 into the wasm's input
+// buffer and their byte lengths passed; an answer is the length of JSON text the wasm wrote
+// into its output buffer (0: none).
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const OPENED = ['restored', 'empty', 'memory', 'replaced'];
+const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
+
+/** Writes `strings` (null or undefined: none) into `wasm`'s input buffer; their lengths, -1 for none. */
+export function put(wasm, ...strings) {
+  let size = 0;
+  for (const s of strings) if (s != null) size += s.length * 3;
+  let at = wasm.core_input(size);
+  const bytes = new Uint8Array(wasm.memory.buffer);
+  return strings.map((s) => {
+    if (s == null) return -1;
+    const { written } = encoder.encodeInto(s, bytes.subarray(at, at + s.length * 3));
+    at += written;
+    return written;
+  });
+}
+
+/** The answer of the last call, `length` bytes of text. */
+export function answer(wasm, length) {
+  return length ? decoder.decode(new Uint8Array(wasm.memory.buffer, wasm.core_output(), length)) : '';
+}
+
+/** A compiled rule set and the state of one browser profile, inside the wasm `wasm` (its exports). */
+export class Core {
+  #wasm;
+  #handle;
+
+  constructor(wasm, rulesJson, anonymousId, seed) {
+    this.#wasm = wasm;
+    this.#handle = wasm.core_new(...put(wasm, rulesJson, anonymousId), seed);
+  }
+
+  /** The refused rule set's problems (`[{ code, path, message }]`), or `[]`. */
+  errors() {
+    return JSON.parse(answer(this.#wasm, this.#wasm.core_errors(this.#handle)) || '[]');
+  }
+
+  /** Effects as JSON text, or '' when there are none (most events). */
+  track(name, propsJson, now) {
+    const w = this.#wasm;
+    // Two strings without the rest-parameter array of put(): this is the call made per event.
+    const max = (name.length + propsJson.length) * 3;
+    const at = w.core_input(max);
+    const bytes = new Uint8Array(w.memory.buffer, at, max);
+    const nameLength = encoder.encodeInto(name, bytes).written;
+    const propsLength = encoder.encodeInto(propsJson, bytes.subarray(nameLength)).written;
+    return answer(w, w.core_track(this.#handle, nameLength, propsLength, now));
+  }
+
+  advance(now) {
+    return answer(this.#wasm, this.#wasm.core_advance(this.#handle, now));
+  }
+
+  nextDeadline() {
+    return this.#wasm.core_next_deadline(this.#handle);
+  }
+
+  identify(userId, traitsJson, now) {
+    return this.#identify(0, userId, traitsJson, now);
+  }
+
+  group(accountId, traitsJson, now) {
+    return this.#identify(1, accountId, traitsJson, now);
+  }
+
+  #identify(account, id, traitsJson, now) {
+    const w = this.#wasm;
+    return answer(w, w.core_identify(this.#handle, account, ...put(w, id, traitsJson), now));
+  }
+
+  /** `outcome`: 'shown', 'clicked' or 'dismissed'. */
+  promptOutcome(ruleId, promptId, outcome, now) {
+    const w = this.#wasm;
+    return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES[outcome], now));
+  }
+
+  score() {
+    return answer(this.#wasm, this.#wasm.core_score(this.#handle));
+  }
+
+  explain(ruleId, now) {
+    const w = this.#wasm;
+    return answer(w, w.core_explain(this.#handle, ...put(w, ruleId), now));
+  }
+
+  /** 'restored', 'empty', 'memory' (localStorage unavailable) or 'replaced' (corrupt or foreign state discarded). */
+  openStorage(storage, key, now) {
+    const w = this.#wasm;
+    return OPENED[w.core_open_storage(this.#handle, storage === 'local' ? 1 : 0, ...put(w, key), now)];
+  }
+
+  moveStorage(storage, key) {
+    const w = this.#wasm;
+    w.core_move_storage(this.#handle, storage === 'local' ? 1 : 0, ...put(w, key));
+  }
+
+  /** False when the browser refused the write (quota): the state now lives in memory. */
+  persist() {
+    return this.#wasm.core_persist(this.#handle) === 1;
+  }
+
+  saveState() {
+    return answer(this.#wasm, this.#wasm.core_save_state(this.#handle));
+  }
+
+  loadState(text, now) {
+    const w = this.#wasm;
+    return w.core_load_state(this.#handle, ...put(w, text), now) === 1;
+  }
+
+  isPersistent() {
+    return this.#wasm.core_is_persistent(this.#handle) === 1;
+  }
+
+  setPromptVisible(visible) {
+    this.#wasm.core_set_prompt_visible(this.#handle, visible ? 1 : 0);
+  }
+
+  reset(anonymousId) {
+    const w = this.#wasm;
+    w.core_reset(this.#handle, ...put(w, anonymousId));
+  }
+
+  /** Frees the core; a second call (or any call after it) does nothing, whoever reuses the handle. */
+  free() {
+    this.#wasm.core_free(this.#handle);
+    this.#handle = -1;
+  }
+}
+
+/** What consent allows: bit 1 store on the device, bit 2 send beacons, bit 4 queue beacons. */
+export function consentPolicy(wasm, consent, localOnly) {
+  return wasm.consent_policy(...put(wasm, consent), localOnly ? 1 : 0);
+}
