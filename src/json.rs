@@ -246,40 +246,23 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 /// reads the value as it needs it (or not at all): for input read line by line where the
 /// object itself is not kept. Keys and `Entry::text` strings without escapes are borrowed from
 /// `text`. `Ok(false)` when `text` is JSON but not an object (nothing was handed over).
-/// (`Parser::object` keeps its own loop: sharing this one costs the browser's wasm bytes.)
 pub fn parse_entries<'a>(
     text: &'a str,
     mut take: impl FnMut(&str, &mut Entry<'_, 'a>) -> Result<(), ParseError>,
 ) -> Result<bool, ParseError> {
     let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, depth: 1 };
     parser.skip_ws();
-    if !parser.eat(b'{') {
+    if parser.bytes.get(parser.pos) != Some(&b'{') {
         return parse(text).map(|_| false);
     }
-    parser.skip_ws();
-    if !parser.eat(b'}') {
-        loop {
-            parser.skip_ws();
-            let key = parser.key()?;
-            parser.skip_ws();
-            if !parser.eat(b':') {
-                return Err(parser.error("expected ':'"));
-            }
-            parser.skip_ws();
-            let mut entry = Entry { parser: &mut parser, read: false };
-            take(&key, &mut entry)?;
-            if !entry.read {
-                parser.value()?;
-            }
-            parser.skip_ws();
-            if parser.eat(b'}') {
-                break;
-            }
-            if !parser.eat(b',') {
-                return Err(parser.error("expected ',' or '}'"));
-            }
+    parser.entries(|parser, key| {
+        let mut entry = Entry { parser, read: false };
+        take(&key, &mut entry)?;
+        if !entry.read {
+            entry.parser.value()?;
         }
-    }
+        Ok(())
+    })?;
     parser.skip_ws();
     if parser.pos != parser.bytes.len() {
         return Err(parser.error("unexpected text after the JSON value"));
@@ -422,31 +405,41 @@ impl<'a> Parser<'a> {
     }
 
     fn object(&mut self) -> Result<Value, ParseError> {
-        self.pos += 1;
         let mut entries: Vec<(String, Value)> = Vec::new();
+        self.entries(|parser, key| {
+            let value = parser.value()?;
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key.into_owned(), value)),
+            }
+            Ok(())
+        })?;
+        Ok(Value::Object(entries))
+    }
+
+    /// The object whose `{` is at `pos`, entry by entry: `take` gets each key with the parser
+    /// at the entry's value, and must read it.
+    fn entries(
+        &mut self,
+        mut take: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        self.pos += 1;
         self.skip_ws();
         if self.eat(b'}') {
-            return Ok(Value::Object(entries));
+            return Ok(());
         }
         loop {
             self.skip_ws();
-            if self.bytes.get(self.pos) != Some(&b'"') {
-                return Err(self.error("expected a quoted key"));
-            }
-            let key = self.string()?;
+            let key = self.key()?;
             self.skip_ws();
             if !self.eat(b':') {
                 return Err(self.error("expected ':'"));
             }
             self.skip_ws();
-            let value = self.value()?;
-            match entries.iter_mut().find(|(k, _)| *k == key) {
-                Some(entry) => entry.1 = value,
-                None => entries.push((key, value)),
-            }
+            take(self, key)?;
             self.skip_ws();
             if self.eat(b'}') {
-                return Ok(Value::Object(entries));
+                return Ok(());
             }
             if !self.eat(b',') {
                 return Err(self.error("expected ',' or '}'"));
