@@ -19,58 +19,15 @@ use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
 use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState};
 
+mod effect;
+mod explain;
 mod state;
 
+pub use effect::{Beacon, Effect, Firing, Qualified, RenderedCta, RenderedPrompt};
+pub use explain::{Expected, ExplainNode, ExplainOp, Explanation, RuleScore, Score};
 pub use state::{StateError, STATE_VERSION};
 
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Something the host must do: emit an event to listeners, show a prompt, send a beacon.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    /// A rule fired, or the score reached the threshold: the `qualified` event's payload.
-    Qualified(Value),
-    /// A prompt is due: the `prompt` event's payload, templates already filled in.
-    Prompt(Value),
-    /// A beacon to queue for the collector.
-    Beacon(Value),
-}
-
-impl Effect {
-    /// The effect's `type` as the host receives it, and its payload.
-    pub fn parts(&self) -> (&'static str, &Value) {
-        match self {
-            Effect::Qualified(p) => ("qualified", p),
-            Effect::Prompt(p) => ("prompt", p),
-            Effect::Beacon(p) => ("beacon", p),
-        }
-    }
-
-    /// `{ type, payload }`, as the host receives it.
-    pub fn into_value(self) -> Value {
-        let (kind, payload) = self.parts();
-        object([("type", kind.into()), ("payload", payload.clone())])
-    }
-
-    /// A list of effects as the host receives it: `[{ type, payload }, ...]`.
-    pub fn list_json(effects: &[Effect]) -> String {
-        // Written directly rather than through `into_value`: a call's effects are a few hundred
-        // bytes in one allocation, with no wrapper objects to build and free.
-        let mut out = String::with_capacity(1024);
-        let mut separator = "[{\"type\":\"";
-        for effect in effects {
-            let (kind, payload) = effect.parts();
-            out.push_str(separator);
-            out.push_str(kind);
-            out.push_str("\",\"payload\":");
-            payload.write_json(&mut out);
-            out.push('}');
-            separator = ",{\"type\":\"";
-        }
-        out.push_str(if effects.is_empty() { "[]" } else { "]" });
-        out
-    }
-}
 
 /// A `when` tree whose leaves point into the engine's flat signal list.
 #[derive(Debug)]
@@ -490,18 +447,14 @@ impl Engine {
         let signals = self.signal_values(r, now);
         let rule = &self.rules.rules[r];
         self.run_actions(&rule.actions, Some(r), trigger, &signals, step);
-        let event = trigger.map_or(Value::Null, |e| {
-            object([("name", e.name.as_str().into()), ("props", e.props.clone())])
-        });
-        step.fired.push(object([
-            ("reason", "rule".into()),
-            ("rule", rule.id.as_str().into()),
-            ("kind", rule.kind.as_str().into()),
-            ("ruleScore", Value::Number(rule.score)),
-            ("signals", signals),
-            ("event", event),
-            ("timestamp", Value::Number(now as f64)),
-        ]));
+        step.fired.push(Some(Firing {
+            index: r,
+            id: rule.id.clone(),
+            kind: rule.kind,
+            score: rule.score,
+            signals,
+            event: trigger.cloned(),
+        }));
     }
 
     fn run_actions(
@@ -530,11 +483,7 @@ impl Engine {
         if let Some(threshold) = self.rules.scoring.threshold {
             if !self.qualified && self.score >= threshold {
                 self.qualified = true;
-                step.fired.push(object([
-                    ("reason", "score".into()),
-                    ("rule", Value::Null),
-                    ("timestamp", Value::Number(now as f64)),
-                ]));
+                step.fired.push(None);
                 let no_signals = Value::Object(Vec::new());
                 self.run_actions(&self.rules.on_qualified, None, None, &no_signals, &mut step);
             } else if self.qualified && self.score < threshold {
@@ -542,14 +491,17 @@ impl Engine {
             }
         }
         let mut effects = Vec::new();
-        for mut payload in step.fired {
-            payload.insert("score", Value::Number(self.score));
-            payload.insert("tier", self.tier());
-            payload.insert("qualified", Value::Bool(self.qualified));
-            effects.push(Effect::Qualified(payload));
+        for rule in step.fired {
+            effects.push(Effect::Qualified(Qualified {
+                rule,
+                timestamp: now,
+                score: self.score,
+                tier: self.tier().map(str::to_string),
+                qualified: self.qualified,
+            }));
         }
         for (kind, r, signals) in step.beacons {
-            let beacon = self.beacon(&kind, r, signals, now);
+            let beacon = self.beacon(kind, r, signals, now);
             effects.push(Effect::Beacon(beacon));
         }
         // The highest priority that no limit holds back; among equals, the rule written first.
@@ -595,39 +547,31 @@ impl Engine {
         frequency::check(frequency, history, &self.rules.limits, &self.global, now)
     }
 
-    fn render_prompt(&self, candidate: &PromptCandidate) -> Option<Value> {
+    fn render_prompt(&self, candidate: &PromptCandidate) -> Option<RenderedPrompt> {
         let (_, prompt) = self.rules.prompts.iter().find(|(id, _)| *id == candidate.prompt)?;
-        let rule_id = candidate.rule.map_or("", |r| self.rules.rules[r].id.as_str());
+        let rule_id = candidate.rule.map(|r| self.rules.rules[r].id.as_str());
         let no_event = Value::Object(Vec::new());
         let values = TemplateValues {
             user: &self.profile.attributes,
             account: self.profile.attributes.get("account").unwrap_or(&no_event),
             event: candidate.event.as_ref().unwrap_or(&no_event),
-            rule_id,
+            rule_id: rule_id.unwrap_or(""),
         };
-        let mut out = object([
-            ("rule", if rule_id.is_empty() { Value::Null } else { rule_id.into() }),
-            ("id", candidate.prompt.as_str().into()),
-            ("style", prompt.style.as_str().into()),
-            ("slot", prompt.slot.as_deref().map_or(Value::Null, Value::from)),
-            ("title", prompt.title.render(&values).into()),
-            ("body", prompt.body.render(&values).into()),
-            ("priority", Value::Number(candidate.priority as f64)),
-        ]);
-        if let Some(cta) = &prompt.cta {
-            out.insert(
-                "cta",
-                object([
-                    ("label", cta.label.render(&values).into()),
-                    ("url", cta.url.as_str().into()),
-                ]),
-            );
-        }
-        if let Some(dismiss) = &prompt.dismiss {
-            out.insert("dismiss", dismiss.render(&values).into());
-        }
-        out.insert("event", candidate.event.clone().unwrap_or(Value::Null));
-        Some(out)
+        Some(RenderedPrompt {
+            rule: rule_id.map(str::to_string),
+            id: candidate.prompt.clone(),
+            style: prompt.style,
+            slot: prompt.slot.clone(),
+            title: prompt.title.render(&values),
+            body: prompt.body.render(&values),
+            cta: prompt
+                .cta
+                .as_ref()
+                .map(|cta| RenderedCta { label: cta.label.render(&values), url: cta.url.clone() }),
+            dismiss: prompt.dismiss.as_ref().map(|d| d.render(&values)),
+            priority: candidate.priority,
+            event: candidate.event.clone(),
+        })
     }
 
     /// The app or the built-in UI reports what became of a prompt. It is tracked as an event
@@ -687,14 +631,9 @@ impl Engine {
         self.finish(now, step)
     }
 
-    fn tier(&self) -> Value {
-        self.rules
-            .scoring
-            .tiers
-            .iter()
-            .rev()
-            .find(|(_, min)| self.score >= *min)
-            .map_or(Value::Null, |(name, _)| name.as_str().into())
+    fn tier(&self) -> Option<&str> {
+        let mut tiers = self.rules.scoring.tiers.iter().rev();
+        tiers.find(|(_, min)| self.score >= *min).map(|(name, _)| name.as_str())
     }
 
     /// The score as of the last event or [`Engine::advance`].
@@ -702,165 +641,101 @@ impl Engine {
         self.score
     }
 
-    /// `{ score, tier, qualified, rules: [{ id, matched, score }] }` as of the last
-    /// event or [`Engine::advance`].
-    pub fn score(&self) -> Value {
-        let rules = self
-            .rules
-            .rules
-            .iter()
-            .zip(&self.runtime)
-            .map(|(rule, rt)| {
-                object([
-                    ("id", rule.id.as_str().into()),
-                    ("matched", Value::Bool(rt.holds)),
-                    ("score", Value::Number(if rt.holds { rule.score } else { 0.0 })),
-                ])
-            })
-            .collect();
-        object([
-            ("score", Value::Number(self.score)),
-            ("tier", self.tier()),
-            ("qualified", Value::Bool(self.qualified)),
-            ("rules", Value::Array(rules)),
-        ])
+    /// The score, tier, qualification and each rule's part, as of the last event or
+    /// [`Engine::advance`].
+    pub fn score(&self) -> Score<'_> {
+        let rules = self.rules.rules.iter().zip(&self.runtime).map(|(rule, rt)| RuleScore {
+            id: &rule.id,
+            matched: rt.holds,
+            score: if rt.holds { rule.score } else { 0.0 },
+        });
+        Score {
+            score: self.score,
+            tier: self.tier(),
+            qualified: self.qualified,
+            rules: rules.collect(),
+        }
+    }
+
+    /// [`Engine::score`] as JSON: `{ score, tier, qualified, rules: [{ id, matched, score }] }`.
+    pub fn score_json(&self) -> String {
+        self.score().to_json()
     }
 
     /// Why a rule does or does not match at `now`, condition by condition, with actual values,
     /// and what would hold its prompt back. `None` for an unknown rule id.
-    pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Value> {
+    pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Explanation<'_>> {
         let r = self.rules.rules.iter().position(|rule| rule.id == rule_id)?;
         let facts = self.facts(now);
-        let ctx = &facts.conditions;
         let rule = &self.rules.rules[r];
-        let audience = rule.audience.as_ref().map(|condition| {
-            let matched = condition.matches(Some(&self.profile.attributes), ctx);
-            object([
-                ("op", "condition".into()),
-                ("matched", Value::Bool(matched)),
-                ("actual", referenced_attributes(condition.source(), &self.profile.attributes)),
-                ("expected", condition.source().clone()),
-            ])
+        let attributes = &self.profile.attributes;
+        let audience = rule.audience.as_ref().map(|condition| ExplainNode {
+            matched: condition.matches(Some(attributes), &facts.conditions),
+            op: ExplainOp::Condition {
+                condition,
+                actual: referenced_attributes(condition.source(), attributes),
+            },
         });
-        let when = self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts));
-        let audience_ok =
-            audience.as_ref().is_none_or(|a| a.get("matched") == Some(&Value::Bool(true)));
-        let when_ok = when.as_ref().is_none_or(|w| w.get("matched") == Some(&Value::Bool(true)));
         let has_prompt = rule.actions.iter().any(|a| matches!(a, Action::Prompt(_)));
-        let frequency = if has_prompt {
-            Blocked::to_value(self.prompt_blocked(Some(r), now).as_ref())
-        } else {
-            object([("blocked", Value::Null)])
-        };
-        let mut out = object([
-            ("id", rule.id.as_str().into()),
-            ("matched", Value::Bool(audience_ok && when_ok)),
-            ("audience", audience.unwrap_or(Value::Null)),
-            ("when", when.unwrap_or(Value::Null)),
-            ("frequency", frequency),
-        ]);
-        if let Some(trigger) = &rule.trigger {
-            let mut t = object([("event", trigger.event.as_str().into())]);
-            if let Some(filter) = &trigger.filter {
-                t.insert("where", filter.source().clone());
-            }
-            out.insert("trigger", t);
-        }
-        Some(out)
+        Some(Explanation {
+            id: &rule.id,
+            audience,
+            when: self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts)),
+            frequency: if has_prompt { self.prompt_blocked(Some(r), now) } else { None },
+            trigger: rule.trigger.as_ref(),
+        })
     }
 
-    fn explain_tree(&self, tree: &Tree, facts: &Facts) -> Value {
-        let group = |op: &str, children: Vec<Value>, matched: bool| {
-            object([
-                ("op", op.into()),
-                ("matched", Value::Bool(matched)),
-                ("children", Value::Array(children)),
-            ])
-        };
-        let is_match = |v: &Value| v.get("matched") == Some(&Value::Bool(true));
+    /// [`Engine::explain`] as JSON text.
+    pub fn explain_json(&self, rule_id: &str, now: Millis) -> Option<String> {
+        self.explain(rule_id, now).map(|x| x.to_json())
+    }
+
+    fn explain_tree(&self, tree: &Tree, facts: &Facts) -> ExplainNode<'_> {
+        let all =
+            |children: &[Tree]| children.iter().map(|c| self.explain_tree(c, facts)).collect();
         match tree {
-            Tree::All(children) => {
-                let children: Vec<Value> =
-                    children.iter().map(|c| self.explain_tree(c, facts)).collect();
-                let matched = children.iter().all(is_match);
-                group("all", children, matched)
-            }
-            Tree::Any(children) => {
-                let children: Vec<Value> =
-                    children.iter().map(|c| self.explain_tree(c, facts)).collect();
-                let matched = children.iter().any(is_match);
-                group("any", children, matched)
-            }
-            Tree::Not(child) => {
-                let child = self.explain_tree(child, facts);
-                let matched = !is_match(&child);
-                group("not", vec![child], matched)
-            }
+            Tree::All(children) => ExplainNode::all(all(children)),
+            Tree::Any(children) => ExplainNode::any(all(children)),
+            Tree::Not(child) => ExplainNode::negate(self.explain_tree(child, facts)),
             Tree::Leaf(i) => {
-                let slot = &self.signals[*i];
                 let measure = self.measure(*i, facts, true);
-                object([
-                    ("op", "signal".into()),
-                    ("matched", Value::Bool(measure.holds)),
-                    ("signal", slot.def.source.clone()),
-                    ("actual", measure.actual),
-                    ("expected", expected_of(&slot.def.kind)),
-                ])
+                let signal = &self.signals[*i].def;
+                ExplainNode {
+                    matched: measure.holds,
+                    op: ExplainOp::Signal { signal, actual: measure.actual },
+                }
             }
         }
     }
 
-    fn beacon(&mut self, kind: &str, r: Option<usize>, signals: Value, now: Millis) -> Value {
+    fn beacon(&mut self, kind: String, r: Option<usize>, signals: Value, now: Millis) -> Beacon {
         let id = self.next_id();
-        let optional = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
-        object([
-            ("id", id.into()),
-            ("type", kind.into()),
-            ("rule", r.map_or(Value::Null, |r| self.rules.rules[r].id.as_str().into())),
-            ("score", Value::Number(self.score)),
-            ("tier", self.tier()),
-            ("userId", optional(&self.profile.user_id)),
-            ("anonymousId", self.profile.anonymous_id.as_str().into()),
-            ("accountId", optional(&self.profile.account_id)),
-            ("signals", signals),
-            ("timestamp", Value::Number(now as f64)),
-            ("sdkVersion", SDK_VERSION.into()),
-        ])
+        let p = &self.profile;
+        Beacon {
+            id,
+            kind,
+            rule: r.map(|r| self.rules.rules[r].id.clone()),
+            score: self.score,
+            tier: self.tier().map(str::to_string),
+            user_id: p.user_id.clone(),
+            anonymous_id: p.anonymous_id.clone(),
+            account_id: p.account_id.clone(),
+            signals,
+            timestamp: now,
+        }
     }
 
-    /// 128 random bits as 32 hex digits (xorshift64*, seeded by the host).
-    fn next_id(&mut self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = String::with_capacity(32);
+    /// 128 random bits (xorshift64*, seeded by the host).
+    fn next_id(&mut self) -> u128 {
+        let mut id = 0;
         for _ in 0..2 {
             self.rng ^= self.rng >> 12;
             self.rng ^= self.rng << 25;
             self.rng ^= self.rng >> 27;
-            let word = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            for shift in (0..16).rev() {
-                id.push(HEX[((word >> (shift * 4)) & 15) as usize] as char);
-            }
+            id = id << 64 | u128::from(self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D));
         }
         id
-    }
-}
-
-/// The comparison a signal checks, shown next to its actual value in explanations.
-fn expected_of(kind: &SignalKind) -> Value {
-    match kind {
-        SignalKind::Count { compare, .. }
-        | SignalKind::DistinctDays { compare, .. }
-        | SignalKind::Sessions { compare, .. }
-        | SignalKind::Sum { compare, .. }
-        | SignalKind::Usage { compare, .. }
-        | SignalKind::DaysSinceFirstSeen { compare } => compare.source().clone(),
-        SignalKind::NotFollowedBy { within, .. } => {
-            object([("notFollowedWithinMs", Value::Number(*within as f64))])
-        }
-        SignalKind::FirstSeen { within } => {
-            object([("firstSeenWithinMs", Value::Number(*within as f64))])
-        }
-        SignalKind::Traits { condition } => condition.source().clone(),
     }
 }
 
@@ -874,8 +749,9 @@ struct PromptCandidate {
 /// What one call set off, before it becomes effects.
 #[derive(Default)]
 struct Step {
-    /// Payloads of the `qualified` effects, completed with the score in `finish`.
-    fired: Vec<Value>,
+    /// The rules that fired, in order; `None` when the score reached the threshold. They
+    /// become `qualified` effects in `finish`, with the score the step settles on.
+    fired: Vec<Option<Firing>>,
     beacons: Vec<(String, Option<usize>, Value)>,
     prompts: Vec<PromptCandidate>,
 }

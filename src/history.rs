@@ -492,23 +492,14 @@ impl Backtest {
 
     fn note(&self, run: &mut UserReplay, effects: Vec<Effect>) {
         for effect in effects {
-            let Effect::Qualified(payload) = effect else { continue };
-            let Some(t) = payload.get("timestamp").and_then(Value::as_f64) else { continue };
-            let t = t as Millis;
-            match payload.get("rule").and_then(Value::as_str) {
-                Some(id) => {
-                    let Some(r) = self.engine.rules().rules.iter().position(|r| r.id == id) else {
-                        continue;
-                    };
-                    run.record.fires[r].get_or_insert(t);
-                }
-                None => {
-                    run.record.score_reached.get_or_insert(t);
-                }
-            }
+            let Effect::Qualified(qualified) = effect else { continue };
+            let t = qualified.timestamp;
+            match qualified.rule {
+                Some(firing) => run.record.fires[firing.index].get_or_insert(t),
+                None => run.record.score_reached.get_or_insert(t),
+            };
             if !self.score_from_engine {
-                let score = payload.get("score").and_then(Value::as_f64).unwrap_or(0.0);
-                run.rise(t, score);
+                run.rise(t, qualified.score);
             }
         }
     }

@@ -3,7 +3,9 @@
 //! effects out, driven by a fake clock (every call takes `now`).
 
 use pqlkit::duration::{Millis, DAY, HOUR, MINUTE};
-use pqlkit::engine::{Effect, Engine, PromptOutcome};
+use pqlkit::engine::{
+    Effect, Engine, Expected, ExplainNode, ExplainOp, Explanation, PromptOutcome, Qualified,
+};
 use pqlkit::json::{parse, Value};
 use pqlkit::rules::parse_rule_set_json;
 
@@ -50,22 +52,18 @@ fn fired(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Qualified(p) if p.get("reason").and_then(Value::as_str) == Some("rule") => {
-                p.get("rule").and_then(Value::as_str).map(str::to_string)
-            }
+            Effect::Qualified(Qualified { rule: Some(firing), .. }) => Some(firing.id.clone()),
             _ => None,
         })
         .collect()
 }
 
 /// The score-reason `qualified` effects.
-fn score_qualified(effects: &[Effect]) -> Vec<&Value> {
+fn score_qualified(effects: &[Effect]) -> Vec<&Qualified> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Qualified(p) if p.get("reason").and_then(Value::as_str) == Some("score") => {
-                Some(p)
-            }
+            Effect::Qualified(q) if q.rule.is_none() => Some(q),
             _ => None,
         })
         .collect()
@@ -76,7 +74,7 @@ fn prompts(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Prompt(p) => p.get("id").and_then(Value::as_str).map(str::to_string),
+            Effect::Prompt(p) => Some(p.id.clone()),
             _ => None,
         })
         .collect()
@@ -87,10 +85,15 @@ fn beacons(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Beacon(p) => p.get("type").and_then(Value::as_str).map(str::to_string),
+            Effect::Beacon(b) => Some(b.kind.clone()),
             _ => None,
         })
         .collect()
+}
+
+/// The keys of a JSON object, in order.
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect()
 }
 
 /// Runs every time-driven check due up to and including `until`, as the host's timer would.
@@ -104,11 +107,21 @@ fn run_until(engine: &mut Engine, until: Millis) -> Vec<Effect> {
 }
 
 fn score_of(engine: &Engine) -> f64 {
-    engine.score().get("score").and_then(Value::as_f64).unwrap()
+    engine.score().score
 }
 
-fn explain(engine: &Engine, id: &str, now: Millis) -> Value {
+fn explain<'a>(engine: &'a Engine, id: &str, now: Millis) -> Explanation<'a> {
     engine.explain(id, now).expect("a known rule")
+}
+
+/// The measured value of a rule whose `when` is one signal.
+fn when_actual(engine: &Engine, id: &str, now: Millis) -> Option<f64> {
+    explain(engine, id, now).when.as_ref().and_then(ExplainNode::actual).and_then(Value::as_f64)
+}
+
+/// The limit that holds a rule's prompt back, and until when.
+fn blocked(engine: &Engine, id: &str, now: Millis) -> Option<(&'static str, Option<Millis>)> {
+    explain(engine, id, now).frequency.map(|b| (b.reason, b.until))
 }
 
 fn num(v: Option<&Value>) -> Option<f64> {
@@ -136,11 +149,8 @@ fn edge_triggered_rule_fires_once_until_it_went_false_and_true_again() {
     assert!(e.next_deadline().is_some());
     let effects = run_until(&mut e, T0 + 3 * HOUR);
     assert!(fired(&effects).is_empty());
-    assert_eq!(explain(&e, "clicks", T0 + 3 * HOUR).get("matched"), Some(&Value::Bool(false)));
-    assert_eq!(
-        e.score().get("rules").unwrap().as_array().unwrap()[0].get("matched"),
-        Some(&Value::Bool(false))
-    );
+    assert!(!explain(&e, "clicks", T0 + 3 * HOUR).matched());
+    assert!(!e.score().rules[0].matched);
     // True again: fires again.
     assert!(fired(&e.track("click", none(), T0 + 4 * HOUR)).is_empty());
     assert_eq!(fired(&e.track("click", none(), T0 + 4 * HOUR + MINUTE)), ["clicks"]);
@@ -163,23 +173,53 @@ fn trigger_rule_fires_on_each_trigger_while_when_holds_and_never_without_it() {
     // Each trigger fires while `when` holds.
     let effects = e.track("limit_hit", hit(), T0 + 3 * MINUTE);
     assert_eq!(fired(&effects), ["project-limit"]);
-    let qualified = effects.iter().find_map(|e| match e {
-        Effect::Qualified(p) => Some(p),
+    let firing = effects.iter().find_map(|e| match e {
+        Effect::Qualified(Qualified { rule: Some(firing), .. }) => Some(firing),
         _ => None,
     });
-    let event = qualified.unwrap().get("event").unwrap();
-    assert_eq!(event.get("name").and_then(Value::as_str), Some("limit_hit"));
-    assert_eq!(event.get_path("props.limit").and_then(Value::as_str), Some("projects"));
+    let event = firing.unwrap().event.as_ref().expect("the trigger event");
+    assert_eq!(event.name, "limit_hit");
+    assert_eq!(event.props.get("limit").and_then(Value::as_str), Some("projects"));
     // The prompt's template reads the trigger event.
     let prompt = effects.iter().find_map(|e| match e {
         Effect::Prompt(p) => Some(p),
         _ => None,
     });
-    assert_eq!(prompt.unwrap().get("title").and_then(Value::as_str), Some("Hi projects"));
-    // What the host receives: `[{ type, payload }, ...]`, the same as each effect's own value.
+    assert_eq!(prompt.unwrap().title, "Hi projects");
+    // What the host receives: `[{ type, payload }, ...]`, the payloads' keys in this order.
     let listed = parse(&Effect::list_json(&effects)).unwrap();
-    let each: Vec<Value> = effects.iter().cloned().map(Effect::into_value).collect();
-    assert_eq!(listed, Value::Array(each));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), effects.len());
+    for (item, effect) in listed.iter().zip(&effects) {
+        assert_eq!(keys(item), ["type", "payload"]);
+        assert_eq!(item.get("type").and_then(Value::as_str), Some(effect.kind()));
+    }
+    let payload = listed[0].get("payload").unwrap();
+    assert_eq!(
+        keys(payload),
+        [
+            "reason",
+            "rule",
+            "kind",
+            "ruleScore",
+            "signals",
+            "event",
+            "timestamp",
+            "score",
+            "tier",
+            "qualified"
+        ]
+    );
+    assert_eq!(payload.get("kind").and_then(Value::as_str), Some("usage"));
+    assert_eq!(payload.get_path("event.props.limit").and_then(Value::as_str), Some("projects"));
+    assert_eq!(num(payload.get_path("signals.when")), Some(2.0));
+    let payload = listed[1].get("payload").unwrap();
+    assert_eq!(
+        keys(payload),
+        ["rule", "id", "style", "slot", "title", "body", "priority", "event"]
+    );
+    assert_eq!(payload.get("title").and_then(Value::as_str), Some("Hi projects"));
+    assert_eq!(payload.get("slot"), Some(&Value::Null));
     assert_eq!(Effect::list_json(&[]), "[]");
     assert_eq!(fired(&e.track("limit_hit", hit(), T0 + 4 * MINUTE)), ["project-limit"]);
     // A trigger event that does not match `where`.
@@ -207,18 +247,23 @@ fn audience_reads_plan_from_identify_and_account_traits_from_group() {
         _ => None,
     });
     let beacon = beacon.unwrap();
-    assert_eq!(beacon.get("userId").and_then(Value::as_str), Some("u1"));
-    assert_eq!(beacon.get("accountId").and_then(Value::as_str), Some("acme"));
-    assert_eq!(beacon.get("anonymousId").and_then(Value::as_str), Some("anon-1"));
+    assert_eq!(beacon.user_id.as_deref(), Some("u1"));
+    assert_eq!(beacon.account_id.as_deref(), Some("acme"));
+    assert_eq!(beacon.anonymous_id, "anon-1");
+    assert_eq!(beacon.rule.as_deref(), Some("fit"));
+    let sent = parse(&Effect::list_json(&effects)).unwrap();
+    let sent = sent.as_array().unwrap().iter().find_map(|e| e.get("payload")?.get("sdkVersion"));
+    assert_eq!(sent.and_then(Value::as_str), Some(pqlkit::engine::SDK_VERSION));
     assert_eq!(score_of(&e), 10.0);
     // Upgrading leaves the audience; coming back fires again.
     assert!(fired(&e.identify(None, &props(r#"{"plan": "pro"}"#), T0 + 4)).is_empty());
     assert_eq!(score_of(&e), 0.0);
     let x = explain(&e, "fit", T0 + 4);
-    let audience = x.get("audience").unwrap();
-    assert_eq!(audience.get("matched"), Some(&Value::Bool(false)));
-    assert_eq!(audience.get_path("actual.plan").and_then(Value::as_str), Some("pro"));
-    assert_eq!(num(audience.get("actual").and_then(|a| a.get("account.company_size"))), Some(50.0));
+    let audience = x.audience.as_ref().unwrap();
+    assert!(!audience.matched);
+    let actual = audience.actual().unwrap();
+    assert_eq!(actual.get("plan").and_then(Value::as_str), Some("pro"));
+    assert_eq!(num(actual.get("account.company_size")), Some(50.0));
     assert_eq!(fired(&e.identify(None, &props(r#"{"plan": "trial"}"#), T0 + 5)), ["fit"]);
 }
 
@@ -290,8 +335,7 @@ fn distinct_days_counts_calendar_days_across_utc_midnight() {
     let mut e = engine(rule);
     assert!(fired(&e.track("feature_used", none(), T0 + MINUTE)).is_empty());
     assert!(fired(&e.track("feature_used", none(), T0 + DAY - MINUTE)).is_empty());
-    let x = explain(&e, "regular", T0 + DAY - MINUTE);
-    assert_eq!(num(x.get("when").and_then(|w| w.get("actual"))), Some(1.0));
+    assert_eq!(when_actual(&e, "regular", T0 + DAY - MINUTE), Some(1.0));
 }
 
 #[test]
@@ -311,7 +355,7 @@ fn sum_adds_a_numeric_property() {
         fired(&e.track("export", props(r#"{"format": "csv", "rows": 10}"#), T0 + 4)),
         ["exports"]
     );
-    assert_eq!(num(explain(&e, "exports", T0 + 5).get_path("when.actual")), Some(100.0));
+    assert_eq!(when_actual(&e, "exports", T0 + 5), Some(100.0));
 }
 
 #[test]
@@ -324,10 +368,10 @@ fn sessions_split_after_30_minutes_of_inactivity() {
         t += 29 * MINUTE;
         assert!(fired(&e.track("visit", none(), t)).is_empty());
     }
-    assert_eq!(num(explain(&e, "returning", t).get_path("when.actual")), Some(1.0));
+    assert_eq!(when_actual(&e, "returning", t), Some(1.0));
     t += 30 * MINUTE;
     assert!(fired(&e.track("visit", none(), t)).is_empty());
-    assert_eq!(num(explain(&e, "returning", t).get_path("when.actual")), Some(2.0));
+    assert_eq!(when_actual(&e, "returning", t), Some(2.0));
     t += 45 * MINUTE;
     assert_eq!(fired(&e.track("visit", none(), t)), ["returning"]);
 }
@@ -345,7 +389,7 @@ fn usage_signal_reads_the_last_reported_ratio_of_a_limit() {
     assert!(fired(&e.track("usage", projects, T0 + 1)).is_empty());
     let effects = e.track("usage", usage(8), T0 + 2);
     assert_eq!(fired(&effects), ["seats"]);
-    assert_eq!(num(explain(&e, "seats", T0 + 2).get_path("when.actual")), Some(0.8));
+    assert_eq!(when_actual(&e, "seats", T0 + 2), Some(0.8));
     // Back below, then `limit_hit` reports a full limit: fires again.
     assert!(fired(&e.track("usage", usage(2), T0 + 3)).is_empty());
     let full = props(r#"{"limit": "seats", "used": 10, "max": 10}"#);
@@ -370,10 +414,7 @@ fn first_seen_and_days_since_first_seen_follow_trial_age() {
     assert!(fired(&run_until(&mut e, T0 + 7 * DAY + HOUR - 1)).is_empty());
     let effects = run_until(&mut e, T0 + 7 * DAY + HOUR);
     assert_eq!(fired(&effects), ["week-old"]);
-    assert_eq!(
-        num(explain(&e, "week-old", T0 + 7 * DAY + HOUR).get_path("when.actual")),
-        Some(7.0)
-    );
+    assert_eq!(when_actual(&e, "week-old", T0 + 7 * DAY + HOUR), Some(7.0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,8 +460,7 @@ fn max_shows_stops_the_prompt_for_good() {
     let shown: usize =
         (0..5).map(|i| prompts(&e.track("export", none(), T0 + i * DAY)).len()).sum();
     assert_eq!(shown, 2);
-    let x = explain(&e, "r", T0 + 10 * DAY);
-    assert_eq!(x.get_path("frequency.blocked").and_then(Value::as_str), Some("maxShows"));
+    assert_eq!(blocked(&e, "r", T0 + 10 * DAY), Some(("maxShows", None)));
 }
 
 #[test]
@@ -430,9 +470,7 @@ fn snooze_on_dismiss_holds_the_prompt_after_a_dismissal() {
     let effects = e.prompt_outcome(Some("r"), "p", PromptOutcome::Dismissed, T0 + MINUTE);
     assert_eq!(beacons(&effects), ["prompt_dismissed"]);
     assert!(prompts(&e.track("export", none(), T0 + DAY)).is_empty());
-    let x = explain(&e, "r", T0 + DAY);
-    assert_eq!(x.get_path("frequency.blocked").and_then(Value::as_str), Some("snoozed"));
-    assert_eq!(num(x.get_path("frequency.until")), Some((T0 + MINUTE + 7 * DAY) as f64));
+    assert_eq!(blocked(&e, "r", T0 + DAY), Some(("snoozed", Some(T0 + MINUTE + 7 * DAY))));
     assert!(prompts(&e.track("export", none(), T0 + MINUTE + 7 * DAY - 1)).is_empty());
     assert_eq!(prompts(&e.track("export", none(), T0 + MINUTE + 7 * DAY)), ["p"]);
 }
@@ -448,10 +486,7 @@ fn max_per_session_counts_prompts_of_all_rules_and_resets_with_a_new_session() {
     let effects = e.track("b", none(), T0 + 5 * MINUTE);
     assert_eq!(fired(&effects), ["b"]);
     assert!(prompts(&effects).is_empty());
-    assert_eq!(
-        explain(&e, "b", T0 + 5 * MINUTE).get_path("frequency.blocked").and_then(Value::as_str),
-        Some("maxPerSession")
-    );
+    assert_eq!(blocked(&e, "b", T0 + 5 * MINUTE), Some(("maxPerSession", None)));
     // 30 minutes of inactivity: a new session.
     assert_eq!(prompts(&e.track("b", none(), T0 + 35 * MINUTE)), ["p2"]);
 }
@@ -465,9 +500,7 @@ fn min_interval_spaces_prompts_of_all_rules() {
     );
     assert_eq!(prompts(&e.track("a", none(), T0)), ["p"]);
     assert!(prompts(&e.track("b", none(), T0 + 30 * MINUTE)).is_empty());
-    let x = explain(&e, "b", T0 + 30 * MINUTE);
-    assert_eq!(x.get_path("frequency.blocked").and_then(Value::as_str), Some("minInterval"));
-    assert_eq!(num(x.get_path("frequency.until")), Some((T0 + HOUR) as f64));
+    assert_eq!(blocked(&e, "b", T0 + 30 * MINUTE), Some(("minInterval", Some(T0 + HOUR))));
     assert_eq!(prompts(&e.track("b", none(), T0 + HOUR)), ["p2"]);
 }
 
@@ -485,25 +518,23 @@ fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     let effects = e.track("a", none(), T0);
     assert!(score_qualified(&effects).is_empty());
     let s = e.score();
-    assert_eq!(
-        (num(s.get("score")), s.get("tier").and_then(Value::as_str)),
-        (Some(30.0), Some("warm"))
-    );
-    assert_eq!(s.get("qualified"), Some(&Value::Bool(false)));
+    assert_eq!((s.score, s.tier, s.qualified), (30.0, Some("warm"), false));
 
     let effects = e.track("b", none(), T0 + 30 * MINUTE);
     let qualified = score_qualified(&effects);
     assert_eq!(qualified.len(), 1);
-    assert_eq!(num(qualified[0].get("score")), Some(70.0));
-    assert_eq!(qualified[0].get("tier").and_then(Value::as_str), Some("hot"));
-    assert_eq!(qualified[0].get("qualified"), Some(&Value::Bool(true)));
+    assert_eq!(
+        (qualified[0].score, qualified[0].tier.as_deref(), qualified[0].qualified),
+        (70.0, Some("hot"), true)
+    );
+    assert_eq!(qualified[0].timestamp, T0 + 30 * MINUTE);
     assert_eq!(beacons(&effects), ["pql"]);
     // The rule's own `qualified` effect carries the score too.
     let rule = effects.iter().find_map(|e| match e {
-        Effect::Qualified(p) if p.get("rule").and_then(Value::as_str) == Some("b") => Some(p),
+        Effect::Qualified(q) if q.rule.as_ref().is_some_and(|f| f.id == "b") => Some(q),
         _ => None,
     });
-    assert_eq!(num(rule.unwrap().get("score")), Some(70.0));
+    assert_eq!(rule.unwrap().score, 70.0);
 
     // More activity while qualified: no second qualification.
     for i in 1..5 {
@@ -514,8 +545,7 @@ fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     // `a` expires: 40 < 60.
     let effects = run_until(&mut e, T0 + 62 * MINUTE);
     assert!(score_qualified(&effects).is_empty());
-    assert_eq!(num(e.score().get("score")), Some(40.0));
-    assert_eq!(e.score().get("qualified"), Some(&Value::Bool(false)));
+    assert_eq!((e.score().score, e.score().qualified), (40.0, false));
     // And back: qualifies again, once.
     let effects = e.track("a", none(), T0 + 70 * MINUTE);
     assert_eq!(score_qualified(&effects).len(), 1);
@@ -523,7 +553,11 @@ fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     // Everything expires: score 0, no tier.
     run_until(&mut e, T0 + 5 * HOUR);
     let s = e.score();
-    assert_eq!((num(s.get("score")), s.get("tier")), (Some(0.0), Some(&Value::Null)));
+    assert_eq!((s.score, s.tier), (0.0, None));
+    assert_eq!(
+        e.score_json(),
+        r#"{"score":0,"tier":null,"qualified":false,"rules":[{"id":"a","matched":false,"score":0},{"id":"b","matched":false,"score":0}]}"#
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,39 +575,49 @@ fn explain_shows_each_condition_and_what_holds_the_prompt_back() {
     e.identify(None, &props(r#"{"plan": "free"}"#), T0);
     e.track("pricing_view", none(), T0 + 1);
     let x = explain(&e, "pricing", T0 + 2);
-    let keys: Vec<&str> = x.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["id", "matched", "audience", "when", "frequency"]);
-    assert_eq!(x.get("id").and_then(Value::as_str), Some("pricing"));
-    assert_eq!(x.get("matched"), Some(&Value::Bool(false)));
-    let audience = x.get("audience").unwrap();
-    assert_eq!(audience.get("op").and_then(Value::as_str), Some("condition"));
-    assert_eq!(audience.get("matched"), Some(&Value::Bool(true)));
-    assert_eq!(audience.get_path("actual.plan").and_then(Value::as_str), Some("free"));
-    assert_eq!(audience.get_path("expected.plan").and_then(Value::as_str), Some("free"));
-    let when = x.get("when").unwrap();
-    assert_eq!(when.get("op").and_then(Value::as_str), Some("all"));
-    assert_eq!(when.get("matched"), Some(&Value::Bool(false)));
-    let children = when.get("children").and_then(Value::as_array).unwrap();
+    let written = parse(&x.to_json()).unwrap();
+    assert_eq!(keys(&written), ["id", "matched", "audience", "when", "frequency"]);
+    assert_eq!(e.explain_json("pricing", T0 + 2), Some(x.to_json()));
+    assert_eq!(x.id, "pricing");
+    assert!(!x.matched());
+    let audience = x.audience.as_ref().unwrap();
+    assert_eq!(audience.op_name(), "condition");
+    assert!(audience.matched);
+    assert_eq!(audience.actual().and_then(|a| a.get("plan")).and_then(Value::as_str), Some("free"));
+    assert_eq!(audience.expected(), Some(Expected::Condition(&props(r#"{"plan": "free"}"#))));
+    let when = x.when.as_ref().unwrap();
+    assert_eq!(when.op_name(), "all");
+    assert!(!when.matched);
+    let children = when.children();
     assert_eq!(children.len(), 2);
     for child in children {
-        assert_eq!(child.get("op").and_then(Value::as_str), Some("signal"));
-        assert_eq!(child.get("matched"), Some(&Value::Bool(false)));
-        assert!(child.get("signal").is_some());
+        assert_eq!(child.op_name(), "signal");
+        assert!(!child.matched);
+        assert!(matches!(child.op, ExplainOp::Signal { .. }));
     }
-    assert_eq!(num(children[0].get("actual")), Some(1.0));
-    assert_eq!(num(children[0].get_path("expected.$gte")), Some(2.0));
-    assert_eq!(num(children[1].get("actual")), Some(0.0));
-    assert_eq!(x.get("frequency"), Some(&props(r#"{"blocked": null}"#)));
+    assert_eq!(num(children[0].actual()), Some(1.0));
+    let Some(Expected::Condition(expected)) = children[0].expected() else { panic!() };
+    assert_eq!(num(expected.get("$gte")), Some(2.0));
+    assert_eq!(num(children[1].actual()), Some(0.0));
+    assert_eq!(x.frequency, None);
+    assert_eq!(written.get("frequency"), Some(&props(r#"{"blocked": null}"#)));
+    assert_eq!(
+        written.get_path("when.children").and_then(Value::as_array).map(|c| keys(&c[0])),
+        Some(vec!["op", "matched", "signal", "actual", "expected"])
+    );
 
     e.track("pricing_view", none(), T0 + HOUR);
     e.track("feature_used", none(), T0 + HOUR);
     let effects = e.track("feature_used", none(), T0 + DAY + HOUR);
     assert_eq!(prompts(&effects), ["p"]);
     let x = explain(&e, "pricing", T0 + DAY + 2 * HOUR);
-    assert_eq!(x.get("matched"), Some(&Value::Bool(true)));
-    assert_eq!(x.get_path("when.matched"), Some(&Value::Bool(true)));
-    assert_eq!(x.get_path("frequency.blocked").and_then(Value::as_str), Some("cooldown"));
-    assert_eq!(num(x.get_path("frequency.until")), Some((T0 + 4 * DAY + HOUR) as f64));
+    assert!(x.matched());
+    assert!(x.when.as_ref().unwrap().matched);
+    let frequency = x.frequency.as_ref().unwrap();
+    assert_eq!((frequency.reason, frequency.until), ("cooldown", Some(T0 + 4 * DAY + HOUR)));
+    let written = parse(&x.to_json()).unwrap();
+    assert_eq!(written.get("matched"), Some(&Value::Bool(true)));
+    assert_eq!(num(written.get_path("frequency.until")), Some((T0 + 4 * DAY + HOUR) as f64));
     assert!(e.explain("no-such-rule", T0).is_none());
 }
 
@@ -591,14 +635,11 @@ fn page_views_are_named_by_the_rule_sets_page_patterns() {
     assert_eq!(fired(&e.track("page_view", view("/pricing/teams"), T0 + 2)), ["pricing-revisits"]);
     let effects = e.track("page_view", view("/settings/billing?plan=pro"), T0 + 3);
     assert_eq!(fired(&effects), ["billing"]);
-    let payload = effects.iter().find_map(|e| match e {
-        Effect::Qualified(p) => Some(p),
+    let event = effects.iter().find_map(|e| match e {
+        Effect::Qualified(Qualified { rule: Some(firing), .. }) => firing.event.as_ref(),
         _ => None,
     });
-    assert_eq!(
-        payload.unwrap().get_path("event.props.page").and_then(Value::as_str),
-        Some("billing")
-    );
+    assert_eq!(event.unwrap().props.get("page").and_then(Value::as_str), Some("billing"));
     // A page the app names itself is kept.
     let named = props(r#"{"path": "/docs", "page": "billing"}"#);
     assert_eq!(fired(&e.track("page_view", named, T0 + 4)), ["billing"]);

@@ -6,7 +6,7 @@
 mod support;
 
 use pqlkit::duration::{Millis, DAY, HOUR, MINUTE};
-use pqlkit::engine::{Effect, Engine};
+use pqlkit::engine::{Effect, Engine, ExplainNode};
 use pqlkit::json::{parse, Value};
 use pqlkit::rules::parse_rule_set_json;
 use support::NativeRegex;
@@ -41,18 +41,18 @@ fn props(text: &str) -> Value {
     parse(text).unwrap()
 }
 
-/// Effects without beacon ids (random per engine), for comparing two engines.
+/// Effects as the host receives them, without beacon ids (random per engine), for comparing
+/// two engines.
 fn comparable(effects: Vec<Effect>) -> Vec<String> {
     effects
         .into_iter()
-        .map(|e| {
-            let mut v = e.into_value();
-            if let Value::Object(entries) = &mut v {
-                for (_, payload) in entries.iter_mut() {
-                    payload.insert("id", Value::Null);
-                }
+        .map(|mut e| {
+            if let Effect::Beacon(b) = &mut e {
+                b.id = 0;
             }
-            v.to_json()
+            let mut json = String::new();
+            e.write_json(&mut json);
+            json
         })
         .collect()
 }
@@ -112,7 +112,7 @@ fn a_deadline_that_passed_while_the_page_was_closed_fires_on_load() {
     let beacons: Vec<_> = effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Beacon(b) => b.get("type").and_then(Value::as_str),
+            Effect::Beacon(b) => Some(b.kind.as_str()),
             _ => None,
         })
         .collect();
@@ -183,16 +183,10 @@ fn editing_one_rule_keeps_the_history_of_the_others() {
     reloaded.advance(T0 + 4 * HOUR);
     let pricing = reloaded.explain("pricing", T0 + 4 * HOUR).unwrap();
     let exports = reloaded.explain("exports", T0 + 4 * HOUR).unwrap();
-    assert_eq!(
-        pricing.get_path("when.actual"),
-        Some(&Value::Number(0.0)),
-        "changed signal restarts"
-    );
-    assert_eq!(
-        exports.get_path("when.actual"),
-        Some(&Value::Number(1.0)),
-        "unchanged signal keeps its day"
-    );
+    let actual =
+        |x: &pqlkit::engine::Explanation| x.when.as_ref().and_then(ExplainNode::actual).cloned();
+    assert_eq!(actual(&pricing), Some(Value::Number(0.0)), "changed signal restarts");
+    assert_eq!(actual(&exports), Some(Value::Number(1.0)), "unchanged signal keeps its day");
 }
 
 #[test]
@@ -200,7 +194,7 @@ fn reset_forgets_the_user_counters_and_caps() {
     let mut e = engine(RULES);
     warm_up(&mut e);
     e.track("page_view", props(r#"{"path":"/pricing"}"#), T0 + 3 * HOUR);
-    assert!(e.score().get("score").and_then(Value::as_f64).unwrap() > 0.0);
+    assert!(e.score().score > 0.0);
     e.reset("anon-2");
     let fresh = engine(RULES);
     let mut expected = parse(&fresh.save_state()).unwrap();
