@@ -256,8 +256,13 @@ const TYPES: &str = "string number boolean array object null undefined";
 const LIST_OF_CONDITIONS: &str =
     "a list of conditions such as [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]";
 
-fn push(errors: &mut Vec<ValidationError>, code: ErrorCode, path: String, parts: &[&str]) {
-    errors.push(ValidationError::new(code, path, join(parts)));
+fn push(
+    errors: &mut Vec<ValidationError>,
+    code: ErrorCode,
+    path: String,
+    message: impl FnOnce() -> String,
+) {
+    errors.push(ValidationError::new(code, path, message));
 }
 
 fn described(v: &Value) -> &'static str {
@@ -278,24 +283,18 @@ fn wrong_type(
     expected: &str,
     got: &Value,
 ) {
-    push(
-        errors,
-        ErrorCode::InvalidType,
-        path,
-        &["`", op, "` expects ", expected, ", not ", described(got), "."],
-    );
+    push(errors, ErrorCode::InvalidType, path, || {
+        join(&["`", op, "` expects ", expected, ", not ", described(got), "."])
+    });
 }
 
 /// A condition object: each key tests the whole object.
 fn condition(source: &Value, path: &str, ctx: &Context, errors: &mut Vec<ValidationError>) -> Test {
     let Some(entries) = source.as_object() else {
-        let got = described(source);
-        push(
-            errors,
-            ErrorCode::InvalidType,
-            path.into(),
-            &["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."],
-        );
+        push(errors, ErrorCode::InvalidType, path.into(), || {
+            let got = described(source);
+            join(&["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."])
+        });
         return Test::Fault;
     };
     let mut keys = Vec::with_capacity(entries.len());
@@ -321,7 +320,9 @@ fn condition(source: &Value, path: &str, ctx: &Context, errors: &mut Vec<Validat
             k if Op::named(k).is_some() => {
                 let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
                 let code = ErrorCode::UnknownOperator;
-                push(errors, code, p.clone(), &["`", k, why, "{\"plan\": {\"", k, "\": ...}}."]);
+                push(errors, code, p.clone(), || {
+                    join(&["`", k, why, "{\"plan\": {\"", k, "\": ...}}."])
+                });
                 Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, &mut Vec::new())))
             }
             _ => Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, errors))),
@@ -358,18 +359,15 @@ fn test(
         entries.iter().find(|(k, _)| k.starts_with('$')),
         entries.iter().find(|(k, _)| !k.starts_with('$')),
     ) {
-        push(
-            errors,
-            ErrorCode::InvalidValue,
-            path.into(),
-            &[
+        push(errors, ErrorCode::InvalidValue, path.into(), || {
+            join(&[
                 "This mixes the operator `",
                 op,
                 "` with the plain field \"",
                 field,
                 "\"; use either operators only, such as {\"$gte\": 2}, or a plain value.",
-            ],
-        );
+            ])
+        });
     }
     Test::Json(source.to_json())
 }
@@ -387,17 +385,16 @@ fn operator(
 ) -> Test {
     let p = || path.to_string();
     let Some(op) = Op::named(name) else {
-        let message = match name {
-            "$and" | "$or" | "$nor" => [
+        push(errors, ErrorCode::UnknownOperator, p(), || match name {
+            "$and" | "$or" | "$nor" => join(&[
                 "`",
                 name,
                 "` combines whole conditions, so it cannot sit under an attribute; write e.g. {\"",
                 name,
                 "\": [{\"plan\": \"pro\"}, {\"seats\": {\"$gte\": 5}}]}.",
-            ],
-            _ => ["`", name, "` is not a known operator. Use one of: ", OPERATORS, "."],
-        };
-        push(errors, ErrorCode::UnknownOperator, p(), &message);
+            ]),
+            _ => join(&["`", name, "` is not a known operator. Use one of: ", OPERATORS, "."]),
+        });
         return Test::Never;
     };
     match op {
@@ -440,12 +437,9 @@ fn operator(
         Op::Type => match e.as_str() {
             Some(t) => {
                 if !TYPES.split(' ').any(|x| x == t) {
-                    push(
-                        errors,
-                        ErrorCode::InvalidValue,
-                        p(),
-                        &["`$type` must be one of: ", TYPES, "."],
-                    );
+                    push(errors, ErrorCode::InvalidValue, p(), || {
+                        join(&["`$type` must be one of: ", TYPES, "."])
+                    });
                 }
                 Test::Type(t.into())
             }
@@ -458,18 +452,15 @@ fn operator(
             Some(pattern) => {
                 let flags = if op == Op::Regexi { "i" } else { "" };
                 if !ctx.regex.is_valid(pattern, flags) {
-                    push(
-                        errors,
-                        ErrorCode::InvalidRegex,
-                        p(),
-                        &[
+                    push(errors, ErrorCode::InvalidRegex, p(), || {
+                        join(&[
                             "`",
                             name,
                             "` pattern \"",
                             pattern,
                             "\" is not a valid regular expression.",
-                        ],
-                    );
+                        ])
+                    });
                 }
                 Test::Regex(pattern.into(), flags)
             }
@@ -495,12 +486,9 @@ fn operator(
             match e.as_str() {
                 Some(g) => {
                     if ctx.groups.get(g).is_none() {
-                        push(
-                            errors,
-                            ErrorCode::UnknownGroup,
-                            p(),
-                            &["There is no group named \"", g, "\" in `groups`."],
-                        );
+                        push(errors, ErrorCode::UnknownGroup, p(), || {
+                            join(&["There is no group named \"", g, "\" in `groups`."])
+                        });
                     }
                 }
                 None => wrong_type(errors, p(), name, "the name of a group from `groups`", e),
@@ -1243,6 +1231,7 @@ mod tests {
         assert_eq!(errors(r#"{"h": {"$elemMatch": 3, "$not": {"$z": 1}}}"#).len(), 2);
     }
 
+    #[cfg(feature = "authoring")]
     #[test]
     fn messages_name_the_operator_and_what_was_expected() {
         let groups = json(GROUPS);

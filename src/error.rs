@@ -1,5 +1,9 @@
 //! Typed validation errors: a stable code, the JSON path of the offending value, and a message
 //! written for the product manager who wrote the rule set.
+//!
+//! Messages exist only in the `authoring` build. The runtime build runs the same checks and
+//! reports the same codes and paths with an empty message: each message is a closure that it
+//! never calls, so none of their text is compiled into the wasm pages download.
 
 use crate::json::{object, Value};
 
@@ -66,12 +70,24 @@ pub struct ValidationError {
     pub code: ErrorCode,
     /// JSON path such as `rules[1].when.all[0].within`; empty for the document itself.
     pub path: String,
+    /// Empty without the `authoring` feature.
     pub message: String,
 }
 
 impl ValidationError {
-    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
-        ValidationError { code, path: path.into(), message: message.into() }
+    /// `message` builds the text; only the authoring build calls it. Always inlined, so that in
+    /// the runtime build the unused closure, and the words it captures, vanish before linking:
+    /// wasm-opt would drop an unused argument but not the text it pointed to.
+    #[inline(always)]
+    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl FnOnce() -> String) -> Self {
+        #[cfg(feature = "authoring")]
+        let message = message();
+        #[cfg(not(feature = "authoring"))]
+        let message = {
+            let _ = message;
+            String::new()
+        };
+        ValidationError { code, path: path.into(), message }
     }
 
     pub fn to_value(&self) -> Value {

@@ -117,11 +117,9 @@ pub fn parse_template(text: &str, path: &str, errors: &mut Vec<ValidationError>)
     let mut rest = text;
     while let Some(open) = find_pair(rest, b"{{") {
         let Some(length) = find_pair(&rest[open + 2..], b"}}") else {
-            errors.push(ValidationError::new(
-                ErrorCode::InvalidValue,
-                path,
-                "a \"{{\" is never closed: write placeholders such as {{user.name}}",
-            ));
+            errors.push(ValidationError::new(ErrorCode::InvalidValue, path, || {
+                "a \"{{\" is never closed: write placeholders such as {{user.name}}".into()
+            }));
             break;
         };
         if open > 0 {
@@ -148,17 +146,19 @@ fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Op
         "event" => Namespace::Event,
         "rule" if field == "id" => Namespace::Rule,
         _ => {
-            let message = join(&[
-                "\"{{",
-                inner,
-                "}}\" cannot be filled in: use {{user.<trait>}}, {{account.<trait>}}, {{event.<property>}} or {{rule.id}}",
-            ]);
+            let message = || {
+                join(&[
+                    "\"{{",
+                    inner,
+                    "}}\" cannot be filled in: use {{user.<trait>}}, {{account.<trait>}}, {{event.<property>}} or {{rule.id}}",
+                ])
+            };
             errors.push(ValidationError::new(ErrorCode::UnknownTemplateNamespace, path, message));
             return None;
         }
     };
     if field.split('.').any(str::is_empty) {
-        let message = join(&["\"{{", inner, "}}\" names no field: write such as {{user.name}}"]);
+        let message = || join(&["\"{{", inner, "}}\" names no field: write such as {{user.name}}"]);
         errors.push(ValidationError::new(ErrorCode::InvalidValue, path, message));
         return None;
     }

@@ -3,6 +3,8 @@
 //! path of the offending value and a message written for them.
 //!
 //! Messages are built by concatenation rather than `format!`: `core::fmt` costs wasm bytes.
+//! Each is a closure that only the authoring build calls (see `error`): the runtime build
+//! makes the same checks without their words.
 
 use super::{
     Action, EventMatch, Frequency, Limits, Node, Rule, RuleKind, RuleSet, Scoring, Signal,
@@ -49,9 +51,12 @@ pub fn parse_rule_set_json(
     match json::parse(text) {
         Ok(document) => parse_rule_set(&document, regex),
         Err(error) => {
-            let mut message =
-                join(&["the rule set is not valid JSON: ", error.message, " at byte "]);
-            json::write_int(&mut message, error.offset as i64);
+            let message = || {
+                let mut message =
+                    join(&["the rule set is not valid JSON: ", error.message, " at byte "]);
+                json::write_int(&mut message, error.offset as i64);
+                message
+            };
             Err(vec![ValidationError::new(ErrorCode::InvalidJson, "", message)])
         }
     }
@@ -141,42 +146,43 @@ impl<'a> Checker<'a> {
         Checker { errors: Vec::new(), ctx: Context { groups, regex }, prompt_ids }
     }
 
-    fn report(&mut self, code: ErrorCode, path: &str, message: String) {
+    fn report(&mut self, code: ErrorCode, path: &str, message: impl FnOnce() -> String) {
         self.errors.push(ValidationError::new(code, path, message));
     }
 
     fn invalid(&mut self, path: &str, message: &str) {
-        self.report(ErrorCode::InvalidValue, path, message.to_string());
+        self.report(ErrorCode::InvalidValue, path, || message.to_string());
     }
 
     fn wrong_type(&mut self, path: &str, expected: &str, found: &Value) {
-        let found = match found {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        };
-        self.report(
-            ErrorCode::InvalidType,
-            path,
-            join(&["expected ", expected, ", found ", found]),
-        );
+        self.report(ErrorCode::InvalidType, path, || {
+            let found = match found {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
+            };
+            join(&["expected ", expected, ", found ", found])
+        });
     }
 
     fn missing(&mut self, parent: &str, key: &str, hint: &str) {
-        let message = join(&["missing \"", key, "\"", hint]);
+        let message = || join(&["missing \"", key, "\"", hint]);
         self.report(ErrorCode::MissingField, &child_path(parent, key), message);
     }
 
     fn unknown_field(&mut self, parent: &str, key: &str, known: &[&str]) {
-        let mut message = join(&["unknown field \"", key, "\""]);
-        if let Some(suggestion) = closest(key, known) {
-            message.push_str("; did you mean \"");
-            message.push_str(suggestion);
-            message.push_str("\"?");
-        }
+        let message = || {
+            let mut message = join(&["unknown field \"", key, "\""]);
+            if let Some(suggestion) = closest(key, known) {
+                message.push_str("; did you mean \"");
+                message.push_str(suggestion);
+                message.push_str("\"?");
+            }
+            message
+        };
         self.report(ErrorCode::UnknownField, &child_path(parent, key), message);
     }
 
@@ -244,11 +250,13 @@ impl<'a> Checker<'a> {
     fn whole_number(&mut self, value: &Value, path: &str, min: i64, max: i64) -> Option<i64> {
         let n = self.number(value, path)?;
         if n.fract() != 0.0 || n < min as f64 || n > max as f64 {
-            let mut message = String::from("must be a whole number from ");
-            json::write_int(&mut message, min);
-            message.push_str(" to ");
-            json::write_int(&mut message, max);
-            self.report(ErrorCode::InvalidValue, path, message);
+            self.report(ErrorCode::InvalidValue, path, || {
+                let mut message = String::from("must be a whole number from ");
+                json::write_int(&mut message, min);
+                message.push_str(" to ");
+                json::write_int(&mut message, max);
+                message
+            });
             return None;
         }
         Some(n as i64)
@@ -266,11 +274,13 @@ impl<'a> Checker<'a> {
         };
         let millis = parse_duration(text);
         if millis.is_none() {
-            let message = join(&[
-                "\"",
-                text,
-                "\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\"",
-            ]);
+            let message = || {
+                join(&[
+                    "\"",
+                    text,
+                    "\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\"",
+                ])
+            };
             self.report(ErrorCode::InvalidDuration, path, message);
         }
         millis
@@ -287,14 +297,16 @@ impl<'a> Checker<'a> {
         let text = self.text(value, path)?;
         let index = options.iter().position(|option| *option == text);
         if index.is_none() {
-            let mut message = join(&["\"", text, "\" is not ", what, ": use "]);
-            for (i, option) in options.iter().enumerate() {
-                if i > 0 {
-                    message.push_str(", ");
+            self.report(ErrorCode::InvalidValue, path, || {
+                let mut message = join(&["\"", text, "\" is not ", what, ": use "]);
+                for (i, option) in options.iter().enumerate() {
+                    if i > 0 {
+                        message.push_str(", ");
+                    }
+                    message.push_str(option);
                 }
-                message.push_str(option);
-            }
-            self.report(ErrorCode::InvalidValue, path, message);
+                message
+            });
         }
         index
     }
@@ -326,11 +338,13 @@ impl<'a> Checker<'a> {
                 let mut operators_only = true;
                 for (key, _) in entries.iter().filter(|(key, _)| !key.starts_with('$')) {
                     operators_only = false;
-                    let message = join(&[
-                        "\"",
-                        key,
-                        "\" is not an operator: operators start with $, such as {\"$gte\": 2}",
-                    ]);
+                    let message = || {
+                        join(&[
+                            "\"",
+                            key,
+                            "\" is not an operator: operators start with $, such as {\"$gte\": 2}",
+                        ])
+                    };
                     self.report(ErrorCode::InvalidValue, &child_path(path, key), message);
                 }
                 // Only operators are worth checking: the keys above are reported already.
@@ -359,18 +373,14 @@ impl<'a> Checker<'a> {
         self.object(document, "", TOP_FIELDS);
         match document.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
-            Some(Value::Number(_)) => self.report(
-                ErrorCode::UnsupportedVersion,
-                "version",
-                "this SDK reads rule sets of version 1".to_string(),
-            ),
+            Some(Value::Number(_)) => self.report(ErrorCode::UnsupportedVersion, "version", || {
+                "this SDK reads rule sets of version 1".to_string()
+            }),
             Some(other) => self.wrong_type("version", "the number 1", other),
             // error.rs defines UnsupportedVersion as covering a missing version.
-            None => self.report(
-                ErrorCode::UnsupportedVersion,
-                "version",
-                "missing \"version\": write \"version\": 1".to_string(),
-            ),
+            None => self.report(ErrorCode::UnsupportedVersion, "version", || {
+                "missing \"version\": write \"version\": 1".to_string()
+            }),
         }
         if let Some(schema) = document.get("$schema") {
             self.text(schema, "$schema");
@@ -443,7 +453,7 @@ impl<'a> Checker<'a> {
             let rule_path = index_path(path, index);
             if let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
                 if let Some((_, first)) = seen.iter().find(|(known, _)| *known == id) {
-                    let message = join(&["rule id \"", id, "\" is already used by ", first]);
+                    let message = || join(&["rule id \"", id, "\" is already used by ", first]);
                     self.report(ErrorCode::DuplicateRuleId, &child_path(&rule_path, "id"), message);
                 } else {
                     seen.push((id, rule_path.clone()));
@@ -620,24 +630,29 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_prompt(&mut self, path: &str, id: &str) {
-        let mut message = join(&["no prompt \"", id, "\" in \"prompts\""]);
-        if self.prompt_ids.is_empty() {
-            message.push_str(", which defines none");
-        } else {
-            message.push_str("; known prompts: ");
-            for (index, known) in self.prompt_ids.iter().take(MAX_LISTED_PROMPTS).enumerate() {
-                if index > 0 {
-                    message.push_str(", ");
+        let prompt_ids = &self.prompt_ids;
+        let message = || {
+            let mut message = join(&["no prompt \"", id, "\" in \"prompts\""]);
+            if prompt_ids.is_empty() {
+                message.push_str(", which defines none");
+            } else {
+                message.push_str("; known prompts: ");
+                for (index, known) in prompt_ids.iter().take(MAX_LISTED_PROMPTS).enumerate() {
+                    if index > 0 {
+                        message.push_str(", ");
+                    }
+                    message.push('"');
+                    message.push_str(known);
+                    message.push('"');
                 }
-                message.push('"');
-                message.push_str(known);
-                message.push('"');
+                if prompt_ids.len() > MAX_LISTED_PROMPTS {
+                    message.push_str(", …");
+                }
             }
-            if self.prompt_ids.len() > MAX_LISTED_PROMPTS {
-                message.push_str(", …");
-            }
-        }
-        self.report(ErrorCode::UnknownPrompt, path, message);
+            message
+        };
+        // Not `report`: the message borrows `prompt_ids`, `report` all of `self`.
+        self.errors.push(ValidationError::new(ErrorCode::UnknownPrompt, path, message));
     }
 
     fn prompts(&mut self, value: &Value, path: &str) -> Vec<(String, Prompt)> {
@@ -713,11 +728,13 @@ impl<'a> Checker<'a> {
             .and_then(|url| self.name(url, &url_path));
         if let Some(url) = &url {
             if !is_safe_url(url) {
-                let message = join(&[
-                    "\"",
-                    url,
-                    "\" is not allowed: a button URL starts with http:// or https://, or is relative such as \"/settings/billing\"",
-                ]);
+                let message = || {
+                    join(&[
+                        "\"",
+                        url,
+                        "\" is not allowed: a button URL starts with http:// or https://, or is relative such as \"/settings/billing\"",
+                    ])
+                };
                 self.report(ErrorCode::UnsafeUrl, &url_path, message);
                 return None;
             }
@@ -757,13 +774,15 @@ impl<'a> Checker<'a> {
             return self.signal(value, path).map(|signal| Node::Signal(Box::new(signal)));
         };
         for (key, _) in entries.iter().filter(|(key, _)| key != operator) {
-            let message = join(&[
-                "\"",
-                key,
-                "\" cannot sit beside \"",
-                operator,
-                "\": a node has exactly one of all, any or not, or is a signal",
-            ]);
+            let message = || {
+                join(&[
+                    "\"",
+                    key,
+                    "\" cannot sit beside \"",
+                    operator,
+                    "\": a node has exactly one of all, any or not, or is a signal",
+                ])
+            };
             self.report(ErrorCode::UnknownField, &child_path(path, key), message);
         }
         let inner_path = child_path(path, operator);
@@ -797,22 +816,26 @@ impl<'a> Checker<'a> {
                     self.unknown_field(path, key, ALL_SIGNAL_FIELDS);
                 }
             }
-            let lead = if value.get("event").is_some() {
-                "an event signal needs \"count\", \"distinctDays\", \"sum\" or \"notFollowedBy\"; "
-            } else {
-                "this is not a signal: "
-            };
-            self.report(ErrorCode::InvalidSignal, path, join(&[lead, SIGNAL_LIST]));
+            self.report(ErrorCode::InvalidSignal, path, || {
+                let lead = if value.get("event").is_some() {
+                    "an event signal needs \"count\", \"distinctDays\", \"sum\" or \"notFollowedBy\"; "
+                } else {
+                    "this is not a signal: "
+                };
+                join(&[lead, SIGNAL_LIST])
+            });
             return None;
         };
         if let Some(&(other, _)) = shapes.next() {
-            let message = join(&[
-                "a signal measures one thing: found both \"",
-                measure,
-                "\" and \"",
-                other,
-                "\"",
-            ]);
+            let message = || {
+                join(&[
+                    "a signal measures one thing: found both \"",
+                    measure,
+                    "\" and \"",
+                    other,
+                    "\"",
+                ])
+            };
             self.report(ErrorCode::InvalidSignal, path, message);
             return None;
         }
@@ -1261,45 +1284,37 @@ mod tests {
     }
 
     #[test]
-    fn invalid_json_reports_the_byte_offset() {
-        let error = only_error(r#"{"version": 1,}"#, ErrorCode::InvalidJson, "");
-        assert_eq!(
-            error.message,
-            "the rule set is not valid JSON: expected a quoted key at byte 14"
-        );
+    fn invalid_json_is_one_error_on_the_document() {
+        only_error(r#"{"version": 1,}"#, ErrorCode::InvalidJson, "");
+        only_error(r#"{"version": 1} x"#, ErrorCode::InvalidJson, "");
     }
 
     #[test]
     fn only_version_1_is_read() {
-        let error =
-            only_error(r#"{"version": 2, "rules": []}"#, ErrorCode::UnsupportedVersion, "version");
-        assert!(error.message.contains("version 1"), "{}", error.message);
+        only_error(r#"{"version": 2, "rules": []}"#, ErrorCode::UnsupportedVersion, "version");
         only_error(r#"{"rules": []}"#, ErrorCode::UnsupportedVersion, "version");
         only_error(r#"{"version": "1", "rules": []}"#, ErrorCode::InvalidType, "version");
     }
 
     #[test]
-    fn unknown_fields_suggest_the_closest_known_one() {
-        let error = only_error(
+    fn unknown_fields_are_reported_at_their_own_path() {
+        only_error(
             r#"{"version": 1, "rules": [], "onqualifed": []}"#,
             ErrorCode::UnknownField,
             "onqualifed",
         );
-        assert_eq!(error.message, "unknown field \"onqualifed\"; did you mean \"onQualified\"?");
-        let error = only_error(
+        only_error(
             &with_rules(r#"{"id": "r", "frequency": {"snooze_on_dismiss": "1d"}}"#),
             ErrorCode::UnknownField,
             "rules[0].frequency.snooze_on_dismiss",
         );
-        assert!(error.message.ends_with("did you mean \"snoozeOnDismiss\"?"), "{}", error.message);
-        let error = only_error(
+        only_error(
             &with_rules(
                 r#"{"id": "r", "when": {"event": "x", "count": 1, "within": "1d", "colour": 1}}"#,
             ),
             ErrorCode::UnknownField,
             "rules[0].when.colour",
         );
-        assert_eq!(error.message, "unknown field \"colour\"");
         only_error(
             &with_rules(r#"{"id": "r", "when": {"all": [{"event": "x", "count": 1}], "any": []}}"#),
             ErrorCode::UnknownField,
@@ -1312,8 +1327,7 @@ mod tests {
         let text = with_rules(
             r#"{"id": "a"}, {"id": "b", "when": {"all": [{"event": "feature_used", "distinctDays": 3}]}}"#,
         );
-        let error = only_error(&text, ErrorCode::MissingField, "rules[1].when.all[0].within");
-        assert!(error.message.starts_with("missing \"within\""), "{}", error.message);
+        only_error(&text, ErrorCode::MissingField, "rules[1].when.all[0].within");
         only_error(&with_rules(r#"{"kind": "fit"}"#), ErrorCode::MissingField, "rules[0].id");
         only_error(r#"{"version": 1}"#, ErrorCode::MissingField, "rules");
         only_error(
@@ -1329,13 +1343,12 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_say_what_was_expected() {
-        let error = only_error(
+    fn wrong_types_are_reported() {
+        only_error(
             &with_rules(r#"{"id": "r", "score": "30"}"#),
             ErrorCode::InvalidType,
             "rules[0].score",
         );
-        assert_eq!(error.message, "expected a number, found a string");
         only_error(r#"{"version": 1, "rules": {}}"#, ErrorCode::InvalidType, "rules");
         only_error(&with_rules(r#"[]"#), ErrorCode::InvalidType, "rules[0]");
         only_error(
@@ -1357,18 +1370,10 @@ mod tests {
     }
 
     #[test]
-    fn invalid_values_are_explained() {
-        let error = only_error(
-            &with_rules(r#"{"id": "r", "kind": "sales"}"#),
-            ErrorCode::InvalidValue,
-            "rules[0].kind",
-        );
-        assert_eq!(
-            error.message,
-            "\"sales\" is not a rule kind: use usage, feature, intent, fit, other"
-        );
+    fn invalid_values_are_reported() {
         for (text, path) in [
             (r#"{"version": 1, "rules": [], "limits": {"maxPerDay": 0}}"#, "limits.maxPerDay"),
+            (&with_rules(r#"{"id": "r", "kind": "sales"}"#), "rules[0].kind"),
             (r#"{"version": 1, "rules": [], "scoring": {"tiers": {"x": -1}}}"#, "scoring.tiers.x"),
             (r#"{"version": 1, "rules": [], "pages": {"pricing": "pricing"}}"#, "pages.pricing"),
             (
@@ -1437,15 +1442,11 @@ mod tests {
     }
 
     #[test]
-    fn bad_durations_show_how_to_write_one() {
-        let error = only_error(
+    fn bad_durations_are_refused() {
+        only_error(
             &with_rules(r#"{"id": "r", "when": {"event": "x", "count": 1, "within": "3 days"}}"#),
             ErrorCode::InvalidDuration,
             "rules[0].when.within",
-        );
-        assert_eq!(
-            error.message,
-            "\"3 days\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\""
         );
         only_error(
             r#"{"version": 1, "rules": [], "limits": {"minInterval": "0h"}}"#,
@@ -1460,29 +1461,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_prompts_list_the_known_ids() {
-        let error = only_error(
+    fn prompt_actions_name_a_defined_prompt() {
+        only_error(
             &with_rules(r#"{"id": "r", "actions": [{"beacon": "b"}, {"prompt": "upgrade"}]}"#),
             ErrorCode::UnknownPrompt,
             "rules[0].actions[1].prompt",
         );
-        assert_eq!(error.message, "no prompt \"upgrade\" in \"prompts\"; known prompts: \"p\"");
-        let error = only_error(
+        only_error(
             r#"{"version": 1, "rules": [], "onQualified": [{"prompt": "x"}]}"#,
             ErrorCode::UnknownPrompt,
             "onQualified[0].prompt",
         );
-        assert!(error.message.ends_with("which defines none"), "{}", error.message);
     }
 
     #[test]
     fn a_repeated_rule_id_is_reported_on_the_second_rule() {
-        let error = only_error(
+        only_error(
             &with_rules(r#"{"id": "a"}, {"id": "b"}, {"id": "a"}"#),
             ErrorCode::DuplicateRuleId,
             "rules[2].id",
         );
-        assert_eq!(error.message, "rule id \"a\" is already used by rules[0]");
     }
 
     #[test]
@@ -1545,14 +1543,12 @@ mod tests {
     }
 
     #[test]
-    fn objects_that_are_no_signal_list_the_shapes() {
-        let error = only_error(
+    fn objects_that_are_no_signal_are_refused() {
+        only_error(
             &with_rules(r#"{"id": "r", "when": {"event": "page_view", "within": "7d"}}"#),
             ErrorCode::InvalidSignal,
             "rules[0].when",
         );
-        assert!(error.message.contains("count"), "{}", error.message);
-        assert!(error.message.contains("{limit, usage}"), "{}", error.message);
         only_error(
             &with_rules(r#"{"id": "r", "when": {}}"#),
             ErrorCode::InvalidSignal,
@@ -1574,12 +1570,10 @@ mod tests {
                 (ErrorCode::InvalidSignal, "rules[0].when")
             ]
         );
-        assert!(errors[0].message.ends_with("did you mean \"count\"?"));
     }
 
-    #[test]
-    fn every_error_is_reported_at_once() {
-        let text = r#"{
+    /// A rule set with a dozen problems, reported in this order.
+    const MANY_PROBLEMS: &str = r#"{
           "version": 1,
           "rules": [
             {"id": "a", "kind": "sales", "score": "10",
@@ -1591,8 +1585,11 @@ mod tests {
           "limits": {"maxPerSession": -1},
           "extra": true
         }"#;
+
+    #[test]
+    fn every_error_is_reported_at_once() {
         let found: Vec<(ErrorCode, String)> =
-            errors_of(text).into_iter().map(|e| (e.code, e.path)).collect();
+            errors_of(MANY_PROBLEMS).into_iter().map(|e| (e.code, e.path)).collect();
         let expected = [
             (ErrorCode::UnknownField, "extra"),
             (ErrorCode::InvalidValue, "rules[0].kind"),
@@ -1628,7 +1625,312 @@ mod tests {
         ]);
         let errors = parse_rule_set(&document, &TestRegex).unwrap_err();
         assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, ErrorCode::InvalidValue);
+        #[cfg(feature = "authoring")]
         assert!(errors[0].message.contains("nested too deeply"));
+    }
+
+    /// A problem as the authoring build reports it: code, path and message.
+    type Problem = (ErrorCode, &'static str, &'static str);
+
+    /// Invalid documents and every problem each one has, in order. The runtime build must find
+    /// the same codes and paths, without the words.
+    fn explained() -> Vec<(String, Vec<Problem>)> {
+        use ErrorCode::*;
+        let eleven_prompts: Vec<String> = ('a'..='k')
+            .map(|id| format!(r#""{id}": {{"style": "toast", "title": "t"}}"#))
+            .collect();
+        vec![
+            (
+                r#"{"version": 1,}"#.into(),
+                vec![(
+                    InvalidJson,
+                    "",
+                    "the rule set is not valid JSON: expected a quoted key at byte 14",
+                )],
+            ),
+            ("[1]".into(), vec![(InvalidType, "", "expected an object, found an array")]),
+            (
+                r#"{"version": 2, "rules": []}"#.into(),
+                vec![(UnsupportedVersion, "version", "this SDK reads rule sets of version 1")],
+            ),
+            (
+                r#"{"rules": []}"#.into(),
+                vec![(UnsupportedVersion, "version", "missing \"version\": write \"version\": 1")],
+            ),
+            (
+                r#"{"version": 1, "rules": [], "onqualifed": []}"#.into(),
+                vec![(
+                    UnknownField,
+                    "onqualifed",
+                    "unknown field \"onqualifed\"; did you mean \"onQualified\"?",
+                )],
+            ),
+            (
+                with_rules(r#"{"id": "r", "frequency": {"snooze_on_dismiss": "1d"}}"#),
+                vec![(
+                    UnknownField,
+                    "rules[0].frequency.snooze_on_dismiss",
+                    "unknown field \"snooze_on_dismiss\"; did you mean \"snoozeOnDismiss\"?",
+                )],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"event": "x", "count": 1, "colour": 1}}"#),
+                vec![(UnknownField, "rules[0].when.colour", "unknown field \"colour\"")],
+            ),
+            (
+                with_rules(r#"{"id": "b", "when": {"all": [{"event": "e", "distinctDays": 3}]}}"#),
+                vec![(
+                    MissingField,
+                    "rules[0].when.all[0].within",
+                    "missing \"within\": this signal needs a time window such as \"7d\"",
+                )],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"event": "x", "count": 1, "sum": "n"}}"#),
+                vec![(
+                    InvalidSignal,
+                    "rules[0].when",
+                    "a signal measures one thing: found both \"count\" and \"sum\"",
+                )],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {}}"#),
+                vec![(InvalidSignal, "rules[0].when", "this is not a signal: a signal is one of {event, count}, {event, distinctDays, within}, {sessions}, {event, sum, value}, {limit, usage}, {event, notFollowedBy, within}, {firstSeen: true, within}, {daysSinceFirstSeen} or {traits}, where event signals may add \"where\" and \"within\"")],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"event": "x", "cuont": 2}}"#),
+                vec![
+                    (
+                        UnknownField,
+                        "rules[0].when.cuont",
+                        "unknown field \"cuont\"; did you mean \"count\"?",
+                    ),
+                    (InvalidSignal, "rules[0].when", "an event signal needs \"count\", \"distinctDays\", \"sum\" or \"notFollowedBy\"; a signal is one of {event, count}, {event, distinctDays, within}, {sessions}, {event, sum, value}, {limit, usage}, {event, notFollowedBy, within}, {firstSeen: true, within}, {daysSinceFirstSeen} or {traits}, where event signals may add \"where\" and \"within\""),
+                ],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"all": [], "any": []}, "score": 1e999}"#),
+                vec![
+                    (
+                        UnknownField,
+                        "rules[0].when.any",
+                        "\"any\" cannot sit beside \"all\": a node has exactly one of all, any or not, or is a signal",
+                    ),
+                    (InvalidValue, "rules[0].when.all", "list at least one condition"),
+                    (InvalidValue, "rules[0].score", "this number is too large"),
+                ],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"event": "x", "count": {"gte": 2}}}"#),
+                vec![(
+                    InvalidValue,
+                    "rules[0].when.count.gte",
+                    "\"gte\" is not an operator: operators start with $, such as {\"$gte\": 2}",
+                )],
+            ),
+            (
+                with_rules(r#"{"id": "r", "when": {"firstSeen": false, "within": "7d"}}"#),
+                vec![(
+                    InvalidValue,
+                    "rules[0].when.firstSeen",
+                    "write \"firstSeen\": true; for users first seen longer ago, wrap the signal in {\"not\": ...} or use daysSinceFirstSeen",
+                )],
+            ),
+            (
+                with_rules(
+                    r#"{"id": "r", "actions": [{}, {"beacon": "b", "prompt": "p"}, {"prompt": "q"}]}"#,
+                ),
+                vec![
+                    (
+                        InvalidValue,
+                        "rules[0].actions[0]",
+                        "an action is {\"prompt\": \"<prompt id>\"} or {\"beacon\": \"<type>\"}",
+                    ),
+                    (
+                        InvalidValue,
+                        "rules[0].actions[1]",
+                        "an action has either \"prompt\" or \"beacon\", not both",
+                    ),
+                    (
+                        UnknownPrompt,
+                        "rules[0].actions[2].prompt",
+                        "no prompt \"q\" in \"prompts\"; known prompts: \"p\"",
+                    ),
+                ],
+            ),
+            (
+                r#"{"version": 1, "rules": [], "onQualified": [{"prompt": "x"}]}"#.into(),
+                vec![(
+                    UnknownPrompt,
+                    "onQualified[0].prompt",
+                    "no prompt \"x\" in \"prompts\", which defines none",
+                )],
+            ),
+            (
+                format!(
+                    r#"{{"version": 1, "rules": [], "onQualified": [{{"prompt": "x"}}], "prompts": {{{}}}}}"#,
+                    eleven_prompts.join(", ")
+                ),
+                vec![(
+                    UnknownPrompt,
+                    "onQualified[0].prompt",
+                    "no prompt \"x\" in \"prompts\"; known prompts: \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", …",
+                )],
+            ),
+            (
+                with_rules(
+                    r#"{"id": "r", "audience": {"plan": {"$inn": ["free"]}, "seats": {"$in": 3},
+                        "$and": [1, {"ua": {"$regex": "(("}}], "id": {"$inGroup": "gamma"},
+                        "$gte": 1, "t": {"$type": "text", "$gt": 1, "x": 2}}}"#,
+                ),
+                vec![
+                    (UnknownOperator, "rules[0].audience.plan.$inn", "`$inn` is not a known operator. Use one of: $eq $ne $gt $gte $lt $lte $in $nin $ini $nini $all $alli $elemMatch $size $exists $type $regex $regexi $not $veq $vne $vgt $vgte $vlt $vlte $inGroup $notInGroup."),
+                    (
+                        InvalidType,
+                        "rules[0].audience.seats.$in",
+                        "`$in` expects a list of values such as [\"free\", \"trial\"], not a number.",
+                    ),
+                    (
+                        InvalidType,
+                        "rules[0].audience.$and[0]",
+                        "A condition must be an object such as {\"plan\": \"pro\"}, not a number.",
+                    ),
+                    (
+                        InvalidRegex,
+                        "rules[0].audience.$and[1].ua.$regex",
+                        "`$regex` pattern \"((\" is not a valid regular expression.",
+                    ),
+                    (
+                        UnknownGroup,
+                        "rules[0].audience.id.$inGroup",
+                        "There is no group named \"gamma\" in `groups`.",
+                    ),
+                    (
+                        UnknownOperator,
+                        "rules[0].audience.$gte",
+                        "`$gte` compares one attribute, so it belongs under an attribute name, e.g. {\"plan\": {\"$gte\": ...}}.",
+                    ),
+                    (
+                        InvalidValue,
+                        "rules[0].audience.t",
+                        "This mixes the operator `$type` with the plain field \"x\"; use either operators only, such as {\"$gte\": 2}, or a plain value.",
+                    ),
+                ],
+            ),
+            (
+                r#"{"version": 1, "rules": [], "prompts": {"p": {"style": "inline", "title": "{{user}} {{user.name"}}}"#.into(),
+                vec![
+                    (
+                        MissingField,
+                        "prompts.p.slot",
+                        "missing \"slot\": an inline prompt renders into <div data-pqlkit-slot=\"NAME\">; name that slot",
+                    ),
+                    (
+                        InvalidValue,
+                        "prompts.p.title",
+                        "\"{{user}}\" names no field: write such as {{user.name}}",
+                    ),
+                    (
+                        InvalidValue,
+                        "prompts.p.title",
+                        "a \"{{\" is never closed: write placeholders such as {{user.name}}",
+                    ),
+                ],
+            ),
+            (
+                r#"{"version": 1, "rules": [], "pages": {"pricing": "pricing"},
+                    "scoring": {"tiers": {"x": -1}}, "groups": {"beta": "acme"}}"#
+                    .into(),
+                vec![
+                    (
+                        InvalidValue,
+                        "pages.pricing",
+                        "a page is a URL path starting with \"/\", such as \"/pricing*\"",
+                    ),
+                    (InvalidValue, "scoring.tiers.x", "a tier's minimum score must be 0 or more"),
+                    (InvalidType, "groups.beta", "expected an array of values, found a string"),
+                ],
+            ),
+            (
+                MANY_PROBLEMS.into(),
+                vec![
+                    (UnknownField, "extra", "unknown field \"extra\""),
+                    (
+                        InvalidValue,
+                        "rules[0].kind",
+                        "\"sales\" is not a rule kind: use usage, feature, intent, fit, other",
+                    ),
+                    (
+                        InvalidDuration,
+                        "rules[0].when.all[0].within",
+                        "\"2 weeks\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\"",
+                    ),
+                    (
+                        InvalidDuration,
+                        "rules[0].when.all[1].within",
+                        "\"7x\" is not a duration: write a whole number followed by s, m, h, d or w, such as \"7d\"",
+                    ),
+                    (InvalidType, "rules[0].score", "expected a number, found a string"),
+                    (
+                        UnknownPrompt,
+                        "rules[0].actions[0].prompt",
+                        "no prompt \"missing\" in \"prompts\"; known prompts: \"p\"",
+                    ),
+                    (DuplicateRuleId, "rules[1].id", "rule id \"a\" is already used by rules[0]"),
+                    (
+                        InvalidValue,
+                        "rules[1].priority",
+                        "must be a whole number from -2147483648 to 2147483647",
+                    ),
+                    (
+                        InvalidValue,
+                        "prompts.p.style",
+                        "\"popup\" is not a prompt style: use modal, banner, toast, inline",
+                    ),
+                    (
+                        UnknownTemplateNamespace,
+                        "prompts.p.title",
+                        "\"{{org.x}}\" cannot be filled in: use {{user.<trait>}}, {{account.<trait>}}, {{event.<property>}} or {{rule.id}}",
+                    ),
+                    (
+                        UnsafeUrl,
+                        "prompts.p.cta.url",
+                        "\"javascript:void(0)\" is not allowed: a button URL starts with http:// or https://, or is relative such as \"/settings/billing\"",
+                    ),
+                    (InvalidValue, "limits.maxPerSession", "must be a whole number from 1 to 4294967295"),
+                ],
+            ),
+        ]
+    }
+
+    /// Every problem of `text`: code, path and message.
+    fn problems(text: &str) -> Vec<(ErrorCode, String, String)> {
+        errors_of(text).into_iter().map(|e| (e.code, e.path, e.message)).collect()
+    }
+
+    #[cfg(feature = "authoring")]
+    #[test]
+    fn messages_explain_every_problem() {
+        for (text, expected) in explained() {
+            let expected: Vec<_> = expected
+                .iter()
+                .map(|&(code, path, message)| (code, path.to_string(), message.to_string()))
+                .collect();
+            assert_eq!(problems(&text), expected, "{text}");
+        }
+    }
+
+    #[cfg(not(feature = "authoring"))]
+    #[test]
+    fn the_runtime_build_finds_the_same_problems_without_words() {
+        for (text, expected) in explained() {
+            let expected: Vec<_> = expected
+                .iter()
+                .map(|&(code, path, _)| (code, path.to_string(), String::new()))
+                .collect();
+            assert_eq!(problems(&text), expected, "{text}");
+        }
     }
 
     /// xorshift64*: deterministic, so a failure reproduces.
