@@ -12,3 +12,6 @@ export declare function validate(rules: unknown): Promise<ValidationReport>;
 
 /** GrowthBook-compatible condition evaluation, as rules use it. */
 export declare function evalCondition(condition: Condition, attributes: Record<string, Json>, groups?: Record<string, Json[]>): Promise<boolean>;
+
+/** A duration as rule sets write them (`"90s" "30m" "24h" "7d" "2w"`) in milliseconds, or null when it is not one. */
+export declare function parseDuration(text: string): Promise<number | null>;

@@ -34,3 +34,14 @@ export async function evalCondition(condition, attributes, groups = {}) {
   if (result < 0) throw new PqlkitError('invalid_condition', 'evalCondition: the condition, attributes or groups are not JSON values');
   return result === 1;
 }
+
+/** A duration as rule sets write them (`"90s" "30m" "24h" "7d" "2w"`) in milliseconds, or null when it is not one. */
+export async function parseDuration(text) {
+  return durationMs(await loadAuthoring(), text);
+}
+
+/** `parseDuration` on an authoring wasm already loaded (the command line's). */
+export function durationMs(wasm, text) {
+  const ms = wasm.parse_duration(...put(wasm, String(text)));
+  return Number.isNaN(ms) ? null : ms;
+}

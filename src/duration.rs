@@ -10,8 +10,9 @@ pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 pub const WEEK: Millis = 7 * DAY;
 
-/// Parses `<positive integer><unit>` with unit `s`, `m`, `h`, `d` or `w`.
-/// Returns `None` for anything else (zero, fractions, missing unit, overflow).
+/// Parses `<positive integer><unit>` with unit `s`, `m`, `h`, `d` or `w`: the grammar of the
+/// shipped JSON Schema, `^[1-9][0-9]{0,8}[smhdw]$`. Returns `None` for anything else (zero, a
+/// leading zero, fractions, missing unit, overflow).
 pub fn parse_duration(text: &str) -> Option<Millis> {
     let unit = match text.as_bytes().last()? {
         b's' => SECOND,
@@ -22,12 +23,15 @@ pub fn parse_duration(text: &str) -> Option<Millis> {
         _ => return None,
     };
     let digits = &text[..text.len() - 1];
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || digits.len() > 9 || digits.starts_with('0') {
         return None;
     }
-    let amount: Millis = digits.parse().ok()?;
-    if amount == 0 {
-        return None;
+    let mut amount: Millis = 0;
+    for digit in digits.bytes() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        amount = amount * 10 + Millis::from(digit - b'0');
     }
     Some(amount * unit)
 }
@@ -52,7 +56,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "d", "7", "0d", "1.5h", "-1d", "7 d", "7D", "1y", "9999999999d", "٣d"] {
+        let bad =
+            ["", "d", "7", "0d", "07d", "1.5h", "-1d", "+1d", "7 d", "7D", "1y", "9999999999d"];
+        for bad in bad.into_iter().chain(["٣d"]) {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
     }

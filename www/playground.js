@@ -2,11 +2,10 @@
 // simulate events and time, and watch score, explanations, prompts and beacons. It runs the
 // very SDK the product ships (headless: ui 'none', memory storage, no autocapture).
 import { init } from 'pqlkit';
+import { parseDuration } from 'pqlkit/validate';
 import { h } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
-const HOUR = 3600000;
-const UNITS = { s: 1000, m: 60000, h: HOUR, d: 24 * HOUR, w: 168 * HOUR };
 const START = Math.floor(Date.now() / 60000) * 60000;
 
 const DEFAULT_CONTEXT = {
@@ -201,11 +200,7 @@ function parseStep(line, n) {
     case 'usage': { const [used, max] = tail.split(/\s+/).map(Number); return ['usage', first, used, max]; }
     case 'identify': return ['identify', first === 'null' ? null : first, props(tail)];
     case 'group': return ['group', first === 'null' ? null : first, props(tail)];
-    case 'wait': {
-      const d = /^(\d+)([smhdw])$/.exec(first ?? '');
-      if (!d) throw new Error(`line ${n}: write a duration such as "wait 30m" or "wait 2d"`);
-      return ['wait', Number(d[1]) * UNITS[d[2]]];
-    }
+    case 'wait': return ['wait', first ?? '', n];
     default: throw new Error(`line ${n}: unknown step "${op}" (use page, track, feature, limitHit, usage, identify, group or wait)`);
   }
 }
@@ -215,6 +210,13 @@ async function runScenario() {
   let steps;
   try {
     steps = $('scenario').value.split('\n').map((l, i) => [l.trim(), i + 1]).filter(([l]) => l && !l.startsWith('#')).map(([l, n]) => parseStep(l, n));
+    // Durations are read by the core, as in rule sets.
+    for (const step of steps) {
+      if (step[0] !== 'wait') continue;
+      const [, text, n] = step;
+      step[1] = await parseDuration(text);
+      if (step[1] === null) throw new Error(`line ${n}: write a duration such as "wait 30m" or "wait 2d"`);
+    }
   } catch (error) {
     $('scenario-error').textContent = error.message;
     return;

@@ -1,7 +1,8 @@
 // Reading the command line's inputs: NDJSON event histories (plain or gzip), conversion CSVs,
 // timestamps and durations. Node only.
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
-import { loadCliWasm, parseTimestamp } from './wasm.js';
+import { durationMs } from '../validate.js';
+import { cliWasm, loadCliWasm, parseTimestamp } from './wasm.js';
 import { createGunzip } from 'node:zlib';
 
 export const DAY = 86400000;
@@ -14,13 +15,11 @@ export class CliError extends Error {
   }
 }
 
-const UNITS = { s: 1000, m: 60000, h: 3600000, d: DAY, w: 7 * DAY };
-
-/** `"90s" "30m" "24h" "7d" "2w"` → milliseconds, as in rule sets. */
+/** `"90s" "30m" "24h" "7d" "2w"` → milliseconds, read by the core as in rule sets. */
 export function parseDuration(text, what = 'duration') {
-  const m = /^(\d+)(s|m|h|d|w)$/.exec(String(text).trim());
-  if (!m || Number(m[1]) <= 0) throw new CliError(`${what}: "${text}" is not a duration such as 90s, 30m, 24h, 7d or 2w`);
-  return Number(m[1]) * UNITS[m[2]];
+  const ms = durationMs(cliWasm(), String(text).trim());
+  if (ms === null) throw new CliError(`${what}: "${text}" is not a duration such as 90s, 30m, 24h, 7d or 2w`);
+  return ms;
 }
 
 /**

@@ -360,3 +360,13 @@ pub extern "C" fn eval_condition(condition_len: i32, attributes_len: i32, groups
     let ctx = crate::condition::Context { groups: &groups, regex: &regex };
     i32::from(crate::condition::eval_condition(&condition, &attributes, &ctx))
 }
+
+/// A duration as rule sets write them (`"90s" "30m" "24h" "7d" "2w"`, the text in the input)
+/// in milliseconds; NaN when it is not one. For the command line and the playground, so that
+/// they read durations exactly as the validator does.
+#[cfg(feature = "authoring")]
+#[no_mangle]
+pub extern "C" fn parse_duration(len: i32) -> f64 {
+    let text = text(&bindings().input, 0, len).unwrap_or("");
+    crate::duration::parse_duration(text).map_or(f64::NAN, |ms| ms as f64)
+}

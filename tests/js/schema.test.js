@@ -42,3 +42,13 @@ test('mistakes a product manager makes are caught by the schema too', async () =
     assert.notDeepEqual(await validateRules(rules), [], `pqlkit accepted ${breakIt}`);
   }
 });
+
+test('the schema and the core read durations alike', async () => {
+  const { parseDuration } = await import('pqlkit/validate');
+  const pattern = new RegExp(schema.$defs.duration.pattern);
+  const cases = ['90s', '30m', '24h', '7d', '2w', '999999999w', '1000000000s', '0d', '07d', '1.5h', '-1d', '+1d', '7 d', '7D', '1y', '', 'd', '٣d'];
+  for (const text of cases) {
+    assert.equal((await parseDuration(text)) !== null, pattern.test(text), `"${text}"`);
+  }
+  assert.equal(await parseDuration('2w'), 14 * 86400000);
+});
