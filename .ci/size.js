@@ -4,7 +4,7 @@
 // (`totalGzipBytes`); tests/e2e/first-load.test.js measures the same bytes as Chromium receives
 // them (`firstLoadGzipBytes`). The lazy parts, fetched only when asked for, are printed on their
 // own and not budgeted: the debug overlay and the validator (`pqlkit/validate` with its wasm).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -35,19 +35,12 @@ export function firstLoadFiles() {
   return [...staticGraph(js('pqlkit.min.js')), js('wasm', 'pqlkit_bg.wasm')];
 }
 
-/** The built debug overlay: js/chunks/debug-<hash>.js (esbuild names the chunk after js/debug.js). */
-function debugChunk() {
-  const dir = js('chunks');
-  const found = existsSync(dir) && readdirSync(dir).find((name) => /^debug-\w+\.js$/.test(name));
-  return found ? join(dir, found) : join(dir, 'debug-<hash>.js');
-}
-
 /** The lazy parts, each `{ name, files }`; a file already in the first load is cached by then and left out. */
 export function lazyParts(firstLoad = firstLoadFiles()) {
   const loaded = new Set(firstLoad);
   const validator = [...staticGraph(js('validate.min.js')), js('wasm-authoring', 'pqlkit_authoring_bg.wasm')];
   return [
-    { name: 'debug overlay', files: staticGraph(debugChunk()) },
+    { name: 'debug overlay', files: staticGraph(js('debug.js')) },
     { name: 'validator', files: validator },
   ].map((part) => ({ ...part, files: part.files.filter((f) => !loaded.has(f)) }));
 }

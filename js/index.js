@@ -61,7 +61,7 @@ const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url)
 
 /** GrowthBook-compatible condition evaluation, exactly as rules use it (from pqlkit/validate, loaded on first use). */
 export async function evalCondition(condition, attributes, groups) {
-  return (await import('./validate.js')).evalCondition(condition, attributes, groups);
+  return (await import('./validate.min.js')).evalCondition(condition, attributes, groups);
 }
 
 /**
@@ -101,7 +101,7 @@ export async function init(options = {}) {
 async function refusal(rulesJson, found) {
   let errors = found;
   try {
-    errors = (await (await import('./validate.js')).validate(rulesJson)).errors;
+    errors = (await (await import('./validate.min.js')).validate(rulesJson)).errors;
   } catch {
     // Offline, or the validator is not served: keep the runtime's findings.
   }
