@@ -4,7 +4,6 @@
 //! headless app is handed it), so two events in quick succession can never issue it twice.
 
 use crate::duration::{utc_day, Millis};
-use crate::json::{object, Value};
 use crate::rules::{Frequency, Limits};
 
 /// Why a prompt is held back, and until when if that is known.
@@ -90,21 +89,6 @@ pub fn record_show(rule: &mut RuleHistory, global: &mut GlobalHistory, now: Mill
 pub fn record_dismissal(rule: &mut RuleHistory, now: Millis) {
     rule.dismissals = rule.dismissals.saturating_add(1);
     rule.last_dismissed = Some(now);
-}
-
-impl Blocked {
-    pub fn to_value(blocked: Option<&Blocked>) -> Value {
-        match blocked {
-            None => object([("blocked", Value::Null)]),
-            Some(b) => {
-                let mut v = object([("blocked", b.reason.into())]);
-                if let Some(until) = b.until {
-                    v.insert("until", Value::Number(until as f64));
-                }
-                v
-            }
-        }
-    }
 }
 
 #[cfg(test)]
