@@ -6,6 +6,7 @@ use pqlkit::web::{
     core_move_storage, core_new, core_open_storage, core_output, core_persist, core_save_state,
     core_score, core_track,
 };
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -158,20 +159,26 @@ fn case_insensitive_operators_lowercase_as_javascript_does() {
     }
 }
 
-fn local_storage() -> web_sys::Storage {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = localStorage, js_name = getItem)]
+    fn stored(key: &str) -> Option<String>;
+    #[wasm_bindgen(js_namespace = localStorage, js_name = setItem)]
+    fn store(key: &str, value: &str);
+    #[wasm_bindgen(js_namespace = localStorage, js_name = removeItem)]
+    fn unstore(key: &str);
 }
 
 #[wasm_bindgen_test]
 fn state_survives_a_new_core_through_local_storage() {
     let key = "pqlkit:test:survives";
-    local_storage().remove_item(key).unwrap();
+    unstore(key);
     let first = Core::new(RULES, "anon-a", 1.0);
     assert_eq!(first.open_storage(true, key, 0.0), 1, "empty");
     assert_eq!(core_is_persistent(first.0), 1);
     first.track("feature_used", "{}", 1000.0);
     assert_eq!(core_persist(first.0), 1);
-    let saved = local_storage().get_item(key).unwrap().expect("state written");
+    let saved = stored(key).expect("state written");
     assert!(saved.contains("anon-a"), "{saved}");
 
     let second = Core::new(RULES, "anon-b", 2.0);
@@ -188,30 +195,30 @@ fn state_survives_a_new_core_through_local_storage() {
 #[wasm_bindgen_test]
 fn corrupt_or_foreign_state_is_replaced_not_trusted() {
     let key = "pqlkit:test:corrupt";
-    local_storage().set_item(key, r#"{"v":1,"anon":42}"#).unwrap();
+    store(key, r#"{"v":1,"anon":42}"#);
     let core = Core::new(RULES, "anon", 1.0);
     assert_eq!(core.open_storage(true, key, 0.0), 3, "replaced");
-    assert_eq!(local_storage().get_item(key).unwrap(), None, "the bad copy is removed");
+    assert_eq!(stored(key), None, "the bad copy is removed");
     assert!(core.save_state().contains(r#""anon":"anon""#), "the fresh profile is kept");
 }
 
 #[wasm_bindgen_test]
 fn memory_storage_never_touches_local_storage() {
     let key = "pqlkit:test:memory";
-    local_storage().remove_item(key).unwrap();
+    unstore(key);
     let core = Core::new(RULES, "anon", 1.0);
     assert_eq!(core.open_storage(false, key, 0.0), 1, "empty");
     core.track("feature_used", "{}", 1000.0);
     assert_eq!(core_persist(core.0), 1);
     assert_eq!(core_is_persistent(core.0), 0);
-    assert_eq!(local_storage().get_item(key).unwrap(), None);
+    assert_eq!(stored(key), None);
     // Consent granted later: the state moves to localStorage with what was counted.
     core.move_storage(true, key);
     assert_eq!(core_persist(core.0), 1);
-    assert!(local_storage().get_item(key).unwrap().unwrap().contains("r/when"));
+    assert!(stored(key).unwrap().contains("r/when"));
     // Denied afterwards: the stored copy goes away.
     core.move_storage(false, key);
-    assert_eq!(local_storage().get_item(key).unwrap(), None);
+    assert_eq!(stored(key), None);
 }
 
 #[wasm_bindgen_test]

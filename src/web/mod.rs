@@ -5,12 +5,13 @@
 //! written into one output buffer, and the call returns its length. These exports are plain
 //! `extern "C"` functions of numbers: wasm-bindgen would give every method that returns a
 //! string an export shim and a JS wrapper of its own (about 9 KB of the wasm, measured with
-//! twiggy), so it binds only the imports here (RegExp, localStorage, toLowerCase). JSON and
+//! twiggy), so it binds only the imports, in host.rs (RegExp, localStorage, toLowerCase). JSON and
 //! not serde: the browser's `JSON.parse` is free, and serde's per-type code is not (STYLE.md).
 
 mod alloc;
 #[cfg(feature = "backtest")]
 mod history;
+mod host;
 mod regex;
 mod storage;
 

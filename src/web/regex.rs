@@ -4,52 +4,50 @@
 
 use std::cell::RefCell;
 
-use wasm_bindgen::prelude::*;
-
+use super::host;
 use crate::condition::RegexEngine;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = RegExp)]
-    type JsRegExp;
-
-    #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
-    fn new(pattern: &str, flags: &str) -> Result<JsRegExp, JsValue>;
-
-    #[wasm_bindgen(method)]
-    fn test(this: &JsRegExp, text: &str) -> bool;
-}
-
-/// Compiles each pattern once; an invalid pattern is remembered as such.
+/// Compiles each pattern once; an invalid pattern is remembered as such (id -1).
 #[derive(Default)]
 pub struct BrowserRegex {
-    compiled: RefCell<Vec<(String, String, Option<JsRegExp>)>>,
+    compiled: RefCell<Vec<(String, String, i32)>>,
 }
 
 impl BrowserRegex {
-    fn with<R>(&self, pattern: &str, flags: &str, f: impl FnOnce(Option<&JsRegExp>) -> R) -> R {
+    fn id(&self, pattern: &str, flags: &str) -> i32 {
         let mut compiled = self.compiled.borrow_mut();
-        let index = match compiled.iter().position(|(p, fl, _)| p == pattern && fl == flags) {
-            Some(i) => i,
+        match compiled.iter().find(|(p, f, _)| p == pattern && f == flags) {
+            Some(&(_, _, id)) => id,
             None => {
-                compiled.push((pattern.into(), flags.into(), JsRegExp::new(pattern, flags).ok()));
-                compiled.len() - 1
+                let id = host::regex_compile(pattern, flags);
+                compiled.push((pattern.into(), flags.into(), id));
+                id
             }
-        };
-        f(compiled[index].2.as_ref())
+        }
+    }
+}
+
+impl Drop for BrowserRegex {
+    fn drop(&mut self) {
+        for &(_, _, id) in self.compiled.get_mut().iter() {
+            if id >= 0 {
+                host::regex_forget(id);
+            }
+        }
     }
 }
 
 impl RegexEngine for BrowserRegex {
     fn is_valid(&self, pattern: &str, flags: &str) -> bool {
-        self.with(pattern, flags, |re| re.is_some())
+        self.id(pattern, flags) >= 0
     }
 
     fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
-        self.with(pattern, flags, |re| re.is_some_and(|re| re.test(text)))
+        let id = self.id(pattern, flags);
+        id >= 0 && host::regex_test(id, text)
     }
 
     fn lowercase(&self, text: &str) -> String {
-        js_sys::JsString::from(text).to_lower_case().into()
+        host::lowercase(text)
     }
 }
