@@ -502,39 +502,9 @@ fn operator(
 
 static NULL: Value = Value::Null;
 
-/// GrowthBook's `getPath`: a missing attribute is `null` (not undefined). Like the JS `in`
-/// operator it also walks array indices and `length`.
+/// GrowthBook's `getPath`: a missing attribute is `null` (not undefined).
 fn get_path<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
-    let mut current = obj;
-    let mut parts = path.split('.');
-    while let Some(part) = parts.next() {
-        let next = match current {
-            Value::Object(_) => current.get(part),
-            Value::Array(items) if part == "length" => {
-                return match parts.next() {
-                    None => Cow::Owned(Value::Number(items.len() as f64)),
-                    Some(_) => Cow::Borrowed(&NULL),
-                };
-            }
-            Value::Array(items) => array_index(part).and_then(|i| items.get(i)),
-            _ => None,
-        };
-        match next {
-            Some(v) => current = v,
-            None => return Cow::Borrowed(&NULL),
-        }
-    }
-    Cow::Borrowed(current)
-}
-
-/// A canonical array index ("0", "12"; not "01" or "+1").
-fn array_index(part: &str) -> Option<usize> {
-    let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if digits && (part == "0" || !part.starts_with('0')) {
-        part.parse().ok()
-    } else {
-        None
-    }
+    obj.get_path(path).unwrap_or(Cow::Borrowed(&NULL))
 }
 
 impl Test {

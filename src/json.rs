@@ -35,13 +35,27 @@ impl Value {
         }
     }
 
-    /// Follows a dotted path (`account.company_size`) through nested objects.
-    pub fn get_path(&self, path: &str) -> Option<&Value> {
+    /// Follows a dotted path (`account.company_size`, `items.0`, `items.length`) through
+    /// objects and arrays, as JavaScript property access does: canonical array indices and an
+    /// array's `length`. The one path walker: conditions (GrowthBook's `getPath`), templates,
+    /// sums and explanations all read attributes and properties through it.
+    pub fn get_path(&self, path: &str) -> Option<Cow<'_, Value>> {
         let mut current = self;
-        for part in path.split('.') {
-            current = current.get(part)?;
+        let mut parts = path.split('.');
+        while let Some(part) = parts.next() {
+            current = match current {
+                Value::Object(_) => current.get(part)?,
+                Value::Array(items) if part == "length" => {
+                    return match parts.next() {
+                        None => Some(Cow::Owned(Value::Number(items.len() as f64))),
+                        Some(_) => None,
+                    };
+                }
+                Value::Array(items) => items.get(array_index(part)?)?,
+                _ => return None,
+            };
         }
-        Some(current)
+        Some(Cow::Borrowed(current))
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -227,6 +241,16 @@ pub fn write_string(out: &mut String, s: &str) {
         rest = &rest[run + 1..];
     }
     out.push('"');
+}
+
+/// A canonical array index ("0", "12"; not "01" or "+1").
+fn array_index(part: &str) -> Option<usize> {
+    let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if digits && (part == "0" || !part.starts_with('0')) {
+        part.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Parses one JSON document. Nesting deeper than 128 levels is refused so that hostile input
@@ -609,7 +633,7 @@ mod tests {
     fn round_trips_documents() {
         let text = r#"{"a":[1,2.5,-3e2,true,false,null],"b":{"c":"x\"y\n\u00e9"}}"#;
         let value = parse(text).unwrap();
-        assert_eq!(value.get_path("b.c").and_then(Value::as_str), Some("x\"y\né"));
+        assert_eq!(value.get_path("b.c").as_deref().and_then(Value::as_str), Some("x\"y\né"));
         assert_eq!(value.to_json(), r#"{"a":[1,2.5,-300,true,false,null],"b":{"c":"x\"y\né"}}"#);
     }
 

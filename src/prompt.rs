@@ -99,7 +99,7 @@ impl Template {
                             continue;
                         }
                     };
-                    match source.get_path(path) {
+                    match source.get_path(path).as_deref() {
                         None | Some(Value::Null) => {}
                         Some(Value::String(text)) => out.push_str(text),
                         Some(other) => other.write_json(&mut out),
@@ -262,6 +262,21 @@ mod tests {
         assert_eq!(
             template("You've reached {{event.limit}} projects").render(&nothing),
             "You've reached  projects"
+        );
+    }
+
+    #[test]
+    fn templates_walk_arrays_as_conditions_do() {
+        let event = parse(r#"{"items": [{"sku": "pro"}, "b"], "tags": []}"#).unwrap();
+        let empty = Value::Null;
+        let values = TemplateValues { user: &empty, account: &empty, event: &event, rule_id: "" };
+        let rendered = template(
+            "{{event.items.0.sku}}|{{event.items.1}}|{{event.items.length}}|{{event.tags.length}}|{{event.items.2}}|{{event.items.01}}",
+        )
+        .render(&values);
+        assert_eq!(
+            rendered, "pro|b|2|0||",
+            "indices, length; no element 2, no non-canonical index"
         );
     }
 

@@ -4,6 +4,8 @@
 //! facts shared by all rules (first-seen time, metered limits, audience attributes) live in the
 //! profile and are passed in as [`Facts`].
 
+use std::borrow::Cow;
+
 use crate::condition::{Condition, Context};
 use crate::duration::{Millis, DAY};
 use crate::event::Event;
@@ -77,7 +79,7 @@ impl SignalState {
             (SignalState::Window(counter), SignalKind::Sum { on, property, .. })
                 if matches(on, event, ctx) =>
             {
-                let amount = event.props.get_path(property).and_then(Value::as_f64);
+                let amount = event.props.get_path(property).as_deref().and_then(Value::as_f64);
                 amount.is_some_and(|amount| counter.add(event.time, amount) || amount > 0.0)
             }
             (
@@ -218,7 +220,7 @@ fn collect_referenced(condition: &Value, attributes: &Value, out: &mut Value) {
                 if key.starts_with('$') {
                     collect_referenced(value, attributes, out);
                 } else {
-                    out.insert(key, attributes.get_path(key).cloned().unwrap_or(Value::Null));
+                    out.insert(key, attributes.get_path(key).map_or(Value::Null, Cow::into_owned));
                 }
             }
         }

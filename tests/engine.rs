@@ -211,8 +211,11 @@ fn trigger_rule_fires_on_each_trigger_while_when_holds_and_never_without_it() {
         ]
     );
     assert_eq!(payload.get("kind").and_then(Value::as_str), Some("usage"));
-    assert_eq!(payload.get_path("event.props.limit").and_then(Value::as_str), Some("projects"));
-    assert_eq!(num(payload.get_path("signals.when")), Some(2.0));
+    assert_eq!(
+        payload.get_path("event.props.limit").as_deref().and_then(Value::as_str),
+        Some("projects")
+    );
+    assert_eq!(num(payload.get_path("signals.when").as_deref()), Some(2.0));
     let payload = listed[1].get("payload").unwrap();
     assert_eq!(
         keys(payload),
@@ -602,7 +605,7 @@ fn explain_shows_each_condition_and_what_holds_the_prompt_back() {
     assert_eq!(x.frequency, None);
     assert_eq!(written.get("frequency"), Some(&props(r#"{"blocked": null}"#)));
     assert_eq!(
-        written.get_path("when.children").and_then(Value::as_array).map(|c| keys(&c[0])),
+        written.get_path("when.children").as_deref().and_then(Value::as_array).map(|c| keys(&c[0])),
         Some(vec!["op", "matched", "signal", "actual", "expected"])
     );
 
@@ -617,7 +620,10 @@ fn explain_shows_each_condition_and_what_holds_the_prompt_back() {
     assert_eq!((frequency.reason, frequency.until), ("cooldown", Some(T0 + 4 * DAY + HOUR)));
     let written = parse(&x.to_json()).unwrap();
     assert_eq!(written.get("matched"), Some(&Value::Bool(true)));
-    assert_eq!(num(written.get_path("frequency.until")), Some((T0 + 4 * DAY + HOUR) as f64));
+    assert_eq!(
+        num(written.get_path("frequency.until").as_deref()),
+        Some((T0 + 4 * DAY + HOUR) as f64)
+    );
     assert!(e.explain("no-such-rule", T0).is_none());
 }
 
