@@ -7,15 +7,39 @@ const decoder = new TextDecoder();
 const OPENED = ['restored', 'empty', 'memory', 'replaced'];
 const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
 
+let view = new Uint8Array(0);
+
+/** The bytes of `wasm`'s memory; a view is made anew only when the memory grew (or is another instance's). */
+function memoryOf(wasm) {
+  if (view.buffer !== wasm.memory.buffer) view = new Uint8Array(wasm.memory.buffer);
+  return view;
+}
+
+/**
+ * Writes `s` as UTF-8 at `at`, with room for `s.length * 3` bytes; returns the bytes written.
+ * ASCII byte by byte: for the short names and JSON of an event that is faster than a call to
+ * encodeInto, which takes over at the first other character.
+ */
+function write(bytes, at, s) {
+  let i = 0;
+  for (; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code > 0x7f) break;
+    bytes[at + i] = code;
+  }
+  if (i === s.length) return i;
+  return i + encoder.encodeInto(s.slice(i), bytes.subarray(at + i, at + s.length * 3)).written;
+}
+
 /** Writes `strings` (null or undefined: none) into `wasm`'s input buffer; their lengths, -1 for none. */
 export function put(wasm, ...strings) {
   let size = 0;
   for (const s of strings) if (s != null) size += s.length * 3;
   let at = wasm.core_input(size);
-  const bytes = new Uint8Array(wasm.memory.buffer);
+  const bytes = memoryOf(wasm);
   return strings.map((s) => {
     if (s == null) return -1;
-    const { written } = encoder.encodeInto(s, bytes.subarray(at, at + s.length * 3));
+    const written = write(bytes, at, s);
     at += written;
     return written;
   });
@@ -45,11 +69,10 @@ export class Core {
   track(name, propsJson, now) {
     const w = this.#wasm;
     // Two strings without the rest-parameter array of put(): this is the call made per event.
-    const max = (name.length + propsJson.length) * 3;
-    const at = w.core_input(max);
-    const bytes = new Uint8Array(w.memory.buffer, at, max);
-    const nameLength = encoder.encodeInto(name, bytes).written;
-    const propsLength = encoder.encodeInto(propsJson, bytes.subarray(nameLength)).written;
+    const at = w.core_input((name.length + propsJson.length) * 3);
+    const bytes = memoryOf(w);
+    const nameLength = write(bytes, at, name);
+    const propsLength = write(bytes, at + nameLength, propsJson);
     return answer(w, w.core_track(this.#handle, nameLength, propsLength, now));
   }
 

@@ -101,11 +101,14 @@ fn store_of(local: u32, key: Option<&str>) -> Store {
     }
 }
 
-/// A buffer of at least `len` bytes for the next call's strings.
+/// A buffer of at least `len` bytes for the next call's strings. It only grows: zeroing it
+/// anew at every call cost track() time.
 #[no_mangle]
 pub extern "C" fn core_input(len: u32) -> *mut u8 {
     let input = &mut bindings().input;
-    input.resize(len as usize, 0);
+    if input.len() < len as usize {
+        input.resize(len as usize, 0);
+    }
     input.as_mut_ptr()
 }
 
