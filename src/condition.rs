@@ -758,7 +758,12 @@ fn padded_version(v: Option<&Value>) -> String {
     };
     let s = input.strip_prefix('v').unwrap_or(&input);
     // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
-    let line = s.rfind(['\n', '\r', '\u{2028}', '\u{2029}']).map_or(0, |i| i + 1);
+    // Past the whole break: U+2028 and U+2029 are three bytes (slicing at `i + 1` trapped).
+    let line = s
+        .char_indices()
+        .rev()
+        .find(|(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let s = match s[line..].find('+') {
         Some(i) => &s[..line + i],
         None => s,
@@ -786,6 +791,17 @@ fn padded_version(v: Option<&Value>) -> String {
 mod tests {
     use super::*;
     use crate::json::parse;
+
+    #[test]
+    fn versions_with_unicode_line_breaks_are_read_as_javascript_reads_them() {
+        let version = |text: &str| padded_version(Some(&Value::String(text.into())));
+        // `"…".replace(/\+.*$/, "")`: only a '+' after the last line break is cut.
+        assert_eq!(version("1\u{2028}2+build"), "1\u{2028}2");
+        assert_eq!(version("1+a\u{2029}2"), "1+a\u{2029}2");
+        assert_eq!(version("1.2.3+x\r\n"), "    1-    2-3+x\r\n-~");
+        assert_eq!(version("\u{2028}"), "\u{2028}");
+        assert_eq!(version("1.2.3"), "    1-    2-    3-~");
+    }
 
     struct NativeRegex;
 
