@@ -218,7 +218,9 @@ class Pqlkit {
   }
 
   /** A metered limit was hit: `limitHit('projects', { used: 5, limit: 5 })`. */
-  limitHit(limit, { used, limit: max, ...rest } = {}) {
+  limitHit(limit, counts) {
+    // Not destructured in the signature: null would throw a TypeError into the page.
+    const { used, limit: max, ...rest } = counts !== null && typeof counts === 'object' ? counts : {};
     this.track('limit_hit', { ...rest, limit, used, max });
   }
 

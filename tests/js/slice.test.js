@@ -108,6 +108,8 @@ test('no method throws into the host, even with bad arguments or a throwing list
     pql.featureUsed('export');
     pql.explain('missing');
     pql.limitHit('projects');
+    pql.limitHit('projects', null);
+    pql.limitHit('projects', 5);
     const cyclic = {};
     cyclic.self = cyclic;
     pql.track('cyclic', cyclic);
