@@ -83,7 +83,10 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
                     fraction_digits += 1;
                 }
                 let digit = u64::from(b - b'0');
-                if digit == 0 || significant + pending as u32 + 1 > 19 {
+                if digit == 0 && mantissa == 0 {
+                    // A leading zero ("0.000123"): not significant, and not held back, or it
+                    // would use up the 19 digits the mantissa keeps.
+                } else if digit == 0 || significant + pending as u32 + 1 > 19 {
                     // Past 19 significant digits the rest only scales the value.
                     pending += 1;
                 } else {
@@ -257,6 +260,11 @@ mod tests {
         assert_eq!(parse_decimal("5."), Some(5.0));
         assert_eq!(parse_decimal("1e400"), Some(f64::INFINITY));
         assert_eq!(parse_decimal("1e-400"), Some(0.0));
+        // Leading zeros are not significant digits (found by tests/fuzz.rs: the writer spells
+        // 1.0003930560701e-6 this way, and the last two digits were dropped on reading).
+        assert_eq!(parse_decimal("0.0000010003930560701"), Some(1.0003930560701e-6));
+        assert_eq!(parse_decimal("0.00000000000000000000012"), Some(1.2e-22));
+        assert_eq!(parse_decimal("000000000000000000000012"), Some(12.0));
         for bad in ["", "-", ".", "e5", "1e", "1.2.3", "1x", " 1"] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
