@@ -255,3 +255,18 @@ fn state_stays_under_64_kb_after_a_million_events() {
     println!("state after 1,000,000 events (20 rules, 50 names, 200 values): {bytes} bytes");
     assert!(bytes <= 64 * 1024, "{bytes} bytes");
 }
+
+#[test]
+fn a_state_saved_from_a_clock_gone_wrong_loads_again() {
+    // Found by tests/fuzz.rs: the host's clock reaches the core through a saturating
+    // `f64 as i64`, so `now: () => -Infinity` (or 1e20) puts the ends of i64 into the state;
+    // the state was then refused on the next load, and all of it was lost.
+    for now in [i64::MIN, i64::MAX, -9_000_000_000_000_000] {
+        let mut original = engine(RULES);
+        original.track("page_view", props(r#"{"path":"/pricing"}"#), now);
+        let saved = original.save_state();
+        let mut reloaded = engine(RULES);
+        assert_eq!(reloaded.load_state(&saved, now), Ok(()), "{saved}");
+        assert_eq!(reloaded.save_state(), saved);
+    }
+}

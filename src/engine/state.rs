@@ -29,10 +29,13 @@ fn millis(t: Option<Millis>) -> Value {
     t.map_or(Value::Null, |t| Value::Number(t as f64))
 }
 
+/// Any time the engine holds: the host's clock reaches the core through a saturating
+/// `f64 as i64`, so a time saved from a clock gone wrong may be as far out as `i64` goes (a
+/// bound of 9e15 refused such a state on the next load, and everything in it was lost).
 fn read_millis(v: Option<&Value>) -> Result<Option<Millis>, StateError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9e15 => {
+        Some(Value::Number(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9.3e18 => {
             Ok(Some(*n as Millis))
         }
         _ => Err(StateError("a timestamp is not an integer")),
