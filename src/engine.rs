@@ -85,7 +85,8 @@ pub struct Engine {
     qualified: bool,
     /// A prompt is on screen (in this tab or another): no other is issued meanwhile.
     prompt_visible: bool,
-    rng: u64,
+    /// Two xorshift64* streams, one per half of a beacon id.
+    rng: [u64; 2],
     /// Scratch lists for `ingest`, kept to spare two allocations per event.
     touched: Vec<usize>,
     triggered: Vec<usize>,
@@ -125,9 +126,16 @@ fn push_once(list: &mut Vec<usize>, item: usize) {
 }
 
 impl Engine {
-    /// `anonymous_id` identifies this browser profile; `seed` feeds beacon ids (pass
-    /// randomness from the host so that tabs never produce the same id).
-    pub fn new(rules: RuleSet, regex: Box<dyn RegexEngine>, anonymous_id: &str, seed: u64) -> Self {
+    /// `anonymous_id` identifies this browser profile; `seed` feeds beacon ids (pass 128
+    /// random bits from the host so that tabs never produce the same id).
+    pub fn new(
+        rules: RuleSet,
+        regex: Box<dyn RegexEngine>,
+        anonymous_id: &str,
+        seed: u128,
+    ) -> Self {
+        // xorshift has no zero state: a zero half takes a fixed odd constant.
+        let half = |h: u64| if h == 0 { 0x9E37_79B9_7F4A_7C15 } else { h };
         let mut engine = Engine {
             trees: Vec::with_capacity(rules.rules.len()),
             runtime: rules.rules.iter().map(|_| RuleRuntime::default()).collect(),
@@ -143,7 +151,7 @@ impl Engine {
             score: 0.0,
             qualified: false,
             prompt_visible: false,
-            rng: seed | 1,
+            rng: [half(seed as u64), half((seed >> 64) as u64)],
             touched: Vec::new(),
             triggered: Vec::new(),
         };
@@ -726,14 +734,14 @@ impl Engine {
         }
     }
 
-    /// 128 random bits (xorshift64*, seeded by the host).
+    /// 128 random bits (two xorshift64* streams, seeded by the host's 128 bits).
     fn next_id(&mut self) -> u128 {
         let mut id = 0;
-        for _ in 0..2 {
-            self.rng ^= self.rng >> 12;
-            self.rng ^= self.rng << 25;
-            self.rng ^= self.rng >> 27;
-            id = id << 64 | u128::from(self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        for rng in &mut self.rng {
+            *rng ^= *rng >> 12;
+            *rng ^= *rng << 25;
+            *rng ^= *rng >> 27;
+            id = id << 64 | u128::from(rng.wrapping_mul(0x2545_F491_4F6C_DD1D));
         }
         id
     }

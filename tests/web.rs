@@ -43,7 +43,7 @@ struct Core(u32);
 impl Core {
     fn new(rules: &str, anonymous_id: &str, seed: f64) -> Core {
         let lengths = put(&[rules, anonymous_id]);
-        Core(core_new(lengths[0], lengths[1], seed))
+        Core(core_new(lengths[0], lengths[1], seed as u32, 0, 0, 0))
     }
 
     fn errors(&self) -> String {

@@ -119,10 +119,12 @@ pub extern "C" fn core_output() -> *const u8 {
 }
 
 /// Validates and compiles the rule set (the input's first `rules_len` bytes; the anonymous id
-/// follows). Returns the core's handle; when the rule set is invalid, `core_errors` says why
-/// and the other calls do nothing.
+/// follows). `seed`: 128 random bits for beacon ids, as four 32-bit words (an f64 carries only
+/// 53). Returns the core's handle; when the rule set is invalid, `core_errors` says why and
+/// the other calls do nothing.
 #[no_mangle]
-pub extern "C" fn core_new(rules_len: i32, id_len: i32, seed: f64) -> u32 {
+pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u32, s3: u32) -> u32 {
+    let seed = u128::from(s0) | u128::from(s1) << 32 | u128::from(s2) << 64 | u128::from(s3) << 96;
     let b = bindings();
     let rules = text(&b.input, 0, rules_len).unwrap_or("");
     let anonymous_id = text(&b.input, rules_len as usize, id_len).unwrap_or("");
@@ -132,7 +134,7 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, seed: f64) -> u32 {
                 rules,
                 Box::new(regex::BrowserRegex::default()),
                 anonymous_id,
-                seed as u64,
+                seed,
             )),
             errors: String::new(),
             store: Store::memory(),
