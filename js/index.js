@@ -2,9 +2,10 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-import { initSync } from './wasm/pqlkit.js';
+// The page's functions the runtime imports (src/web/host.js, as wasm-bindgen copies it).
+import * as host from './wasm/snippets/pqlkit-861cd5110327ea80/src/web/host.js';
 import { Core, consentPolicy } from './core.js';
-import { wasmLoader } from './loader.js';
+import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
 import { connectTabs } from './tabs.js';
 import { autocapture } from './autocapture.js';
@@ -20,8 +21,25 @@ const STATE_KEY = 'pqlkit:v1:state';
 // Writes are coalesced: track() never waits for localStorage; page hide writes at once.
 const SAVE_DELAY_MS = 1000;
 const POLICY = { store: 1, send: 2, queue: 4 };
+// After a trap the core is started again; this many traps within a minute disable the SDK.
+const MAX_TRAPS = 3;
+const TRAP_WINDOW_MS = 60000;
 
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
+
+/**
+ * 128 random bits for the core's beacon ids, as four 32-bit words. Math.random only where
+ * crypto.getRandomValues is missing (it is in every browser and Node >= 20).
+ */
+function seed() {
+  const words = new Uint32Array(4);
+  if (globalThis.crypto?.getRandomValues) crypto.getRandomValues(words);
+  else for (let i = 0; i < 4; i++) words[i] = Math.random() * 2 ** 32;
+  return words;
+}
+
+/** A type for messages: `string`, `NaN`, `null`, `an array`. */
+const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v == 'number' && !Number.isFinite(v) ? String(v) : typeof v);
 
 function randomId() {
   const c = globalThis.crypto;
@@ -57,7 +75,15 @@ async function fetchRules(url) {
   }
 }
 
-const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), initSync);
+// The module is compiled once; each core gets its own instance (and a healed core a fresh one).
+const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), (module) => module);
+const start = (module) => instantiate(module, host);
+
+/** A page whose CSP forbids WebAssembly (no `'wasm-unsafe-eval'`), or an engine without it. */
+function blocked(cause) {
+  if (typeof WebAssembly == 'object' && !/CSP|Content.Security|unsafe-eval|blocked|refused/i.test(cause?.message)) return cause;
+  return new PqlkitError('wasm_blocked', `WebAssembly is blocked or unavailable on this page (a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src): ${cause?.message ?? cause}`, { cause });
+}
 
 /** GrowthBook-compatible condition evaluation, exactly as rules use it (from pqlkit/validate, loaded on first use). */
 export async function evalCondition(condition, attributes, groups) {
@@ -83,14 +109,25 @@ export async function init(options = {}) {
   } catch (cause) {
     throw new PqlkitError('invalid_options', `options.rules cannot be serialised: ${cause.message}`, { path: 'rules', cause });
   }
-  const wasm = await loadRuntime(options.wasmUrl);
-  const core = new Core(wasm, rulesJson, randomId(), Math.floor(Math.random() * 2 ** 52));
-  const found = core.errors();
+  let module, wasm;
+  try {
+    module = await loadRuntime(options.wasmUrl);
+    wasm = start(module);
+  } catch (cause) {
+    throw blocked(cause);
+  }
+  let core, found;
+  try {
+    core = new Core(wasm, rulesJson, randomId(), seed());
+    found = core.errors();
+  } catch (cause) {
+    throw new PqlkitError('internal_fault', `the core faulted compiling the rule set: ${cause?.message ?? cause}`, { cause });
+  }
   if (found.length > 0) {
     core.free();
     throw await refusal(rulesJson, found);
   }
-  return new Pqlkit(wasm, core, options);
+  return new Pqlkit(module, wasm, core, rulesJson, options);
 }
 
 /**
@@ -111,8 +148,17 @@ async function refusal(rulesJson, found) {
 }
 
 class Pqlkit {
+  #module;
   #wasm;
   #core;
+  #rulesJson;
+  /** When the core last trapped (Date.now(), within TRAP_WINDOW_MS). */
+  #traps = [];
+  /** The state as last saved (for a core whose store is memory) and when, for a heal. */
+  #snapshot;
+  #savedAt;
+  /** Calls applied since the last save: what a heal loses. */
+  #unsaved = 0;
   #now;
   #listeners = new Map();
   #cleanup = [];
@@ -136,23 +182,36 @@ class Pqlkit {
   #shown;
   #tabId = randomId();
 
-  constructor(wasm, core, options) {
+  constructor(module, wasm, core, rulesJson, options) {
+    this.#module = module;
     this.#wasm = wasm;
     this.#core = core;
+    this.#rulesJson = rulesJson;
+    this.#savedAt = Date.now();
     const now = typeof options.now === 'function' ? options.now : () => Date.now();
-    this.#now = () => Number(now());
+    // A clock that throws or answers NaN is reported by the call that reads it (#time).
+    this.#now = () => {
+      try {
+        return Number(now());
+      } catch {
+        return NaN;
+      }
+    };
     this.#debug = Boolean(options.debug);
     this.#consent = ['granted', 'pending', 'denied'].includes(options.consent) ? options.consent : 'granted';
     this.#localOnly = options.respectPrivacySignals !== false && privacySignal();
     // Under Node there is no localStorage worth trusting: always memory.
     this.#storage = options.storage === 'memory' || !isBrowser() ? 'memory' : 'local';
-    const opened = core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#now());
+    const opened = this.#read(() => core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#time() ?? Date.now()));
     // Reported once listeners can hear it: after init resolves.
     if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved state was corrupt or foreign and was replaced'));
     if (opened === 'memory') this.#later(new PqlkitError('storage_unavailable', 'localStorage is unavailable: state kept in memory'));
 
     if (isBrowser() && options.ui !== 'none') {
-      this.#ui = createPromptUI({ onOutcome: (prompt, outcome) => this.promptOutcome(prompt, outcome) });
+      this.#ui = createPromptUI({
+        onOutcome: (prompt, outcome) => this.promptOutcome(prompt, outcome),
+        onError: (code, message) => this.#fault(new PqlkitError(code, message), false),
+      });
     }
     if (options.collector?.url) {
       // Asked at each use, so a consent change applies to the outbox at once.
@@ -208,46 +267,47 @@ class Pqlkit {
 
   /** Records an event with optional properties. */
   track(name, props) {
-    if (typeof name !== 'string' || name === '') return this.#fault(new PqlkitError('invalid_event', 'track(name) needs a non-empty event name'));
-    const json = this.#json(props);
-    if (json !== null) this.#call('track', [name, json]);
+    if (typeof name !== 'string' || name === '') return this.#fault(new PqlkitError('invalid_event', `track(name): needs a non-empty event name, got ${kind(name)}`));
+    this.#event('track', name, props);
   }
 
   featureUsed(feature, props) {
-    this.track('feature_used', { ...props, feature });
+    if (this.#check('featureUsed(feature)', feature, 'string')) this.#event('featureUsed', 'feature_used', props, { feature });
   }
 
   /** A metered limit was hit: `limitHit('projects', { used: 5, limit: 5 })`. */
   limitHit(limit, counts) {
+    if (!this.#check('limitHit(limit)', limit, 'string') || !this.#check('limitHit(counts)', counts, 'object', true)) return;
     // Not destructured in the signature: null would throw a TypeError into the page.
-    const { used, limit: max, ...rest } = counts !== null && typeof counts === 'object' ? counts : {};
-    this.track('limit_hit', { ...rest, limit, used, max });
+    const { used, limit: max, ...rest } = counts ?? {};
+    this.#event('limitHit', 'limit_hit', rest, { limit, used, max });
   }
 
   /** The current level of a metered limit: `usage('seats', 4, 5)`. */
   usage(limit, used, max) {
-    this.track('usage', { limit, used, max, ratio: max > 0 ? used / max : null });
+    if (this.#check('usage(limit)', limit, 'string') && this.#check('usage(used)', used, 'number') && this.#check('usage(max)', max, 'number')) {
+      this.#event('usage', 'usage', null, { limit, used, max, ratio: max > 0 ? used / max : null });
+    }
   }
 
   page(path, props) {
+    if (!this.#check('page(path)', path, 'string', true)) return;
     const where = path ?? (isBrowser() ? location.pathname + location.search : '/');
-    this.track('page_view', { ...props, path: where, ...(isBrowser() ? { url: location.href, title: document.title } : {}) });
+    this.#event('page', 'page_view', props, { path: where, ...(isBrowser() ? { url: location.href, title: document.title } : {}) });
   }
 
   identify(userId, traits) {
-    const json = this.#json(traits);
-    if (json !== null) this.#call('identify', [userId == null ? undefined : String(userId), json]);
+    this.#traits('identify', userId, traits);
   }
 
   group(accountId, traits) {
-    const json = this.#json(traits);
-    if (json !== null) this.#call('group', [accountId == null ? undefined : String(accountId), json]);
+    this.#traits('group', accountId, traits);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on(event, listener) {
     if (!EVENT_NAMES.includes(event) || typeof listener !== 'function') {
-      this.#fault(new PqlkitError('invalid_listener', `on(): unknown event "${event}" or no listener function`));
+      this.#bad(`on(event, listener): unknown event or no listener function`, typeof event == 'string' ? event : kind(event));
       return () => {};
     }
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
@@ -261,21 +321,23 @@ class Pqlkit {
   }
 
   explain(ruleId) {
-    this.#advance();
-    return this.#read(() => JSON.parse(this.#core.explain(String(ruleId), this.#now())));
+    const t = this.#check('explain(ruleId)', ruleId, 'string') && this.#time('explain');
+    if (t === undefined || t === false) return null;
+    this.#advance(true, t);
+    return this.#read(() => JSON.parse(this.#core.explain(ruleId, t)));
   }
 
   /** Reports what became of a prompt handed out by a `prompt` event (headless mode). */
   promptOutcome(prompt, outcome) {
-    if (!OUTCOMES.includes(outcome)) return this.#fault(new PqlkitError('invalid_outcome', `unknown prompt outcome "${outcome}"`));
+    if (!OUTCOMES.includes(outcome) || typeof prompt?.id != 'string') return this.#bad('promptOutcome(prompt, outcome)', typeof outcome == 'string' ? outcome : kind(outcome));
     if (outcome !== 'shown') this.#setVisible(false);
-    this.#call('promptOutcome', [prompt?.rule ?? undefined, String(prompt?.id), outcome]);
+    this.#call('promptOutcome', [typeof prompt.rule == 'string' ? prompt.rule : undefined, prompt.id, outcome]);
     this.#emit(`prompt:${outcome}`, prompt);
   }
 
   /** Changes consent: `granted` stores and sends, `pending` holds everything in memory, `denied` stores and sends nothing. */
   setConsent(consent) {
-    if (!['granted', 'pending', 'denied'].includes(consent)) return this.#fault(new PqlkitError('invalid_consent', `unknown consent "${consent}"`));
+    if (!['granted', 'pending', 'denied'].includes(consent)) return this.#bad('setConsent(consent)', typeof consent == 'string' ? consent : kind(consent));
     this.#consent = consent;
     this.#read(() => {
       if (this.#mayStore() && this.#storage === 'local' && !this.#core.isPersistent()) {
@@ -310,32 +372,75 @@ class Pqlkit {
 
   /** Removes listeners, timers and UI. The instance does nothing afterwards. */
   destroy() {
-    if (this.#disabled && !this.#core) return;
+    if (this.#disabled) return;
     this.#save();
-    for (const undo of this.#cleanup.splice(0)) undo();
+    const core = this.#core;
+    this.#disable();
+    this.#listeners.clear();
+    try {
+      core?.free();
+    } catch {
+      // Freed, or its instance trapped.
+    }
+  }
+
+  /**
+   * Stops for good: listeners, timers and UI removed; the tabs' channel closed and their
+   * leadership (a Web Lock) released, so another tab acts on deadlines; the outbox's timers
+   * stopped (its stored beacons stay for the other tabs).
+   */
+  #disable() {
+    this.#disabled = true;
+    this.#core = null;
     clearTimeout(this.#timer);
     clearTimeout(this.#saveTimer);
+    for (const undo of this.#cleanup.splice(0)) undo();
     this.#ui?.destroy();
     this.#outbox?.destroy();
     this.#tabs?.close();
-    this.#listeners.clear();
-    this.#disabled = true;
-    try {
-      this.#core?.free();
-    } catch {
-      // Already freed after a fault.
-    }
-    this.#core = null;
   }
 
-  /** Properties or traits as JSON; cyclic or BigInt values are reported, never thrown. */
-  #json(value) {
+  /** Reports an argument a public method cannot use (`invalid_argument`); the call is ignored. */
+  #bad(call, got) {
+    this.#fault(new PqlkitError('invalid_argument', `${call}: cannot use ${got}; the call is ignored`), false);
+  }
+
+  /** Whether `value` is a `type` (a non-empty string, a finite number, a plain object; or absent when `optional`); reported when not. */
+  #check(call, value, type, optional) {
+    const ok = (optional && value == null) || (type == 'string' ? typeof value == 'string' && value !== '' : type == 'number' ? Number.isFinite(value) : value !== null && typeof value == 'object' && !Array.isArray(value));
+    if (!ok) this.#bad(call, kind(value));
+    return ok;
+  }
+
+  /** An event: `props` (an object, or absent) with `extra` on top, as JSON; reported, not thrown, when unusable. */
+  #event(method, name, props, extra) {
+    const json = this.#json(method + '(props)', props, extra);
+    if (json) this.#call('track', [name, json]);
+  }
+
+  #traits(method, id, traits) {
+    const json = this.#check(method + '(id)', id, 'string', true) && this.#json(method + '(traits)', traits);
+    if (json) this.#call(method, [id ?? undefined, json]);
+  }
+
+  #json(call, value, extra) {
+    if (!this.#check(call, value, 'object', true)) return;
+    let json;
     try {
-      return JSON.stringify(value ?? {});
+      json = JSON.stringify(extra ? { ...value, ...extra } : (value ?? {}));
     } catch (error) {
-      this.#fault(new PqlkitError('invalid_props', `properties or traits cannot be serialised: ${error.message}`), false);
-      return null;
+      return this.#bad(call, `a value that cannot be serialised (${error?.message})`);
     }
+    // toJSON may have turned it into something else.
+    if (json?.[0] == '{') return json;
+    this.#bad(call, kind(json && JSON.parse(json)));
+  }
+
+  /** The SDK's clock now; undefined (reported as `call`'s bad argument) when it throws or is not finite. */
+  #time(call) {
+    const t = this.#now();
+    if (Number.isFinite(t)) return t;
+    if (call) this.#bad(`${call}() at options.now()`, kind(t));
   }
 
   #mayStore() {
@@ -348,9 +453,9 @@ class Pqlkit {
   }
 
   /** Time-driven changes: acted on by the leader tab only, applied silently in the others. */
-  #advance(force = true, now = this.#now()) {
+  #advance(force = true, now = this.#time()) {
     // Before each call only when a deadline has passed: one boundary crossing saved per call.
-    if (!force && (this.#deadline < 0 || now < this.#deadline)) return;
+    if (now === undefined || (!force && (this.#deadline < 0 || now < this.#deadline))) return;
     const silent = this.#tabs && !this.#tabs.isLeader();
     this.#run('advance', [], now, silent);
   }
@@ -358,8 +463,9 @@ class Pqlkit {
   /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
   #call(method, args) {
     if (this.#disabled) return;
+    const t = this.#time(method);
+    if (t === undefined) return;
     if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
-    const t = this.#now();
     this.#advance(false, t);
     this.#run(method, args, t);
     // No message is built when no tab would read it: track() is called thousands of times.
@@ -420,6 +526,7 @@ class Pqlkit {
     } catch (error) {
       return this.#fault(error);
     }
+    this.#unsaved++;
     if (effects && !silent) for (const effect of effects) this.#dispatch(effect);
     this.#scheduleSave();
     this.#arm();
@@ -465,6 +572,10 @@ class Pqlkit {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     if (this.#read(() => this.#core.persist()) === false) this.#fault(new PqlkitError('storage_full', 'localStorage is full: state kept in memory'), false);
+    // A core whose store is memory keeps its saved state here, for a heal.
+    this.#snapshot = this.#read(() => (this.#core.isPersistent() ? null : this.#core.saveState()));
+    this.#savedAt = Date.now();
+    this.#unsaved = 0;
   }
 
   #pageHidden() {
@@ -504,19 +615,68 @@ class Pqlkit {
     }
   }
 
-  /** A fault inside pqlkit or a listener: report it; a trap in the wasm core disables the SDK. */
+  /** A fault inside pqlkit or a listener: report it; a trap in the wasm core heals it (#heal). */
   #fault(error, fromCore = true) {
-    const trap = fromCore && !(error instanceof PqlkitError);
-    if (trap) {
-      // The core's state may be inconsistent after a trap: stop using it, keep the page alive.
-      this.#disabled = true;
-      clearTimeout(this.#timer);
-      clearTimeout(this.#saveTimer);
-      this.#ui?.hide();
-      for (const undo of this.#cleanup.splice(0)) undo();
-    }
-    const wrapped = error instanceof PqlkitError ? error : new PqlkitError(trap ? 'internal_fault' : 'listener_fault', String(error?.message ?? error), { cause: error });
+    if (fromCore && !(error instanceof PqlkitError)) return this.#heal(error);
+    const wrapped = error instanceof PqlkitError ? error : new PqlkitError('listener_fault', String(error?.message ?? error), { cause: error });
     if (this.#debug && typeof console !== 'undefined') console.warn('[pqlkit]', wrapped);
     this.#emit('error', wrapped);
+  }
+
+  /**
+   * The core trapped (or answered something unreadable): its instance may be inconsistent, so
+   * a fresh instance of the module takes over, from the last saved state, or empty when that
+   * traps too. The call that trapped and those since the last save are lost; `internal_fault`
+   * says so. MAX_TRAPS within TRAP_WINDOW_MS disable the SDK (#disable).
+   */
+  #heal(error) {
+    if (this.#disabled) return;
+    const at = Date.now();
+    this.#traps = this.#traps.filter((t) => at - t < TRAP_WINDOW_MS);
+    this.#traps.push(at);
+    let message = `the core faulted (${error?.name ?? 'Error'}: ${error?.message ?? error})`;
+    if (this.#traps.length >= MAX_TRAPS) {
+      this.#disable();
+      message += `, ${MAX_TRAPS} times within a minute: pqlkit is disabled on this page`;
+    } else {
+      const lost = `the call that faulted and ${this.#unsaved} calls since the last save (${new Date(this.#savedAt).toISOString()}) are lost`;
+      this.#core = null; // its instance is not called again
+      try {
+        this.#restart(true);
+        message += `; restarted from the saved state: ${lost}`;
+      } catch {
+        try {
+          this.#restart(false);
+          message += '; restoring the saved state faulted too: restarted empty, every count, cap and trait is lost';
+        } catch (again) {
+          this.#disable();
+          message += `; restarting faulted too (${again?.message ?? again}): pqlkit is disabled on this page`;
+        }
+      }
+    }
+    this.#fault(new PqlkitError('internal_fault', message, { cause: error }), false);
+    if (this.#disabled) this.#listeners.clear();
+  }
+
+  /** A new core in a fresh instance: `restore`d from the saved state, or empty. */
+  #restart(restore) {
+    const wasm = start(this.#module);
+    const core = new Core(wasm, this.#rulesJson, randomId(), seed());
+    this.#wasm = wasm;
+    const now = this.#time() ?? Date.now();
+    const store = this.#mayStore() ? this.#storage : 'memory';
+    if (!restore) {
+      core.openStorage('memory', STATE_KEY, now);
+      // What is stored is overwritten at the next save.
+      if (store == 'local') core.moveStorage('local', STATE_KEY);
+    } else if (core.openStorage(store, STATE_KEY, now) == 'replaced' || (!core.isPersistent() && this.#snapshot && !core.loadState(this.#snapshot, now))) {
+      throw new Error('unreadable state');
+    }
+    core.setPromptVisible(this.#shown || this.#remoteVisible.size > 0);
+    this.#core = core;
+    this.#unsaved = 0;
+    this.#deadline = -1;
+    this.#arm();
+    this.#scheduleSave();
   }
 }

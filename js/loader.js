@@ -1,35 +1,74 @@
-// Loads a wasm build once and returns its exports. In a browser the .wasm is compiled as it
-// streams in (or from its bytes when the server sends a wrong MIME type); under Node it is
-// read from disk, since Node's fetch cannot read file: URLs. The generated wasm-bindgen glue
-// only instantiates it (`initSync`): its own fetching init, and the asset URL it names, are
-// never imported, so bundlers see one wasm reference, `new URL(...)` next to each caller.
-export function wasmLoader(defaultUrl, initSync) {
+// Loads a wasm build once: `wasmLoader(url, start)` compiles the module (memoised) and hands it
+// to `start(module)`. In a browser the .wasm is compiled as it streams in (or from its bytes when
+// the server sends a wrong MIME type); under Node it is read from disk, since Node's fetch cannot
+// read file: URLs. No generated glue fetches anything: bundlers see one wasm reference,
+// `new URL(...)` next to each caller.
+export function wasmLoader(defaultUrl, start) {
   let loading = null;
-  return (url = defaultUrl) => {
-    loading ??= load(url, initSync).catch((error) => {
-      loading = null; // a later call may retry, e.g. after a network error
-      throw error;
-    });
-    return loading;
-  };
+  return (url = defaultUrl) =>
+    (loading ??= compile(url)
+      .then(start)
+      .catch((error) => {
+        loading = null; // a later call may retry, e.g. after a network error
+        throw error;
+      }));
 }
 
-async function load(url, initSync) {
+async function compile(url) {
   const isNode = typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined';
   if (isNode && String(url).startsWith('file:')) {
     // A variable specifier keeps bundlers from pulling node:fs into browser builds.
     const fsModule = 'node:fs';
     const { readFileSync } = await import(fsModule);
-    return initSync({ module: readFileSync(new URL(url)) });
+    return WebAssembly.compile(readFileSync(new URL(url)));
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`fetching ${url} answered HTTP ${response.status}`);
-  let module;
   try {
-    module = await WebAssembly.compileStreaming(response.clone());
+    return await WebAssembly.compileStreaming(response.clone());
   } catch (error) {
     if (response.headers.get('content-type')?.startsWith('application/wasm')) throw error;
-    module = await WebAssembly.compile(await response.arrayBuffer());
+    return WebAssembly.compile(await response.arrayBuffer());
   }
-  return initSync({ module });
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * A fresh instance of the runtime's `module` (its exports), with its own memory: the facade
+ * starts one per core and, after a trap, another. wasm-bindgen's glue keeps one instance per
+ * page, so the runtime's few imports are bound here instead: `host` is src/web/host.js, whose
+ * functions the wasm imports either directly (numbers only) or through `./pqlkit_bg.js` shims
+ * named `__wbg_<name>_<hash>` that pass each string as (pointer, byte length) and return one by
+ * writing [pointer, length] at a return pointer (src/web/host.rs; pointer 0: `None`).
+ */
+export function instantiate(module, host) {
+  let w;
+  const text = (at, length) => decoder.decode(new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0));
+  const give = (at, s) => {
+    const bytes = s == null ? null : encoder.encode(s);
+    const to = bytes ? w.__wbindgen_malloc(bytes.length, 1) >>> 0 : 0;
+    if (bytes) new Uint8Array(w.memory.buffer).set(bytes, to);
+    const view = new DataView(w.memory.buffer);
+    view.setInt32(at, to, true);
+    view.setInt32(at + 4, bytes ? bytes.length : 0, true);
+  };
+  const shims = {
+    lowercase: (r, a, n) => give(r, host.lowercase(text(a, n))),
+    storageGet: (r, a, n) => give(r, host.storageGet(text(a, n))),
+    regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
+    regexTest: (id, a, n) => host.regexTest(id, text(a, n)),
+    storageSet: (a, n, b, m) => host.storageSet(text(a, n), text(b, m)),
+    storageRemove: (a, n) => host.storageRemove(text(a, n)),
+    // No JS value is ever held by the wasm (host.rs): its reference table is never read.
+    init_externref_table() {},
+  };
+  const imports = {};
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+    (imports[from] ??= {})[name] = from === './pqlkit_bg.js' ? shims[name.replace(/^__wbg_|^__wbindgen_|_[\da-f]{16}$/g, '')] : host[name];
+  }
+  w = new WebAssembly.Instance(module, imports).exports;
+  w.__wbindgen_start();
+  return w;
 }

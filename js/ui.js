@@ -58,9 +58,15 @@ const safe = (url) => {
   } catch {}
 };
 
-/** Creates the renderer. `onOutcome(prompt, 'shown' | 'clicked' | 'dismissed')` is called once per outcome. */
-export function createPromptUI({ onOutcome, document: doc = globalThis.document } = {}) {
+/**
+ * Creates the renderer. `onOutcome(prompt, 'shown' | 'clicked' | 'dismissed')` is called once per
+ * outcome; `onError('styles_blocked', message)` when a prompt's styles did not apply.
+ * Styles are a constructable stylesheet adopted by each shadow root, which a CSP's `style-src`
+ * does not govern, or else a <style> element (which `style-src` without 'unsafe-inline' blocks).
+ */
+export function createPromptUI({ onOutcome, onError, document: doc = globalThis.document } = {}) {
   let cur = null; // { p, host, back }
+  let sheet;
   const report = (p, o) => {
     try {
       onOutcome?.(p, o);
@@ -108,7 +114,13 @@ export function createPromptUI({ onOutcome, document: doc = globalThis.document 
     const host = h('pqlkit-prompt', { 'data-style': p.style });
     const root = host.attachShadow({ mode: 'open' });
     const wrap = modal ? h('div', { class: 'm' }, card) : card;
-    root.append(h('style', {}, CSS), wrap);
+    try {
+      if (!sheet) (sheet = new doc.defaultView.CSSStyleSheet()).replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch {
+      root.append(h('style', {}, CSS));
+    }
+    root.append(wrap);
     // Buttons and backdrop dismiss. Must not return false (that would cancel the link).
     wrap.onclick = ({ target: t }) => {
       if (t == wrap ? modal : /^(A|BUTTON)$/.test(t.tagName)) close(t == a ? 'clicked' : 'dismissed');
@@ -128,6 +140,8 @@ export function createPromptUI({ onOutcome, document: doc = globalThis.document 
     }
     cur = { p, host, back: modal && doc.activeElement };
     parent.append(host);
+    // :host makes it a block: an inline host means no style applied.
+    if (doc.defaultView?.getComputedStyle?.(host).display == 'inline') onError?.('styles_blocked', "prompt styles were blocked (a Content-Security-Policy's style-src?): the prompt shows unstyled");
     if (modal) (a || card.querySelector('.g')).focus();
     report(p, 'shown');
     return true;

@@ -8,7 +8,7 @@ import { Core, put } from './core.js';
 import { PqlkitError } from './errors.js';
 import { wasmLoader } from './loader.js';
 
-export const loadAuthoring = wasmLoader(new URL('./wasm-authoring/pqlkit_authoring_bg.wasm', import.meta.url), initSync);
+export const loadAuthoring = wasmLoader(new URL('./wasm-authoring/pqlkit_authoring_bg.wasm', import.meta.url), (module) => initSync({ module }));
 
 /**
  * Every problem of a rule set (an object, or JSON text): `{ valid, errors: [{ code, path, message }] }`.

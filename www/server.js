@@ -168,6 +168,8 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
       else return send(res, 404, 'not found', 'text/plain');
     }
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
+    // Test fixtures under /test/ can be served under a Content-Security-Policy: `?csp=<policy>`.
+    if (url.pathname.startsWith('/test/') && url.searchParams.has('csp')) headers['content-security-policy'] = url.searchParams.get('csp');
     if (GZIP_TYPES.has(extname(file))) {
       headers.vary = 'Accept-Encoding';
       if (acceptsGzip(req)) {

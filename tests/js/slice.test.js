@@ -115,7 +115,7 @@ test('no method throws into the host, even with bad arguments or a throwing list
     pql.track('cyclic', cyclic);
     pql.identify('u1', { big: 10n });
   });
-  assert.ok(errors.some((e) => e.code === 'invalid_props'));
+  assert.ok(errors.some((e) => e.code === 'invalid_argument'));
   assert.ok(errors.some((e) => e.code === 'invalid_event'));
   assert.ok(errors.some((e) => e.code === 'listener_fault'));
   assert.equal(pql.explain('missing'), null);
