@@ -29,6 +29,10 @@ export function build() {
   // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
   // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
   rmSync(join(outDir, '.gitignore'), { force: true });
+  // The facade binds the runtime's imports itself (js/loader.js `instantiate`) and imports the
+  // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
+  // the crate's name and version, which a release would change.
+  copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
   optimise(wasm, '-Oz');
   buildAuthoring();
   bundle();

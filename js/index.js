@@ -2,8 +2,8 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-// The page's functions the runtime imports (src/web/host.js, as wasm-bindgen copies it).
-import * as host from './wasm/snippets/pqlkit-861cd5110327ea80/src/web/host.js';
+// The page's functions the runtime imports (src/web/host.js, copied by the build).
+import * as host from './wasm/host.js';
 import { Core, consentPolicy } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
