@@ -38,8 +38,14 @@ function seed() {
   return words;
 }
 
-/** A type for messages: `string`, `NaN`, `null`, `an array`. */
-const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v == 'number' && !Number.isFinite(v) ? String(v) : typeof v);
+/** A type for messages: `string`, `NaN`, `null`, `an array`. Never throws (a revoked Proxy throws in Array.isArray). */
+const kind = (v) => {
+  try {
+    return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v == 'number' && !Number.isFinite(v) ? String(v) : typeof v;
+  } catch {
+    return 'an unreadable value';
+  }
+};
 
 function randomId() {
   const c = globalThis.crypto;
@@ -278,8 +284,13 @@ class Pqlkit {
   /** A metered limit was hit: `limitHit('projects', { used: 5, limit: 5 })`. */
   limitHit(limit, counts) {
     if (!this.#check('limitHit(limit)', limit, 'string') || !this.#check('limitHit(counts)', counts, 'object', true)) return;
-    // Not destructured in the signature: null would throw a TypeError into the page.
-    const { used, limit: max, ...rest } = counts ?? {};
+    // Not destructured in the signature: null would throw a TypeError into the page; nor
+    // outside a try: a getter or a Proxy may throw.
+    try {
+      var { used, limit: max, ...rest } = counts ?? {};
+    } catch {
+      return this.#bad('limitHit(counts)', 'an unreadable value');
+    }
     this.#event('limitHit', 'limit_hit', rest, { limit, used, max });
   }
 
@@ -329,9 +340,13 @@ class Pqlkit {
 
   /** Reports what became of a prompt handed out by a `prompt` event (headless mode). */
   promptOutcome(prompt, outcome) {
-    if (!OUTCOMES.includes(outcome) || typeof prompt?.id != 'string') return this.#bad('promptOutcome(prompt, outcome)', typeof outcome == 'string' ? outcome : kind(outcome));
+    // Read once, in a try: the app's object may have getters, or be a Proxy, that throw.
+    try {
+      var { id, rule } = prompt ?? {};
+    } catch {}
+    if (!OUTCOMES.includes(outcome) || typeof id != 'string') return this.#bad('promptOutcome(prompt, outcome)', typeof outcome == 'string' ? outcome : kind(outcome));
     if (outcome !== 'shown') this.#setVisible(false);
-    this.#call('promptOutcome', [typeof prompt.rule == 'string' ? prompt.rule : undefined, prompt.id, outcome]);
+    this.#call('promptOutcome', [typeof rule == 'string' ? rule : undefined, id, outcome]);
     this.#emit(`prompt:${outcome}`, prompt);
   }
 
@@ -407,7 +422,9 @@ class Pqlkit {
 
   /** Whether `value` is a `type` (a non-empty string, a finite number, a plain object; or absent when `optional`); reported when not. */
   #check(call, value, type, optional) {
-    const ok = (optional && value == null) || (type == 'string' ? typeof value == 'string' && value !== '' : type == 'number' ? Number.isFinite(value) : value !== null && typeof value == 'object' && !Array.isArray(value));
+    try {
+      var ok = (optional && value == null) || (type == 'string' ? typeof value == 'string' && value !== '' : type == 'number' ? Number.isFinite(value) : value !== null && typeof value == 'object' && !Array.isArray(value));
+    } catch {} // a revoked Proxy: not ok
     if (!ok) this.#bad(call, kind(value));
     return ok;
   }
