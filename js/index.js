@@ -220,8 +220,10 @@ class Pqlkit {
       });
     }
     if (options.collector?.url) {
-      // Asked at each use, so a consent change applies to the outbox at once.
-      const local = this.#storage === 'local' ? { get: (k) => (this.#mayStore() ? localStorage.getItem(k) : null), set: (k, v) => this.#mayStore() && localStorage.setItem(k, v) } : null;
+      // Asked at each use, so a consent change applies to the outbox at once. Where nothing may
+      // be stored, the outbox emptied by 'denied' (setMode('off')) leaves localStorage too.
+      const local =
+        this.#storage === 'local' ? { get: (k) => (this.#mayStore() ? localStorage.getItem(k) : null), set: (k, v) => (this.#mayStore() ? localStorage.setItem(k, v) : v == '[]' && localStorage.removeItem(k)) } : null;
       this.#outbox = createOutbox({
         url: options.collector.url,
         format: options.collector.format,

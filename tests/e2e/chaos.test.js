@@ -114,3 +114,34 @@ test('hostile arguments (a revoked Proxy, throwing getters and traps) are invali
     await env.close();
   }
 });
+
+test("'denied' removes the stored outbox, and a later grant does not send the beacons it dropped", async () => {
+  const env = await launch();
+  try {
+    const context = await env.browser.newContext();
+    const rules = { version: 1, rules: [{ id: 'go', trigger: { event: 'go' }, when: { event: 'go', count: 1 }, score: 1, actions: [{ beacon: 'go' }] }] };
+    env.server.mode.collector = 'error'; // the first beacon stays queued
+    const { page, errors } = await openRuntime(env, context, { rules, ui: 'none', collector: { url: '/pql/collect' } });
+    const denied = await page.evaluate(() => {
+      window.pql.track('go');
+      const stored = JSON.parse(localStorage.getItem('pqlkit:v1:outbox')).map((b) => b.id);
+      window.pql.setConsent('denied');
+      return { stored, outbox: localStorage.getItem('pqlkit:v1:outbox'), state: localStorage.getItem('pqlkit:v1:state') };
+    });
+    assert.equal(denied.stored.length, 1, 'granted: the beacon is stored');
+    assert.deepEqual({ outbox: denied.outbox, state: denied.state }, { outbox: null, state: null }, "'denied' stores nothing: outbox and state removed");
+    env.server.mode.collector = 'ok';
+    const ids = await page.evaluate(async () => {
+      window.pql.setConsent('granted');
+      window.pql.track('go');
+      await window.pql.flush();
+      return window.events.filter((e) => e.name === 'beacon').map((e) => e.id);
+    });
+    assert.equal(ids.length, 2);
+    assert.equal(ids[0], denied.stored[0]);
+    assert.deepEqual((await collected(env)).map((b) => b.id), [ids[1]], 'only the beacon fired after the grant');
+    assert.deepEqual(errors, []);
+  } finally {
+    await env.close();
+  }
+});
