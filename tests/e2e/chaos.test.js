@@ -9,23 +9,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launch, screenshot, watchErrors } from './harness.js';
+import { prng } from '../../www/test/prng.js';
 
 const SEED = Number(process.env.PQLKIT_CHAOS_SEED ?? 20261201) >>> 0;
 const CHAOS_MS = 15000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32, as in www/test/chaos.js. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Console errors of the page's own code (a refused or failed request logs one too: not ours). */
 function watchConsole(page) {

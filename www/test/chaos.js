@@ -11,24 +11,13 @@
 //          'denied' drops the outbox), whichever came first;
 //   never  fired while 'denied'.
 import { init, evalCondition } from '/pqlkit/pqlkit.min.js';
+import { prng } from '/test/prng.js';
 
 window.pageClicks = 0;
 document.getElementById('own').addEventListener('click', () => {
   window.pageClicks += 1;
   document.getElementById('count').textContent = String(window.pageClicks);
 });
-
-/** mulberry32: a small seeded PRNG, [0, 1). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RULES = {
   version: 1,
