@@ -539,7 +539,7 @@ class Pqlkit {
     let effects = null;
     try {
       // track() directly, with no closure or spread: it is the call made thousands of times.
-      // It returns undefined when there are no effects.
+      // It answers an empty string when there are no effects.
       const text = method === 'track' ? this.#core.track(args[0], args[1], t) : this.#core[method](...args, t);
       if (text) effects = JSON.parse(text);
     } catch (error) {

@@ -34,9 +34,10 @@ const rules = Number(option('--rules', 100));
 if (saveAs) {
   const to = join(store, saveAs);
   rmSync(to, { recursive: true, force: true });
-  mkdirSync(join(to, 'wasm'), { recursive: true });
+  mkdirSync(to, { recursive: true });
   for (const file of readdirSync(join(root, 'js')).filter((f) => f.endsWith('.js'))) cpSync(join(root, 'js', file), join(to, file));
-  for (const file of ['pqlkit.js', 'pqlkit_bg.wasm']) cpSync(join(root, 'js', 'wasm', file), join(to, 'wasm', file));
+  // The whole build folder: the glue, the wasm, and the host functions they import.
+  cpSync(join(root, 'js', 'wasm'), join(to, 'wasm'), { recursive: true });
   console.log(`pqlkit ab: saved the current build as "${saveAs}" (${to})`);
   process.exit(0);
 }
