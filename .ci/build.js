@@ -17,14 +17,11 @@ const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--en
 export function build() {
   // wasm-opt is off in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is
   // unreachable here, and the npm one is newer than Debian's.
-  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript', '.', '--', '-Z', 'build-std=std,panic_abort'], {
-    env: {
-      ...process.env,
-      RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN,
-      // A panic is a bug: in the browser it becomes a trap that the facade turns into an
-      // `error` event and a disabled SDK, so its message is not worth its bytes.
-      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
-    },
+  // The `runtime` profile of Cargo.toml, completed with the nightly-only settings that stable
+  // Cargo would refuse to read there: its own std, and a panic that aborts at once.
+  const nightlyOnly = ['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'];
+  mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly], {
+    env: { ...process.env, RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN },
   });
   // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
   // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
@@ -51,14 +48,12 @@ function optimise(file, level) {
 /**
  * The authoring build in js/wasm-authoring: the same crate with every validation message
  * (`--features authoring`) and the backtest driver (`backtest`). The command line runs it
- * under Node over millions of events, so it is optimised for speed rather than size; a page
- * fetches it only through pqlkit/validate (a refused rule set, the playground). Stable
- * toolchain, prebuilt std.
+ * under Node over millions of events, so its profile (`release` in Cargo.toml) is optimised
+ * for speed rather than size; a page fetches it only through pqlkit/validate (a refused rule
+ * set, the playground). Stable toolchain, prebuilt std.
  */
 export function buildAuthoring() {
-  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest'], {
-    env: { ...process.env, CARGO_PROFILE_RELEASE_OPT_LEVEL: '3' },
-  });
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest']);
   rmSync(join(root, 'js', 'wasm-authoring', '.gitignore'), { force: true });
   // -O3: about 15-20 % more events per second than rustc's output alone (measured A/B).
   optimise(join(root, 'js', 'wasm-authoring', 'pqlkit_authoring_bg.wasm'), '-O3');
