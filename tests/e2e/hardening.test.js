@@ -52,7 +52,7 @@ async function openCsp(context, csp, { noAdopted = false } = {}) {
 const promptStyle = (page) =>
   page.evaluate(() => {
     const host = document.querySelector('pqlkit-prompt');
-    const backdrop = host?.shadowRoot.querySelector('.m');
+    const backdrop = host?.shadowRoot.querySelector('.backdrop');
     return { host: host && getComputedStyle(host).display, backdrop: backdrop && getComputedStyle(backdrop).position };
   });
 

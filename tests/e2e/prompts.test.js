@@ -49,14 +49,14 @@ test('the CSS custom properties documented in ui.js theme the prompt', async () 
   const { page } = await fixture({ clean: true });
   const source = readFileSync(new URL('../../js/ui.js', import.meta.url), 'utf8');
   const documented = [...source.matchAll(/^\/\/\s+(--pqlkit-[a-z-]+)/gm)].map((m) => m[1]);
-  const used = [...new Set(source.match(/V\('([a-z-]+)'/g).map((m) => '--pqlkit-' + m.slice(3, -1)))];
+  const used = [...new Set(source.match(/themed\('([a-z-]+)'/g).map((m) => '--pqlkit-' + m.slice(8, -1)))];
   assert.deepEqual(documented.sort(), used.sort(), 'every property used is documented, and only those');
   await page.addStyleTag({ content: ':root { --pqlkit-accent: rgb(0, 128, 0); --pqlkit-radius: 2px; } pqlkit-prompt { --pqlkit-bg: rgb(1, 2, 3); --pqlkit-z: 7; }' });
   await show(page, { style: 'modal' });
   const got = await page.evaluate(() => {
     const root = document.querySelector('pqlkit-prompt').shadowRoot;
     const c = (s) => getComputedStyle(root.querySelector(s));
-    return [c('a').backgroundColor, c('.c').borderTopLeftRadius, c('.c').backgroundColor, c('.m').zIndex];
+    return [c('a').backgroundColor, c('.card').borderTopLeftRadius, c('.card').backgroundColor, c('.backdrop').zIndex];
   });
   assert.deepEqual(got, ['rgb(0, 128, 0)', '2px', 'rgb(1, 2, 3)', '7']);
   await page.close();
@@ -70,7 +70,7 @@ for (const style of ['modal', 'banner', 'toast', 'inline']) {
     await page.waitForTimeout(400); // entry animation done
     const info = await page.evaluate(() => {
       const host = document.querySelector('pqlkit-prompt');
-      const card = host.shadowRoot.querySelector('.c');
+      const card = host.shadowRoot.querySelector('.card');
       return {
         parent: host.parentElement.tagName.toLowerCase() + (host.parentElement.dataset.pqlkitSlot ? `[${host.parentElement.dataset.pqlkitSlot}]` : ''),
         mode: host.shadowRoot.mode,
@@ -137,19 +137,19 @@ test('modal: focus moves in, Tab and Shift+Tab cycle inside, Escape dismisses an
     };
   });
   assert.deepEqual(attrs, { modal: 'true', title: 'You have used 5 of 5 seats', body: 'Upgrade to Team to invite your whole crew, unlock SSO and get priority support.' });
-  assert.equal(await focused(page), 'prompt:a.p', 'focus moved to the primary action');
+  assert.equal(await focused(page), 'prompt:a.primary', 'focus moved to the primary action');
   const order = [];
   for (let i = 0; i < 4; i++) {
     await page.keyboard.press('Tab');
     order.push(await focused(page));
   }
-  assert.deepEqual(order, ['prompt:button.x', 'prompt:button.g', 'prompt:a.p', 'prompt:button.x']);
+  assert.deepEqual(order, ['prompt:button.close', 'prompt:button.secondary', 'prompt:a.primary', 'prompt:button.close']);
   await page.keyboard.press('Shift+Tab');
-  assert.equal(await focused(page), 'prompt:a.p');
+  assert.equal(await focused(page), 'prompt:a.primary');
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
-  assert.equal(await focused(page), 'prompt:a.p', 'Shift+Tab wraps from the first to the last');
+  assert.equal(await focused(page), 'prompt:a.primary', 'Shift+Tab wraps from the first to the last');
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('pqlkit-prompt').count(), 0);
   assert.equal(await focused(page), 'trigger', 'focus returned to the button');
@@ -225,8 +225,8 @@ test('host CSS does not change the prompt, and the prompt CSS does not leak into
         return ['color', 'font-size', 'font-family', 'line-height', 'letter-spacing', 'text-transform', 'background-color', 'padding', 'margin', 'border-top-style', 'border-radius', 'display', 'text-decoration-style']
           .map((p) => `${p}=${c.getPropertyValue(p)}`).join(';');
       };
-      const out = ['.c', 'h2', '.d', 'a', 'button.g', 'button.x'].map((sel) => `${sel}: ${pick(root.querySelector(sel))}`);
-      out.push(`rect: ${JSON.stringify(root.querySelector('.c').getBoundingClientRect())}`);
+      const out = ['.card', 'h2', '.body', 'a', 'button.secondary', 'button.close'].map((sel) => `${sel}: ${pick(root.querySelector(sel))}`);
+      out.push(`rect: ${JSON.stringify(root.querySelector('.card').getBoundingClientRect())}`);
       window.ui.hide();
       return out;
     }, style);
@@ -259,9 +259,9 @@ test('XSS: markup in title, body and labels is shown as text and never runs', as
     const seen = await page.evaluate(() => {
       const root = document.querySelector('pqlkit-prompt').shadowRoot;
       return {
-        texts: ['h2', '.d', 'button.g', 'a'].map((s) => root.querySelector(s).textContent),
+        texts: ['h2', '.body', 'button.secondary', 'a'].map((s) => root.querySelector(s).textContent),
         imgs: root.querySelectorAll('img').length + document.querySelectorAll('img').length,
-        label: root.querySelector('.c').getAttribute('aria-label'),
+        label: root.querySelector('.card').getAttribute('aria-label'),
       };
     });
     assert.deepEqual(seen.texts, [evil, evil, evil, evil], style);
@@ -294,7 +294,7 @@ test('only http(s) and relative CTA URLs become links', async () => {
   assert.deepEqual(hrefs, [null, null, null, null, null, null, null, 'https://acme.example/pricing', 'http://acme.example/', '/pricing?plan=team', 'pricing', '#plans', '//acme.example/x']);
   // Without a link the modal still works: focus lands on "Not now".
   await show(page, { cta: { label: 'Go', url: 'javascript:window.pwned=1' } });
-  assert.equal(await focused(page), 'prompt:button.g');
+  assert.equal(await focused(page), 'prompt:button.secondary');
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.equal(await focused(page), 'trigger');
