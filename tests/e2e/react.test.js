@@ -1,0 +1,165 @@
+// pqlkit/react in Chromium: www/test/react-app.jsx bundled by esbuild with the real react and
+// react-dom (pinned in package-lock.json), under StrictMode, with the real collector
+// (www/server.js). Also its server render under Node, and its types against @types/react.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { bundleFixture, serveBundle, watchConsole } from './bundle.js';
+import { launch, screenshot } from './harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let env;
+let bundle;
+before(async () => {
+  [env, bundle] = await Promise.all([launch(), bundleFixture('react-app.jsx')]);
+});
+after(async () => {
+  await env?.close();
+});
+
+async function open(query = '') {
+  const context = await env.browser.newContext();
+  await serveBundle(context, '/test/react-app.js', bundle);
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await page.goto(env.url('/test/react.html' + query));
+  await page.locator('#ready', { hasText: 'ready' }).waitFor();
+  return { context, page, problems };
+}
+
+const score = (page) => page.locator('#score').textContent();
+const waitScore = (page, text) => page.locator('#score', { hasText: text }).waitFor();
+const events = (page, name) => page.evaluate((n) => window.events.filter((e) => e.name === n), name);
+/** The beacons of this page that reached the collector, once the page flushed its outbox. */
+async function beacons(page) {
+  await page.evaluate(() => window.pql.flush());
+  const ids = new Set((await events(page, 'beacon')).map((e) => e.id));
+  return (await (await fetch(env.url('/pql/beacons'))).json()).beacons.filter((b) => ids.has(b.id));
+}
+const count = (list, type, prompt) => list.filter((b) => b.type === type && (prompt === undefined || b.signals?.prompt === prompt || b.prompt === prompt)).length;
+
+test('under StrictMode: one init, one modal, one shown beacon; useScore re-renders on the rise and on the drop, not while idle', async () => {
+  const { context, page, problems } = await open();
+  assert.equal(await page.evaluate(() => window.inits), 1, 'init ran once although StrictMode mounted the provider twice');
+  assert.equal(await score(page), '0 null false');
+
+  for (let i = 0; i < 3; i++) await page.click('#export');
+  await page.locator('pqlkit-prompt[data-style="modal"] [role="dialog"]').waitFor();
+  await waitScore(page, '40 warm false');
+  assert.equal(await page.locator('pqlkit-prompt').count(), 1, 'one prompt on the page');
+  assert.equal((await events(page, 'prompt')).length, 1);
+  assert.equal((await events(page, 'prompt:shown')).length, 1);
+  await screenshot(page, 'react-modal');
+
+  await page.locator('pqlkit-prompt button', { hasText: 'Not now' }).click();
+  await page.locator('pqlkit-prompt').waitFor({ state: 'detached' });
+  await page.click('#invite');
+  await page.locator('#sidebar pqlkit-prompt[data-style="inline"]').waitFor();
+  await waitScore(page, '65 hot true');
+
+  // identify() through the provider's options: the audience no longer holds, the score drops
+  // although the SDK emits no event for it.
+  await page.click('#upgrade');
+  await waitScore(page, '0 null false');
+
+  const renders = await page.evaluate(() => window.renders.length);
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => window.renders.length), renders, 'no re-render while nothing changes (no polling)');
+  const seen = await page.evaluate(() => [...new Set(window.renders)]);
+  assert.deepEqual(seen, ['0 null false', '40 warm false', '65 hot true', '0 null false'].filter((v, i, a) => a.indexOf(v) === i));
+
+  const list = await beacons(page);
+  assert.equal(count(list, 'feature'), 1, 'one feature beacon');
+  assert.equal(list.filter((b) => b.type === 'prompt_shown').length, 2, 'the modal and the inline prompt were each reported shown once');
+  assert.equal(await page.evaluate(() => window.inits), 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the prompts and report each outcome once", async () => {
+  const { context, page, problems } = await open('?ui=none');
+  for (let i = 0; i < 3; i++) await page.click('#export');
+  const toast = page.locator('#toast[role="dialog"]');
+  await toast.waitFor();
+  assert.equal(await toast.locator('h2').textContent(), 'Export more with Pro');
+  assert.equal(await page.locator('pqlkit-prompt').count(), 0, 'the built-in UI stays off');
+  await page.waitForFunction(() => window.events.some((e) => e.name === 'prompt:shown'));
+  await screenshot(page, 'react-headless-toast');
+  await toast.locator('button', { hasText: 'Not now' }).dblclick();
+  await toast.waitFor({ state: 'detached' });
+
+  await page.click('#invite');
+  const inline = page.locator('#sidebar #inline');
+  await inline.waitFor();
+  assert.equal(await inline.locator('h3').textContent(), 'Invite your whole team');
+  await inline.locator('button').click();
+  await inline.waitFor({ state: 'detached' });
+
+  const outcomes = await page.evaluate(() => window.events.filter((e) => e.name.startsWith('prompt:')).map((e) => `${e.name} ${e.id}`));
+  assert.deepEqual(outcomes, ['prompt:shown pro', 'prompt:dismissed pro', 'prompt:shown team', 'prompt:clicked team']);
+  const list = await beacons(page);
+  const reported = list.filter((b) => b.type.startsWith('prompt_')).map((b) => `${b.type} ${b.signals?.prompt}`).sort();
+  assert.deepEqual(reported, ['prompt_clicked team', 'prompt_dismissed pro', 'prompt_shown pro', 'prompt_shown team']);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a server render under Node: no init, no window, an empty slot and a zero score', async () => {
+  // Inside the repository, so that `pqlkit` resolves to this package by name and react from node_modules.
+  const dir = mkdtempSync(join(root, 'target', 'react-ssr-'));
+  const script = join(dir, 'ssr.mjs');
+  // A process of its own: the imports resolve as an app's server would (pqlkit by name).
+  writeFileSync(
+    script,
+    `import { createElement as h } from 'react';
+import server from 'react-dom/server';
+import { PqlkitProvider, PqlkitSlot, useScore, usePqlkit, usePrompt } from 'pqlkit/react';
+let inits = 0;
+const options = { get rules() { inits++; return { version: 1, rules: [] }; } };
+function Probe() {
+  const { score, tier } = useScore();
+  return h('p', null, \`\${score} \${tier} \${usePqlkit() === null} \${usePrompt() === null}\`);
+}
+const html = server.renderToString(h(PqlkitProvider, { options }, h(Probe), h(PqlkitSlot, { name: 'sidebar', className: 'side' })));
+console.log(JSON.stringify({ html, inits, window: typeof window }));`,
+  );
+  const out = JSON.parse(execFileSync('node', [script], { cwd: root, encoding: 'utf8'}));
+  assert.deepEqual(out, { html: '<p>0 null true true</p><div class="side" data-pqlkit-slot="sidebar"></div>', inits: 0, window: 'undefined' });
+});
+
+test('the types of pqlkit/react accept the documented use and reject misuse', () => {
+  const dir = mkdtempSync(join(root, 'target', 'react-types-'));
+  writeFileSync(
+    join(dir, 'use.tsx'),
+    `import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from '../../js/react.js';
+export function App() {
+  const pql = usePqlkit();
+  pql?.featureUsed('export');
+  const { score, tier, qualified } = useScore();
+  const prompt = usePrompt({ slot: 'sidebar' });
+  prompt?.shown();
+  return (
+    <PqlkitProvider options={{ rules: '/rules.json', ui: 'none' }} onError={(e) => e.code}>
+      <p>{score} {tier} {String(qualified)} {prompt?.title}</p>
+      <PqlkitSlot name="sidebar" className="side">{(p) => <b onClick={p.clicked}>{p.title}</b>}</PqlkitSlot>
+      <PqlkitSlot name="top" />
+      {/* @ts-expect-error ui is 'default' | 'none' */}
+      <PqlkitProvider options={{ rules: '/rules.json', ui: 'headless' }} />
+      {/* @ts-expect-error a slot needs its name */}
+      <PqlkitSlot />
+    </PqlkitProvider>
+  );
+}
+// @ts-expect-error a score is a number
+const s: string = useScore().score;
+// @ts-expect-error no such filter
+usePrompt({ rule: 'x' });
+`,
+  );
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, jsx: 'react-jsx', target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false, types: [] }, files: ['use.tsx'] }));
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', dir], { cwd: root, encoding: 'utf8' });
+});
