@@ -54,7 +54,7 @@ function optimise(file, passes) {
  * set, the playground). Stable toolchain, prebuilt std.
  */
 export function buildAuthoring() {
-  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest']);
+  mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest,sql']);
   rmSync(join(root, 'js', 'wasm-authoring', '.gitignore'), { force: true });
   // -O3: about 15-20 % more events per second than rustc's output alone (measured A/B).
   optimise(join(root, 'js', 'wasm-authoring', 'pqlkit_authoring_bg.wasm'), ['-O3']);

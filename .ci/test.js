@@ -64,7 +64,7 @@ await layer('clippy (native)', 'cargo', ['clippy', '--all-targets', '--', '-D', 
 await layer('clippy (wasm32)', 'cargo', ['clippy', '--all-targets', '--all-features', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
 await layer('cargo test (Rust core)', 'cargo', ['test'], { counts: cargoCounts });
 // Messages exist only in the authoring build, and only the lib's unit tests read them.
-await layer('cargo test --features authoring (messages)', 'cargo', ['test', '--features', 'authoring', '--lib'], { counts: cargoCounts });
+await layer('cargo test --features authoring,sql (messages, SQL builder)', 'cargo', ['test', '--features', 'authoring,sql', '--lib'], { counts: cargoCounts });
 
 console.log('\n=== build (release package) ===');
 const buildStarted = Date.now();

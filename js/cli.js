@@ -9,6 +9,7 @@ import { CliError, parseDuration, parseTime, readConversions, readText } from '.
 import { backtest, VERDICT } from './cli/backtest.js';
 import { renderBacktest } from './cli/report.js';
 import { simulate } from './cli/simulate.js';
+import { buildSql, DIALECTS } from './cli/sql.js';
 
 const V = VERDICT;
 const HELP = `pqlkit — check Product-Qualified Lead rules before you ship them
@@ -16,7 +17,9 @@ const HELP = `pqlkit — check Product-Qualified Lead rules before you ship them
 Usage:
   pqlkit validate <rules.json> [--json]
   pqlkit backtest --rules <rules.json> --events <events.ndjson[.gz]> --conversions <conversions.csv>
-                  [--horizon 30d] [--end <time>] [--threads N] [--json]
+                  [--horizon 30d] [--end <time>] [--threads N] [--engine wasm|duckdb] [--json]
+  pqlkit sql --rules <rules.json> --dialect duckdb|spark|bigquery|snowflake
+             [--events-table T] [--conversions-table T] [--as-of <time>]
   pqlkit simulate --users <N> --days <D> --seed <S> [--out <dir>]
   pqlkit --help | --version
 
@@ -52,6 +55,11 @@ backtest
                  event and the latest conversion in the CSV. Time-driven checks (notFollowedBy,
                  trial age) run up to it after a user's last event.
   --threads      replay threads (default: one per core, at most 8; files under 8 MB: 1)
+  --engine       wasm (default): the replay engine above. duckdb: the rule set's SQL (pqlkit sql)
+                 run by DuckDB (npm @duckdb/node-api, an optional dependency) over --events as
+                 NDJSON (as above), CSV or Parquet, a file or a glob ('hist/*.parquet'). CSV and
+                 Parquet carry the columns of the SQL's events table (see sql below) or the NDJSON
+                 names. Same report, same figures.
   --json         the report as JSON on stdout; the throughput line goes to stderr
 
   Definitions
@@ -92,6 +100,28 @@ backtest
   included).
   Exit 0 after a report (whatever the verdicts), 1 on invalid rules or input lines, 2 on usage
   errors or unreadable files.
+
+sql
+  Prints the rule set as one SQL query (a dbt model: table names are parameters) with the
+  engine's semantics: the window bucket rule, 30-minute sessions, UTC days, the replay's order,
+  histories cut at each user's conversion. A construct SQL cannot express is refused with its
+  JSON path (code sql_unsupported; exit 1).
+
+  --dialect            duckdb | spark | bigquery | snowflake
+  --events-table       default pqlkit_events; columns: user_id, ts (ms since the epoch, UTC; NULL
+                       on identify/group rows that apply before the first event), type ('identify',
+                       'group', else an event), event, account_id, props (JSON text: properties, or
+                       the traits of identify/group rows), seq (order of rows with equal ts)
+  --conversions-table  default pqlkit_conversions; columns: user_id (NULL: account-only),
+                       converted_at (ms), account_id
+  --as-of              end of observation (ms or ISO 8601); default: the later of each user's last
+                       event and the latest conversion
+
+  Output: one row per user: level, id, account_id, first_seen, last_seen, converted_at, events,
+  events_after_conversion, then per rule N (in rule-set order, named in the header comment)
+  rN_flagged_at (first flag, ms), rN_signals (JSON: signal values at that moment), rN_holds
+  (whether it holds as of --as-of); then score_reached_at (the score first reaching
+  scoring.threshold), score_rises ("ms:score,..." each new maximum), score_as_of.
 
 simulate
   Writes a deterministic synthetic history to --out (default: the current directory):
@@ -166,7 +196,7 @@ async function validateCommand(argv) {
 }
 
 async function backtestCommand(argv) {
-  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', json: 'flag' });
+  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', engine: 'value', json: 'flag' });
   if (args._.length) throw new CliError(`unexpected argument "${args._[0]}" (see pqlkit --help)`);
   required(args, ['rules', 'events', 'conversions']);
   const horizon = parseDuration(args.horizon ?? '30d', '--horizon');
@@ -180,6 +210,8 @@ async function backtestCommand(argv) {
     threads = Number(args.threads);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError('--threads must be an integer from 1 to 64');
   }
+  const engine = args.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'duckdb') throw new CliError(`--engine must be wasm or duckdb, not "${engine}"`);
   const { text, errors } = compile(args.rules);
   if (errors.length) {
     printErrors(args.rules, errors, process.stderr);
@@ -187,7 +219,7 @@ async function backtestCommand(argv) {
   }
   const rules = JSON.parse(text);
   const conversions = readConversions(args.conversions);
-  const report = await backtest({ rulesJson: text, rules, eventsPath: args.events, conversions, horizon, end, threads });
+  const report = await backtest({ rulesJson: text, rules, eventsPath: args.events, conversions, horizon, end, threads, engine });
   const { events, seconds, eventsPerSecond } = report.throughput;
   const speed = `throughput: ${events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s = ${(eventsPerSecond ?? 0).toLocaleString('en-US')} events/s\n`;
   if (args.json) {
@@ -196,6 +228,26 @@ async function backtestCommand(argv) {
   } else {
     process.stdout.write(renderBacktest(report, args.rules) + '\n\n' + speed);
   }
+  return 0;
+}
+
+async function sqlCommand(argv) {
+  const args = parseArgs(argv, { rules: 'value', dialect: 'value', 'events-table': 'value', 'conversions-table': 'value', 'as-of': 'value' });
+  if (args._.length) throw new CliError(`unexpected argument "${args._[0]}" (see pqlkit --help)`);
+  required(args, ['rules', 'dialect']);
+  if (!DIALECTS.includes(args.dialect)) throw new CliError(`--dialect must be one of ${DIALECTS.join(', ')}, not "${args.dialect}"`);
+  let asOf;
+  if (args['as-of'] !== undefined) {
+    asOf = parseTime(args['as-of']);
+    if (!Number.isFinite(asOf)) throw new CliError(`--as-of: "${args['as-of']}" is not a timestamp (ms or ISO 8601)`);
+  }
+  const text = readText(args.rules, 'rules');
+  const built = buildSql(text, args.dialect, { events: args['events-table'], conversions: args['conversions-table'], asOf });
+  if (built.errors) {
+    printErrors(args.rules, built.errors, process.stderr);
+    return 1;
+  }
+  process.stdout.write(built.sql);
   return 0;
 }
 
@@ -242,7 +294,7 @@ async function main(argv) {
     process.stdout.write(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n');
     return 0;
   }
-  const commands = { validate: validateCommand, backtest: backtestCommand, simulate: simulateCommand };
+  const commands = { validate: validateCommand, backtest: backtestCommand, sql: sqlCommand, simulate: simulateCommand };
   if (!(command in commands)) throw new CliError(`unknown command "${command}" (see pqlkit --help)`);
   if (command !== 'simulate') loadCliWasm();
   return commands[command](rest);

@@ -25,6 +25,8 @@ mod state;
 
 pub use effect::{Beacon, Effect, Firing, Qualified, RenderedCta, RenderedPrompt};
 pub use explain::{Expected, ExplainNode, ExplainOp, Explanation, RuleScore, Score};
+#[cfg(feature = "sql")]
+pub(crate) use state::key_in_rule;
 pub use state::{StateError, STATE_VERSION};
 
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");

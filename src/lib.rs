@@ -19,6 +19,8 @@ pub mod profile;
 pub mod prompt;
 pub mod rules;
 pub mod signals;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod timestamp;
 pub mod window;
 

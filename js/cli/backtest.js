@@ -368,7 +368,6 @@ const minOver = (members, f) => {
   return m;
 };
 
-/** Runs the whole backtest. */
 /** Replay threads: one per core (at most 8) for histories worth it, else this thread alone. */
 function threadsFor(path, threads) {
   if (threads !== undefined) return threads;
@@ -381,10 +380,9 @@ function threadsFor(path, threads) {
   return size < 2 * PIECE ? 1 : Math.min(availableParallelism(), 8);
 }
 
-/** Runs the whole backtest. */
-export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads }) {
+/** Replays the history through the wasm engine: the per-user records and what was read. */
+async function wasmReplay({ rulesJson, eventsPath, conversions, end, threads }) {
   const module = loadCliWasm();
-  const started = process.hrtime.bigint();
   const conversionsJson = JSON.stringify({
     users: Object.fromEntries(conversions.users),
     accounts: Object.fromEntries(conversions.userAccounts),
@@ -407,6 +405,20 @@ export async function backtest({ rulesJson, rules, eventsPath, conversions, hori
   } finally {
     await replayers.close();
   }
+  return { ...replayer, users: replayer.users, grouped };
+}
+
+/**
+ * Runs the whole backtest: `engine` 'wasm' (the replay, the default) or 'duckdb' (the rule
+ * set's SQL, js/cli/duckdb.js). Both give per-user records; the report is computed here.
+ */
+export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads, engine = 'wasm' }) {
+  const started = process.hrtime.bigint();
+  const replayer =
+    engine === 'duckdb'
+      ? { ...(await (await import('./duckdb.js')).duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads })), grouped: true }
+      : await wasmReplay({ rulesJson, eventsPath, conversions, end, threads });
+  const grouped = replayer.grouped;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const users = replayer.users;
   const weeks = [];

@@ -68,7 +68,7 @@ fn read_object(v: Option<&Value>) -> Result<Value, StateError> {
 }
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
-pub(super) fn key_in_rule(path: &str) -> &str {
+pub(crate) fn key_in_rule(path: &str) -> &str {
     crate::error::find_pair(path, b"].").map_or(path, |i| &path[i + 2..])
 }
 

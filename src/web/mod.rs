@@ -13,6 +13,8 @@ mod alloc;
 mod history;
 mod host;
 mod regex;
+#[cfg(feature = "sql")]
+mod sql;
 mod storage;
 
 use core::cell::UnsafeCell;
