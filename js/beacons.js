@@ -19,6 +19,8 @@
 //            { company: accountId }, pqlkit_id: id, type, rule, score, tier, userId,
 //            anonymousId, accountId, signals, sdkVersion } }] }                      (/batch)
 
+import { unref } from './timers.js';
+
 const LIMIT = 60000;
 const enc = new TextEncoder();
 const size = (s) => enc.encode(s).length;
@@ -122,12 +124,16 @@ export function createOutbox({
     timer = 0;
   };
 
-  const arm = (ms) => {
-    if (mode == 'send' && !dead && !timer && q.length)
+  // Under Node a queued batch keeps the process alive until it is sent (no beacon is dropped
+  // by a script that exits), but a retry does not: a collector that is down never holds it.
+  const arm = (ms, retry) => {
+    if (mode == 'send' && !dead && !timer && q.length) {
       timer = setTimeout(() => {
         timer = 0;
         run();
       }, ms);
+      if (retry) unref(timer);
+    }
   };
 
   // One request at a time; true once its batch is settled.
@@ -156,7 +162,7 @@ export function createOutbox({
           return true;
         }
         stop();
-        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()));
+        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()), true);
         return false;
       }));
   };

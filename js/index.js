@@ -11,6 +11,7 @@ import { connectTabs } from './tabs.js';
 import { autocapture } from './autocapture.js';
 import { createPromptUI } from './ui.js';
 import { createOutbox } from './beacons.js';
+import { unref } from './timers.js';
 
 export { PqlkitError };
 
@@ -584,7 +585,7 @@ class Pqlkit {
 
   #scheduleSave() {
     if (this.#saveTimer || this.#disabled) return;
-    this.#saveTimer = setTimeout(() => this.#save(), SAVE_DELAY_MS);
+    this.#saveTimer = unref(setTimeout(() => this.#save(), SAVE_DELAY_MS));
   }
 
   #save() {
@@ -614,10 +615,12 @@ class Pqlkit {
     // then fires before #armedAt, which is harmless: it re-arms).
     const delay = Math.min(Math.max(0, deadline - this.#now()), 2 ** 31 - 1);
     this.#armedAt = deadline;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#advance();
-    }, delay);
+    this.#timer = unref(
+      setTimeout(() => {
+        this.#timer = null;
+        this.#advance();
+      }, delay),
+    );
   }
 
   #later(error) {

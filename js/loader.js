@@ -17,9 +17,9 @@ export function wasmLoader(defaultUrl, start) {
 async function compile(url) {
   const isNode = typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined';
   if (isNode && String(url).startsWith('file:')) {
-    // A variable specifier keeps bundlers from pulling node:fs into browser builds.
-    const fsModule = 'node:fs';
-    const { readFileSync } = await import(fsModule);
+    // Not an import: a bundler would try to resolve node:fs for the browser (Vite externalises
+    // it with a warning, webpack fails or warns on a variable specifier). Node >= 20.16.
+    const { readFileSync } = process.getBuiltinModule('node:fs');
     return WebAssembly.compile(readFileSync(new URL(url)));
   }
   const response = await fetch(url);

@@ -1,10 +1,16 @@
 // Script-tag build: <script src=".../pqlkit/js/pqlkit.global.js"></script> then
-// `window.pqlkit.init(options)`. The module itself loads on the first call.
+// `window.pqlkit.init(options)`. The module itself loads on the first call, from next to this
+// script. Imported through a bundler (`import 'pqlkit/global'`) there is no current script:
+// the literal import lets the bundler include the module as a lazy chunk.
 (function () {
   var base = document.currentScript && document.currentScript.src;
-  var load = function () {
-    return import(new URL('./pqlkit.min.js', base || location.href).href);
-  };
+  var load = base
+    ? function () {
+        return import(/* webpackIgnore: true */ /* @vite-ignore */ new URL('./pqlkit.min.js', base).href);
+      }
+    : function () {
+        return import('./pqlkit.min.js');
+      };
   window.pqlkit = {
     init: function (options) {
       return load().then(function (m) {
