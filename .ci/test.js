@@ -77,6 +77,8 @@ await layer('wasm-bindgen tests (headless Chromium)', 'wasm-pack', ['test', '--h
 });
 await layer('JS tests (node --test, built package)', 'node', ['--test', '--test-reporter=spec', 'tests/js/'], { counts: nodeCounts });
 await layer('end-to-end (playwright-core + Chromium)', 'node', ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/e2e/'], { counts: nodeCounts });
+// Smoke apps: the packed tarball in fresh Vite, webpack, Next.js and script-tag apps (tests/smoke/).
+await layer('smoke apps (Vite, webpack, Next.js, script tag, CSP)', 'node', ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/smoke/'], { counts: nodeCounts });
 await layer('tsc --noEmit (published types)', 'tsc', ['--noEmit', '-p', 'tests/types/tsconfig.json']);
 
 console.log('\n=== size budget ===');

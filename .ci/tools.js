@@ -54,6 +54,19 @@ function step(label) {
  */
 export const SIZE_TOOLCHAIN = 'nightly-2026-10-30';
 
+/**
+ * `npm ci` in `dir` (a folder with a package-lock.json) unless its node_modules was installed
+ * after the lock last changed: the second run installs nothing.
+ */
+export function ensureNpmInstall(dir, label) {
+  const installed = join(dir, 'node_modules', '.package-lock.json');
+  const lock = join(dir, 'package-lock.json');
+  if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+    step(`installing ${label}`);
+    mustRun('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+  }
+}
+
 /** Installs the Rust pieces, the npm dependencies and (for tests) Chromium, when missing. */
 export function ensureToolchain({ browser = false } = {}) {
   const targets = output('rustup', ['target', 'list', '--installed']) ?? '';
@@ -83,12 +96,7 @@ export function ensureToolchain({ browser = false } = {}) {
     step('installing wasm-pack (a few minutes, once)');
     mustRun('cargo', ['install', 'wasm-pack']);
   }
-  const installed = join(root, 'node_modules', '.package-lock.json');
-  const lock = join(root, 'package-lock.json');
-  if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-    step('installing npm dependencies');
-    mustRun('npm', ['ci', '--no-audit', '--no-fund']);
-  }
+  ensureNpmInstall(root, 'npm dependencies');
   if (browser && !(existsSync('/usr/bin/chromium') && existsSync('/usr/bin/chromedriver'))) {
     step("installing Debian's chromium and chromium-driver");
     const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];

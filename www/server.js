@@ -96,7 +96,12 @@ export function beaconsOf(body) {
   return body && typeof body === 'object' ? [body] : [];
 }
 
-export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(root, 'www', 'data') } = {}) {
+/**
+ * `wwwDir` is served at `/` and `packageDir` (the package's js/ folder) at `/pqlkit/`; the smoke
+ * apps serve their own build and the installed package instead. `csp`: a
+ * Content-Security-Policy sent with every response.
+ */
+export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(root, 'www', 'data'), wwwDir = join(root, 'www'), packageDir = join(root, 'js'), csp } = {}) {
   mkdirSync(dataDir, { recursive: true });
   const store = join(dataDir, 'beacons.ndjson');
   const seen = new Map();
@@ -159,17 +164,18 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
       return send(res, 200, JSON.stringify(mode));
     }
     let file;
-    if (url.pathname.startsWith('/pqlkit/')) file = safeJoin(join(root, 'js'), url.pathname.slice('/pqlkit/'.length));
-    else file = safeJoin(join(root, 'www'), url.pathname);
+    if (url.pathname.startsWith('/pqlkit/')) file = safeJoin(packageDir, url.pathname.slice('/pqlkit/'.length));
+    else file = safeJoin(wwwDir, url.pathname);
     if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file || !existsSync(file)) {
       // Single-page app: unknown paths without an extension get the demo's shell.
-      if (!extname(url.pathname)) file = join(root, 'www', 'index.html');
+      if (!extname(url.pathname)) file = join(wwwDir, 'index.html');
       else return send(res, 404, 'not found', 'text/plain');
     }
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
     // Test fixtures under /test/ can be served under a Content-Security-Policy: `?csp=<policy>`.
     if (url.pathname.startsWith('/test/') && url.searchParams.has('csp')) headers['content-security-policy'] = url.searchParams.get('csp');
+    if (csp) headers['content-security-policy'] = csp;
     if (GZIP_TYPES.has(extname(file))) {
       headers.vary = 'Accept-Encoding';
       if (acceptsGzip(req)) {

@@ -15,7 +15,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 export async function launch() {
   const dataDir = mkdtempSync(join(tmpdir(), 'pqlkit-e2e-'));
   const server = await startServer({ port: 0, dataDir });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchBrowser();
   return {
     server,
     browser,
@@ -25,6 +25,11 @@ export async function launch() {
       await server.close();
     },
   };
+}
+
+/** Debian's Chromium, headless. */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
 export async function screenshot(page, name) {
