@@ -124,16 +124,12 @@ export function createOutbox({
     timer = 0;
   };
 
-  // Under Node a queued batch keeps the process alive until it is sent (no beacon is dropped
-  // by a script that exits), but a retry does not: a collector that is down never holds it.
-  const arm = (ms, retry) => {
-    if (mode == 'send' && !dead && !timer && q.length) {
+  const arm = (ms) => {
+    if (mode == 'send' && !dead && !timer && q.length)
       timer = setTimeout(() => {
         timer = 0;
         run();
       }, ms);
-      if (retry) unref(timer);
-    }
   };
 
   // One request at a time; true once its batch is settled.
@@ -162,7 +158,10 @@ export function createOutbox({
           return true;
         }
         stop();
-        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()), true);
+        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()));
+        // Under Node a queued batch keeps the process alive until it is sent (a script that
+        // exits drops no beacon), but a retry does not: a collector that is down never holds it.
+        unref(timer);
         return false;
       }));
   };

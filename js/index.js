@@ -29,15 +29,10 @@ const TRAP_WINDOW_MS = 60000;
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
 /**
- * 128 random bits for the core's beacon ids, as four 32-bit words. Math.random only where
- * crypto.getRandomValues is missing (it is in every browser and Node >= 20).
+ * 128 random bits for the core's beacon ids, as four 32-bit words. crypto.getRandomValues is in
+ * every browser (secure context or not) and in every Node the package supports (>= 20.19).
  */
-function seed() {
-  const words = new Uint32Array(4);
-  if (globalThis.crypto?.getRandomValues) crypto.getRandomValues(words);
-  else for (let i = 0; i < 4; i++) words[i] = Math.random() * 2 ** 32;
-  return words;
-}
+const seed = () => crypto.getRandomValues(new Uint32Array(4));
 
 /** A type for messages: `string`, `NaN`, `null`, `an array`. Never throws (a revoked Proxy throws in Array.isArray). */
 const kind = (v) => {

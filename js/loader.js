@@ -19,7 +19,7 @@ async function compile(url) {
   if (isNode && String(url).startsWith('file:')) {
     // Not an import: a bundler would try to resolve node:fs for the browser (Vite externalises
     // it with a warning, webpack fails or warns on a variable specifier). Node >= 20.16.
-    const { readFileSync } = process.getBuiltinModule('node:fs');
+    const { readFileSync } = process.getBuiltinModule('fs');
     return WebAssembly.compile(readFileSync(new URL(url)));
   }
   const response = await fetch(url);

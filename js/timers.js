@@ -3,3 +3,4 @@
  * a script that called track() exits without destroy(). Browsers' timer ids are numbers.
  */
 export const unref = (timer) => (timer?.unref?.(), timer);
+
