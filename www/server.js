@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { beaconType, POSTHOG_EVENT_PREFIX, readPosthog, readSegment, SEGMENT_EVENT_PREFIX } from '../js/formats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -53,6 +54,18 @@ function safeJoin(base, urlPath) {
   return path === base || path.startsWith(base + sep) ? path : null;
 }
 
+/** The request's body as text, to `done`; a body past MAX_BODY_BYTES destroys the request. */
+function readBody(req, done) {
+  const chunks = [];
+  let size = 0;
+  req.on('data', (chunk) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) req.destroy();
+    else chunks.push(chunk);
+  });
+  req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+}
+
 function send(res, status, body, type = 'application/json; charset=utf-8') {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
@@ -68,27 +81,27 @@ export function beaconsOf(body) {
   if (Array.isArray(body?.beacons)) return body.beacons;
   if (Array.isArray(body?.batch)) {
     return body.batch.map((item) => {
-      const { distinct_id, $groups, pqlkit_id, ...props } = item?.properties ?? {};
-      const ms = Date.parse(item?.timestamp);
-      const timestamp = Number.isNaN(ms) ? item?.timestamp : ms;
       if (item?.messageId !== undefined) {
+        const m = readSegment(item);
         return {
-          ...props,
+          ...m.props,
           id: item.messageId,
-          type: props.type ?? String(item.event ?? '').replace(/^PQL /, ''),
-          userId: item.userId ?? null,
-          anonymousId: item.anonymousId ?? null,
-          accountId: props.accountId ?? item.context?.groupId ?? null,
-          timestamp,
+          type: m.props.type ?? beaconType(m.name, SEGMENT_EVENT_PREFIX) ?? m.name ?? '',
+          userId: m.userId,
+          anonymousId: m.anonymousId,
+          accountId: m.props.accountId ?? m.accountId,
+          timestamp: m.timestamp,
           via: 'segment',
         };
       }
+      const e = readPosthog(item);
+      const { pqlkit_id, ...props } = e.props;
       return {
         ...props,
         id: pqlkit_id ?? item?.uuid,
-        type: props.type ?? String(item?.event ?? '').replace(/^pql_/, ''),
-        accountId: props.accountId ?? $groups?.company ?? null,
-        timestamp,
+        type: props.type ?? beaconType(e.name, POSTHOG_EVENT_PREFIX) ?? e.name ?? '',
+        accountId: props.accountId ?? e.accountId,
+        timestamp: e.timestamp,
         via: 'posthog',
       };
     });
@@ -117,6 +130,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
     }
   }
   const stats = { received: 0, duplicates: 0 };
+  const sdkRequests = [];
   const mode = { collector: 'ok' }; // tests switch it to 'error' (500), 'slow' (3 s) or 'refuse' (socket destroyed)
 
   const server = createServer((req, res) => {
@@ -124,17 +138,10 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
     if (url.pathname === '/pql/collect' && req.method === 'POST') {
       if (mode.collector === 'refuse') return req.socket.destroy();
       if (mode.collector === 'error') return send(res, 500, '{"error":"collector switched to failure"}');
-      const chunks = [];
-      let size = 0;
-      req.on('data', (chunk) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) req.destroy();
-        else chunks.push(chunk);
-      });
-      req.on('end', () => {
+      readBody(req, (text) => {
         let body;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          body = JSON.parse(text);
         } catch {
           return send(res, 400, '{"error":"body is not JSON"}');
         }
@@ -159,6 +166,22 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
     if (url.pathname === '/pql/beacons' && req.method === 'GET') {
       return send(res, 200, JSON.stringify({ beacons: [...seen.values()], ...stats }));
     }
+    // The analytics SDKs pqlkit/segment and pqlkit/posthog plug into (Segment's analytics.js,
+    // posthog-js) are pointed here in tests: POST /sdk/<name>/<their path> answers 200 `{}` and
+    // keeps { sdk, path, body } (JSON when it parses, else text); GET /sdk/requests lists them.
+    const sdk = url.pathname.match(/^\/sdk\/([\w-]+)(\/.*)$/);
+    if (sdk && url.pathname !== '/sdk/requests' && req.method === 'POST') {
+      readBody(req, (text) => {
+        let body = text;
+        try {
+          body = JSON.parse(text);
+        } catch {}
+        sdkRequests.push({ sdk: sdk[1], path: sdk[2], query: url.search, body });
+        send(res, 200, '{}');
+      });
+      return;
+    }
+    if (url.pathname === '/sdk/requests' && req.method === 'GET') return send(res, 200, JSON.stringify(sdkRequests));
     if (url.pathname === '/pql/collector-mode' && req.method === 'POST') {
       mode.collector = url.searchParams.get('mode') ?? 'ok';
       return send(res, 200, JSON.stringify(mode));

@@ -3,30 +3,23 @@
 // (www/server.js). Also its server render under Node, and its types against @types/react.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bundleFixture, serveBundle, watchConsole } from './bundle.js';
-import { launch, screenshot } from './harness.js';
+import { adapterSuite, deliveredBeacons, scratchDir, serveBundle, typecheck, watchConsole } from './adapters.js';
+import { screenshot } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-let env;
-let bundle;
-before(async () => {
-  [env, bundle] = await Promise.all([launch(), bundleFixture('react-app.jsx')]);
-});
-after(async () => {
-  await env?.close();
-});
+const suite = adapterSuite('react-app.jsx');
 
 async function open(query = '') {
+  const { env } = suite;
   const context = await env.browser.newContext();
-  await serveBundle(context, '/test/react-app.js', bundle);
+  await serveBundle(context, '/test/react-app.js', suite.bundle);
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await page.goto(env.url('/test/react.html' + query));
+  await page.goto(env.url('/test/adapters.html?app=react' + query));
   await page.locator('#ready', { hasText: 'ready' }).waitFor();
   return { context, page, problems };
 }
@@ -34,12 +27,7 @@ async function open(query = '') {
 const score = (page) => page.locator('#score').textContent();
 const waitScore = (page, text) => page.locator('#score', { hasText: text }).waitFor();
 const events = (page, name) => page.evaluate((n) => window.events.filter((e) => e.name === n), name);
-/** The beacons of this page that reached the collector, once the page flushed its outbox. */
-async function beacons(page) {
-  await page.evaluate(() => window.pql.flush());
-  const ids = new Set((await events(page, 'beacon')).map((e) => e.id));
-  return (await (await fetch(env.url('/pql/beacons'))).json()).beacons.filter((b) => ids.has(b.id));
-}
+const beacons = (page) => deliveredBeacons(suite.env, page);
 const count = (list, type, prompt) => list.filter((b) => b.type === type && (prompt === undefined || b.signals?.prompt === prompt || b.prompt === prompt)).length;
 
 test('under StrictMode: one init, one modal, one shown beacon; useScore re-renders on the rise and on the drop, not while idle', async () => {
@@ -81,7 +69,7 @@ test('under StrictMode: one init, one modal, one shown beacon; useScore re-rende
 });
 
 test("headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the prompts and report each outcome once", async () => {
-  const { context, page, problems } = await open('?ui=none');
+  const { context, page, problems } = await open('&ui=none');
   for (let i = 0; i < 3; i++) await page.click('#export');
   const toast = page.locator('#toast[role="dialog"]');
   await toast.waitFor();
@@ -109,8 +97,7 @@ test("headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the
 });
 
 test('a server render under Node: no init, no window, an empty slot and a zero score', async () => {
-  // Inside the repository, so that `pqlkit` resolves to this package by name and react from node_modules.
-  const dir = mkdtempSync(join(root, 'target', 'react-ssr-'));
+  const dir = scratchDir('react-ssr-');
   const script = join(dir, 'ssr.mjs');
   // A process of its own: the imports resolve as an app's server would (pqlkit by name).
   writeFileSync(
@@ -127,15 +114,14 @@ function Probe() {
 const html = server.renderToString(h(PqlkitProvider, { options }, h(Probe), h(PqlkitSlot, { name: 'sidebar', className: 'side' })));
 console.log(JSON.stringify({ html, inits, window: typeof window }));`,
   );
-  const out = JSON.parse(execFileSync('node', [script], { cwd: root, encoding: 'utf8'}));
+  const out = JSON.parse(execFileSync('node', [script], { cwd: root, encoding: 'utf8' }));
+  rmSync(dir, { recursive: true });
   assert.deepEqual(out, { html: '<p>0 null true true</p><div class="side" data-pqlkit-slot="sidebar"></div>', inits: 0, window: 'undefined' });
 });
 
-test('the types of pqlkit/react accept the documented use and reject misuse', () => {
-  const dir = mkdtempSync(join(root, 'target', 'react-types-'));
-  writeFileSync(
-    join(dir, 'use.tsx'),
-    `import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from '../../js/react.js';
+test('the types of pqlkit/react accept the documented use and reject misuse (with @types/react)', () => {
+  typecheck(
+    `import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from 'pqlkit/react';
 export function App() {
   const pql = usePqlkit();
   pql?.featureUsed('export');
@@ -159,7 +145,6 @@ const s: string = useScore().score;
 // @ts-expect-error no such filter
 usePrompt({ rule: 'x' });
 `,
+    { jsx: true },
   );
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, jsx: 'react-jsx', target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false, types: [] }, files: ['use.tsx'] }));
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', dir], { cwd: root, encoding: 'utf8' });
 });

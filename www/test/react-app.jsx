@@ -1,8 +1,8 @@
 // The React fixture of tests/e2e/react.test.js, bundled by esbuild with the real react and
 // react-dom (development build, so StrictMode mounts, unmounts and mounts every effect) and
-// pqlkit/react; `pqlkit` itself comes from /pqlkit/ through the page's import map.
+// pqlkit/react; `pqlkit` itself comes from /pqlkit/ through the import map of www/test/adapters.html.
 // `?ui=none` renders prompts headlessly with usePrompt and a PqlkitSlot render function.
-import { StrictMode, useEffect, useRef, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from 'pqlkit/react';
 
