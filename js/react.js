@@ -1,4 +1,3 @@
-'use client';
 // pqlkit/react: React bindings (React >= 18, a peer dependency). Shaped like PostHog's and
 // Statsig's providers (`options` to start the SDK, or `client` for an instance made elsewhere,
 // as GrowthBook's provider takes one), with hooks that re-render through useSyncExternalStore
@@ -8,6 +7,8 @@
 // `window` and renders no pqlkit markup. StrictMode's mount, unmount, mount runs the effect
 // twice: the instance is kept across it (its teardown waits for a task that a remount cancels),
 // so `init` runs once and a prompt shows once.
+// No 'use client' here (Vite and Rolldown warn that a bundle cannot keep it): React Server
+// Components resolve pqlkit/react to js/react-client.js, which marks the boundary.
 import { createContext, createElement, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import { init } from 'pqlkit';
 

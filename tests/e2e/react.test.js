@@ -3,8 +3,8 @@
 // (www/server.js). Also its server render under Node, and its types against @types/react.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { adapterSuite, deliveredBeacons, scratchDir, serveBundle, typecheck, watchConsole } from './adapters.js';
@@ -117,6 +117,21 @@ console.log(JSON.stringify({ html, inits, window: typeof window }));`,
   const out = JSON.parse(execFileSync('node', [script], { cwd: root, encoding: 'utf8' }));
   rmSync(dir, { recursive: true });
   assert.deepEqual(out, { html: '<p>0 null true true</p><div class="side" data-pqlkit-slot="sidebar"></div>', inits: 0, window: 'undefined' });
+});
+
+test("under the react-server condition (Next.js server components) pqlkit/react is a 'use client' boundary with the same exports", () => {
+  const resolve = (conditions) => execFileSync('node', [...conditions, '--input-type=module', '-e', "console.log(import.meta.resolve('pqlkit/react'))"], { cwd: root, encoding: 'utf8' }).trim();
+  const server = fileURLToPath(resolve(['--conditions=react-server']));
+  const client = fileURLToPath(resolve([]));
+  assert.equal(relative(root, server), join('js', 'react-client.js'));
+  assert.equal(relative(root, client), join('js', 'react.js'));
+  const boundary = readFileSync(server, 'utf8');
+  assert.match(boundary, /^'use client';\n/);
+  // Bundlers (Vite's Rolldown) warn about a directive they cannot keep: the default entry has none.
+  assert.doesNotMatch(readFileSync(client, 'utf8'), /^\s*['"]use client['"]/m);
+  const reexported = boundary.match(/export \{([^}]+)\} from '\.\/react\.js'/)[1].split(',').map((n) => n.trim()).sort();
+  const defined = [...readFileSync(client, 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(reexported, defined);
 });
 
 test('the types of pqlkit/react accept the documented use and reject misuse (with @types/react)', () => {
