@@ -22,6 +22,11 @@ export function feed(pql) {
       accountId = id ?? accountId;
       pql.group(id ?? null, traits);
     },
+    /** The host SDK logged out: pqlkit forgets the user, counters and caps too (`pql.reset()`). */
+    reset() {
+      userId = accountId = null;
+      pql.reset();
+    },
     /** Ids on an event: told to pqlkit when new. */
     seen(user, account) {
       if (user != null && user !== userId) this.identify(user);

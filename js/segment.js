@@ -27,8 +27,12 @@ export function pqlkitPlugin(pql, { page = true } = {}) {
     name: 'pqlkit',
     type: 'destination',
     isLoaded: () => true,
-    /** The identity analytics.js already holds (an earlier visit's identify and group). */
+    /**
+     * The identity analytics.js already holds (an earlier visit's identify and group), and its
+     * log-out: analytics.reset() emits `reset`, which resets pqlkit.
+     */
     load(_ctx, analytics) {
+      analytics?.on?.('reset', () => to.reset());
       const user = analytics?.user?.();
       const group = analytics?.group?.();
       const [uid, traits, gid, groupTraits] = [user?.id?.(), user?.traits?.(), group?.id?.(), group?.traits?.()];

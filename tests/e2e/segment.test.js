@@ -18,7 +18,7 @@ async function open(context) {
   return { page, problems };
 }
 
-test("analytics.js track, page, identify and group feed pqlkit: the rules fire, the prompt shows, the beacons carry Segment's ids, and Segment still delivers its own events", async () => {
+test("analytics.js track, page, identify, group and reset feed pqlkit: the rules fire, the prompt shows, the beacons carry Segment's ids, and Segment still delivers its own events", async () => {
   const context = await suite.env.browser.newContext();
   await serveBundle(context, '/test/segment-app.js', suite.bundle);
   const { page, problems } = await open(context);
@@ -80,6 +80,14 @@ test("analytics.js track, page, identify and group feed pqlkit: the rules fire, 
   });
   const again = await open(context);
   assert.equal(await again.page.evaluate(() => window.pql.explain('pricing-revisits').audience.matched), true);
+
+  // Log-out through Segment logs pqlkit out too: user, traits and counts forgotten.
+  const state = () => window.pql.explain('exports');
+  await again.page.evaluate(() => window.analytics.track('report_exported', { format: 'csv' }));
+  assert.equal((await again.page.evaluate(state)).when.actual, 1);
+  await again.page.evaluate(() => window.analytics.reset());
+  const { audience, when } = await again.page.evaluate(state);
+  assert.deepEqual([audience.actual, when.actual], [{ plan: null, 'account.company_size': null }, 0]);
   assert.deepEqual(again.problems, []);
   await context.close();
 });
