@@ -17,6 +17,8 @@ const NO_SCORE = Object.freeze({ score: 0, tier: null, qualified: false, rules: 
 // holding, e.g. after identify() moves the user out of an audience).
 const CHANGING = ['track', 'featureUsed', 'limitHit', 'usage', 'page', 'identify', 'group', 'promptOutcome', 'reset', 'setConsent'];
 const OUTCOMES = ['shown', 'clicked', 'dismissed'];
+// Where pqlkit saves the state its tabs share (README: State, tabs, privacy).
+const STATE_KEY = 'pqlkit:v1:state';
 
 /** Score reports that render the same: score, tier, qualified and which rules hold. */
 const sameScore = (a, b) => a.score === b.score && a.tier === b.tier && a.qualified === b.qualified && a.rules.map((r) => r.matched).join() === b.rules.map((r) => r.matched).join();
@@ -96,9 +98,14 @@ function createBridge() {
         return result;
       };
     }
+    // Another tab's calls are replayed here without an event; that tab then saves the shared
+    // state (within a second), which this tab hears as a storage event.
+    const onStorage = (event) => event.key === STATE_KEY && refresh();
+    globalThis.addEventListener?.('storage', onStorage);
     detach = () => {
       for (const off of offs) off();
       for (const name of CHANGING) delete pql[name];
+      globalThis.removeEventListener?.('storage', onStorage);
     };
     state.score = pql.score();
     if (owned) apply();

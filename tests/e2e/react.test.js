@@ -12,6 +12,7 @@ import { screenshot } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const suite = adapterSuite('react-app.jsx');
+const env = () => suite.env;
 
 async function open(query = '') {
   const { env } = suite;
@@ -63,6 +64,25 @@ test('under StrictMode: one init, one modal, one shown beacon; useScore re-rende
   const list = await beacons(page);
   assert.equal(count(list, 'feature'), 1, 'one feature beacon');
   assert.equal(list.filter((b) => b.type === 'prompt_shown').length, 2, 'the modal and the inline prompt were each reported shown once');
+  assert.equal(await page.evaluate(() => window.inits), 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('useScore follows the calls of another tab, and unmounting the provider destroys the instance it started', async () => {
+  const { context, page, problems } = await open();
+  const other = await context.newPage();
+  await other.goto(env().url('/test/adapters.html?app=react'));
+  await other.locator('#ready', { hasText: 'ready' }).waitFor();
+  for (let i = 0; i < 3; i++) await other.click('#export');
+  await waitScore(other, '40 warm false');
+  // No call in this tab: the other tab's exports arrive through the tabs' channel and its save.
+  await waitScore(page, '40 warm false');
+  await other.close();
+
+  await page.evaluate(() => window.unmount());
+  await page.waitForTimeout(50); // the teardown waits one task
+  assert.deepEqual(await page.evaluate(() => window.pql.score()), { score: 0, tier: null, qualified: false, rules: [] }, 'destroyed: it answers the empty score');
   assert.equal(await page.evaluate(() => window.inits), 1);
   assert.deepEqual(problems, []);
   await context.close();

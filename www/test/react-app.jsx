@@ -109,7 +109,9 @@ function App() {
   );
 }
 
-createRoot(document.getElementById('root')).render(
+const root = createRoot(document.getElementById('root'));
+window.unmount = () => root.unmount();
+root.render(
   <StrictMode>
     <App />
   </StrictMode>,
