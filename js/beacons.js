@@ -21,11 +21,11 @@
 
 import { unref } from './timers.js';
 
-const LIMIT = 60000;
-const enc = new TextEncoder();
-const size = (s) => enc.encode(s).length;
+const KEEPALIVE_LIMIT = 60000;
+const encoder = new TextEncoder();
+const byteLength = (s) => encoder.encode(s).length;
 const iso = (t) => (isNaN((t = new Date(t))) ? undefined : t.toISOString());
-const call = (f, x) => {
+const safely = (f, x) => {
   try {
     f(x);
   } catch {}
@@ -51,34 +51,34 @@ export function createOutbox({
   onError = () => {},
   onSent = () => {},
 }) {
-  let q = [];
+  let queue = [];
   let mode = 'send';
   let timer = 0;
-  let busy = null;
-  let fails = 0;
-  let dead = false;
-  const gone = new Set(); // ids settled here: never adopted again
-  const has = (id) => q.some((b) => b.id == id);
+  let inFlight = null;
+  let failures = 0;
+  let destroyed = false;
+  const settled = new Set(); // ids settled here: never adopted again
+  const queued = (id) => queue.some((b) => b.id == id);
 
-  const load = () => {
+  const adoptStored = () => {
     try {
-      for (const b of JSON.parse(storage.get(storageKey))) if (typeof b?.id == 'string' && !gone.has(b.id) && !has(b.id)) q.push(b);
+      for (const b of JSON.parse(storage.get(storageKey))) if (typeof b?.id == 'string' && !settled.has(b.id) && !queued(b.id)) queue.push(b);
     } catch {} // corrupt or foreign: not trusted
   };
 
-  const save = () => {
-    let s;
-    if (mode != 'off') load();
-    while (size((s = JSON.stringify(q))) > maxBytes && q.length) {
-      gone.add(q[0].id);
-      call(onError, { code: 'outbox_full', message: 'beacon outbox full: oldest beacon dropped', beacon: q.shift() });
+  const persist = () => {
+    let json;
+    if (mode != 'off') adoptStored();
+    while (byteLength((json = JSON.stringify(queue))) > maxBytes && queue.length) {
+      settled.add(queue[0].id);
+      safely(onError, { code: 'outbox_full', message: 'beacon outbox full: oldest beacon dropped', beacon: queue.shift() });
     }
     try {
-      storage?.set(storageKey, s);
+      storage?.set(storageKey, json);
     } catch {} // quota: the queue lives on in memory
   };
 
-  const fmt = (list) =>
+  const encodeBatch = (list) =>
     JSON.stringify(
       format == 'segment'
         ? {
@@ -109,35 +109,35 @@ export function createOutbox({
     );
 
   // The longest prefix (<= 100) whose body fits keepalive.
-  const take = (list) => {
+  const nextBatch = (list) => {
     let b = list.slice(0, 100);
     let body;
-    while (size((body = fmt(b))) > LIMIT && b.length > 1) b = b.slice(0, b.length >> 1);
+    while (byteLength((body = encodeBatch(b))) > KEEPALIVE_LIMIT && b.length > 1) b = b.slice(0, b.length >> 1);
     return [b, body];
   };
 
-  const post = (body, keepalive) =>
+  const send = (body, keepalive) =>
     Promise.resolve().then(() => fetch(url, { method: 'POST', body, keepalive, headers: { 'content-type': 'application/json' }, signal: globalThis.AbortSignal?.timeout?.(timeoutMs) }));
 
-  const stop = () => {
+  const disarm = () => {
     clearTimeout(timer);
     timer = 0;
   };
 
-  const arm = (ms) => {
-    if (mode == 'send' && !dead && !timer && q.length)
+  const armIn = (ms) => {
+    if (mode == 'send' && !destroyed && !timer && queue.length)
       timer = setTimeout(() => {
         timer = 0;
-        run();
+        sendNext();
       }, ms);
   };
 
   // One request at a time; true once its batch is settled.
-  const run = () => {
-    if (busy) return busy;
-    if (mode != 'send' || dead || !q.length) return Promise.resolve(true);
-    const [batch, body] = take(q);
-    return (busy = post(body, size(body) <= LIMIT)
+  const sendNext = () => {
+    if (inFlight) return inFlight;
+    if (mode != 'send' || destroyed || !queue.length) return Promise.resolve(true);
+    const [batch, body] = nextBatch(queue);
+    return (inFlight = send(body, byteLength(body) <= KEEPALIVE_LIMIT)
       .then((r) => {
         // An unread keepalive body counts against the browser's 64 KB in-flight quota: after
         // 64 KB of beacons every later keepalive request would fail.
@@ -146,19 +146,19 @@ export function createOutbox({
       })
       .catch(() => 0)
       .then((status) => {
-        busy = null;
+        inFlight = null;
         if ((status > 199 && status < 300) || (status > 399 && status < 500 && status != 408 && status != 429)) {
-          for (const b of batch) gone.add(b.id);
-          q = q.filter((b) => !gone.has(b.id));
-          save();
-          fails = 0;
-          if (status < 300) call(onSent, batch);
-          else call(onError, { code: 'beacon_rejected', status, message: `collector answered HTTP ${status}: batch dropped`, beacons: batch });
-          arm(0);
+          for (const b of batch) settled.add(b.id);
+          queue = queue.filter((b) => !settled.has(b.id));
+          persist();
+          failures = 0;
+          if (status < 300) safely(onSent, batch);
+          else safely(onError, { code: 'beacon_rejected', status, message: `collector answered HTTP ${status}: batch dropped`, beacons: batch });
+          armIn(0);
           return true;
         }
-        stop();
-        arm(Math.min(retryBaseMs * 2 ** fails++, retryMaxMs) * (0.5 + random()));
+        disarm();
+        armIn(Math.min(retryBaseMs * 2 ** failures++, retryMaxMs) * (0.5 + random()));
         // Under Node a queued batch keeps the process alive until it is sent (a script that
         // exits drops no beacon), but a retry does not: a collector that is down never holds it.
         unref(timer);
@@ -166,47 +166,47 @@ export function createOutbox({
       }));
   };
 
-  if (storage) load();
-  arm(delayMs);
+  if (storage) adoptStored();
+  armIn(delayMs);
 
   return {
     enqueue(b) {
-      if (mode == 'off' || typeof b?.id != 'string' || has(b.id)) return;
-      q.push(b);
-      save();
-      if (q.length < 50 || fails) arm(delayMs);
+      if (mode == 'off' || typeof b?.id != 'string' || queued(b.id)) return;
+      queue.push(b);
+      persist();
+      if (queue.length < 50 || failures) armIn(delayMs);
       else {
-        stop();
-        run();
+        disarm();
+        sendNext();
       }
     },
     async flush() {
-      stop();
-      for (let n = 0; n < 1e3 && mode == 'send' && q.length && (await run()); n++);
+      disarm();
+      for (let n = 0; n < 1e3 && mode == 'send' && queue.length && (await sendNext()); n++);
     },
     pageHidden() {
-      for (let rest = mode == 'send' ? q : [], b, body; rest.length; rest = rest.slice(b.length)) {
-        [b, body] = take(rest);
+      for (let rest = mode == 'send' ? queue : [], b, body; rest.length; rest = rest.slice(b.length)) {
+        [b, body] = nextBatch(rest);
         let ok;
         try {
           ok = sendBeacon(url, body);
         } catch {}
-        if (!ok) post(body, true).catch(() => {});
+        if (!ok) send(body, true).catch(() => {});
       }
     },
     setMode(m) {
       mode = m;
-      stop();
+      disarm();
       if (m == 'off') {
-        q = [];
-        save();
+        queue = [];
+        persist();
       }
-      arm(0);
+      armIn(0);
     },
-    pending: () => q.length,
+    pending: () => queue.length,
     destroy() {
-      dead = true;
-      stop();
+      destroyed = true;
+      disarm();
     },
   };
 }
