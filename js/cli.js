@@ -174,6 +174,12 @@ function compile(path) {
   return { text, errors };
 }
 
+/** The rule set's problems as the SQL builder sees them (validation, then sql_unsupported). */
+function sqlErrors(path) {
+  const text = readText(path, 'rules');
+  return { text, errors: buildSql(text, 'duckdb').errors ?? [] };
+}
+
 function printErrors(path, errors, stream) {
   stream.write(`${path}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
   const w = Math.max(...errors.map((e) => (e.path || '(rule set)').length));
@@ -212,7 +218,8 @@ async function backtestCommand(argv) {
   }
   const engine = args.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'duckdb') throw new CliError(`--engine must be wasm or duckdb, not "${engine}"`);
-  const { text, errors } = compile(args.rules);
+  // DuckDB validates through the SQL builder, which also reads account-level signals.
+  const { text, errors } = engine === 'duckdb' ? sqlErrors(args.rules) : compile(args.rules);
   if (errors.length) {
     printErrors(args.rules, errors, process.stderr);
     return 1;

@@ -113,6 +113,7 @@ export async function duckdbReplay({ rulesJson, rules, eventsPath, conversions, 
   }
   const out = { users: [], events: 0, skippedAfterConversion: 0, excluded: new Set(), minTime: Infinity, maxTime: -Infinity };
   for (const r of rows) {
+    if (r.level !== 'user') continue;
     if (r.first_seen === null) {
       if (r.converted_at !== null && num(r.events_after_conversion) > 0) out.excluded.add(r.id);
       continue;

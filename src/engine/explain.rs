@@ -89,6 +89,8 @@ impl Expected<'_> {
             SignalKind::NotFollowedBy { within, .. } => Expected::NotFollowedWithin(*within),
             SignalKind::FirstSeen { within } => Expected::FirstSeenWithin(*within),
             SignalKind::Traits { condition } => Expected::Condition(condition.source()),
+            #[cfg(feature = "sql")]
+            SignalKind::Account { compare, .. } => Expected::Condition(compare.source()),
         }
     }
 

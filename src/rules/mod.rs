@@ -4,6 +4,8 @@
 
 mod parse;
 
+#[cfg(feature = "sql")]
+pub use parse::parse_rule_set_json_with_account_signals;
 pub use parse::{parse_rule_set, parse_rule_set_json};
 
 use crate::condition::Condition;
@@ -115,6 +117,23 @@ pub enum SignalKind {
     DaysSinceFirstSeen { compare: Condition },
     /// A condition over the audience attributes.
     Traits { condition: Condition },
+    /// `"across": "account"`: measured over the events of every user of the user's account.
+    /// Only the SQL engines evaluate it (the browser sees one user): rule sets with it are
+    /// read by [`parse_rule_set_json_with_account_signals`] alone.
+    #[cfg(feature = "sql")]
+    Account { measure: AccountMeasure, on: EventMatch, within: Option<Millis>, compare: Condition },
+}
+
+/// What an account-level signal measures across the account's users.
+#[cfg(feature = "sql")]
+#[derive(Debug, PartialEq)]
+pub enum AccountMeasure {
+    Count,
+    /// The sum of this numeric property.
+    Sum(String),
+    DistinctDays,
+    /// Distinct users with a matching event.
+    DistinctUsers,
 }
 
 #[derive(Clone, Debug, PartialEq)]

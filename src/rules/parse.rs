@@ -21,6 +21,15 @@ pub fn parse_rule_set(
     document: &Value,
     regex: &dyn RegexEngine,
 ) -> Result<RuleSet, Vec<ValidationError>> {
+    check::<false>(document, regex)
+}
+
+/// `ACCOUNT`: account-level signals (`"across": "account"`, `distinctUsers`) are read; otherwise
+/// they are unknown fields, as the browser sees them.
+fn check<const ACCOUNT: bool>(
+    document: &Value,
+    regex: &dyn RegexEngine,
+) -> Result<RuleSet, Vec<ValidationError>> {
     if document.as_object().is_none() {
         let mut checker = Checker::new(&Value::Null, regex, Vec::new());
         checker.wrong_type("", "an object", document);
@@ -35,11 +44,27 @@ pub fn parse_rule_set(
     // Conditions anywhere may name groups, so groups are read first.
     let groups = groups_of(document.get("groups"));
     let mut checker = Checker::new(&groups, regex, prompt_ids);
+    #[cfg(feature = "sql")]
+    {
+        checker.account_signals = ACCOUNT;
+    }
     let rule_set = checker.rule_set(document);
     if checker.errors.is_empty() {
         Ok(rule_set)
     } else {
         Err(checker.errors)
+    }
+}
+
+/// [`parse_rule_set_json`] for the SQL engines, which also read account-level signals.
+#[cfg(feature = "sql")]
+pub fn parse_rule_set_json_with_account_signals(
+    text: &str,
+    regex: &dyn RegexEngine,
+) -> Result<RuleSet, Vec<ValidationError>> {
+    match json::parse(text) {
+        Ok(document) => check::<true>(&document, regex),
+        Err(_) => parse_rule_set_json(text, regex),
     }
 }
 
@@ -123,6 +148,11 @@ const SIGNAL_LIST: &str = "a signal is one of {event, count}, {event, distinctDa
 {firstSeen: true, within}, {daysSinceFirstSeen} or {traits}, where event signals may add \
 \"where\" and \"within\"";
 
+/// Why the browser refuses an account-level signal (authoring messages only).
+const ACCOUNT_SIGNALS_ELSEWHERE: &str = ": account-level signals (\"across\": \"account\", \"distinctUsers\") count over \
+every user of an account, which the browser, seeing one user, cannot evaluate. Only `pqlkit sql` and \
+`pqlkit backtest --engine duckdb` read them: keep such rules in the rule set you give those";
+
 /// `when` trees deeper than this are refused: no real rule needs it, and it bounds recursion
 /// for documents built in code (the JSON parser already caps nesting).
 const MAX_NODE_DEPTH: usize = 32;
@@ -139,11 +169,20 @@ struct Checker<'a> {
     errors: Vec<ValidationError>,
     ctx: Context<'a>,
     prompt_ids: Vec<&'a str>,
+    /// Whether account-level signals are read (the SQL engines) or unknown (the browser).
+    #[cfg(feature = "sql")]
+    account_signals: bool,
 }
 
 impl<'a> Checker<'a> {
     fn new(groups: &'a Value, regex: &'a dyn RegexEngine, prompt_ids: Vec<&'a str>) -> Self {
-        Checker { errors: Vec::new(), ctx: Context { groups, regex }, prompt_ids }
+        Checker {
+            errors: Vec::new(),
+            ctx: Context { groups, regex },
+            prompt_ids,
+            #[cfg(feature = "sql")]
+            account_signals: false,
+        }
     }
 
     fn report(&mut self, code: ErrorCode, path: &str, message: impl FnOnce() -> String) {
@@ -176,6 +215,10 @@ impl<'a> Checker<'a> {
     fn unknown_field(&mut self, parent: &str, key: &str, known: &[&str]) {
         let message = || {
             let mut message = join(&["unknown field \"", key, "\""]);
+            if key == "across" || key == "distinctUsers" {
+                message.push_str(ACCOUNT_SIGNALS_ELSEWHERE);
+                return message;
+            }
             if let Some(suggestion) = closest(key, known) {
                 message.push_str("; did you mean \"");
                 message.push_str(suggestion);
@@ -807,6 +850,12 @@ impl<'a> Checker<'a> {
     }
 
     fn signal(&mut self, value: &Value, path: &str) -> Option<Signal> {
+        #[cfg(feature = "sql")]
+        if self.account_signals
+            && (value.get("across").is_some() || value.get("distinctUsers").is_some())
+        {
+            return self.account_signal(value, path);
+        }
         let mut shapes = SIGNAL_SHAPES.iter().filter(|(key, _)| {
             value.get(key).is_some() || (*key == "usage" && value.get("limit").is_some())
         });
@@ -944,6 +993,71 @@ impl<'a> Checker<'a> {
             }
             _ => SignalKind::Traits { condition: self.condition(measured, &field("traits"))? },
         };
+        Some(Signal { path: path.to_string(), source: value.clone(), kind })
+    }
+
+    /// `{event, where?, count | sum + value | distinctDays | distinctUsers, within?, across: "account"}`.
+    #[cfg(feature = "sql")]
+    fn account_signal(&mut self, value: &Value, path: &str) -> Option<Signal> {
+        use super::AccountMeasure;
+        let field = |key: &str| child_path(path, key);
+        const SHAPE: &[&str] = &[
+            "event",
+            "where",
+            "count",
+            "sum",
+            "value",
+            "distinctDays",
+            "distinctUsers",
+            "within",
+            "across",
+        ];
+        self.object(value, path, SHAPE);
+        match value.get("across") {
+            Some(Value::String(s)) if s == "account" => {}
+            Some(other) => {
+                self.report(ErrorCode::InvalidValue, &field("across"), || {
+                    join(&["\"across\" takes \"account\", found ", &other.to_json()])
+                });
+                return None;
+            }
+            None => {
+                self.missing(
+                    path,
+                    "across",
+                    ": distinctUsers counts the users of an account: add \"across\": \"account\"",
+                );
+                return None;
+            }
+        }
+        let measures = ["count", "sum", "distinctDays", "distinctUsers"];
+        let present: Vec<&str> = measures.into_iter().filter(|m| value.get(m).is_some()).collect();
+        let [measure] = present.as_slice() else {
+            self.report(ErrorCode::InvalidSignal, path, || {
+                "an account-level signal measures one of count, sum (with value), distinctDays or distinctUsers".to_string()
+            });
+            return None;
+        };
+        let on = self.event_match(value, path);
+        let within = self.optional_duration(value, path, "within");
+        let measured = value.get(measure).unwrap_or(&Value::Null);
+        let (measure, compare) = match *measure {
+            "sum" => {
+                let property = self.name(measured, &field("sum"));
+                let compare = self
+                    .required(value, path, "value", ": the comparison, such as {\"$gte\": 100}")
+                    .and_then(|compare| self.comparison(compare, &field("value")));
+                (AccountMeasure::Sum(property?), compare)
+            }
+            "distinctDays" => {
+                (AccountMeasure::DistinctDays, self.comparison(measured, &field("distinctDays")))
+            }
+            "distinctUsers" => {
+                (AccountMeasure::DistinctUsers, self.comparison(measured, &field("distinctUsers")))
+            }
+            _ => (AccountMeasure::Count, self.comparison(measured, &field("count"))),
+        };
+        let kind = SignalKind::Account { measure, on: on?, within, compare: compare? };
         Some(Signal { path: path.to_string(), source: value.clone(), kind })
     }
 }

@@ -149,9 +149,16 @@ impl Dialect {
         }
     }
 
-    /// Whether any row of the group holds `condition`.
-    pub fn any(self, condition: &str) -> String {
-        format!("MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) = 1")
+    /// The number of distinct non-null `value`s in the window `over` (`PARTITION BY ...`).
+    pub fn distinct_count(self, value: &str, over: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("COUNT(DISTINCT {value}) OVER ({over})"),
+            Dialect::Spark => format!("size(collect_set({value}) OVER ({over}))"),
+            Dialect::BigQuery => {
+                format!("ARRAY_LENGTH(ARRAY_AGG(DISTINCT {value} IGNORE NULLS) OVER ({over}))")
+            }
+            Dialect::Snowflake => format!("ARRAY_SIZE(ARRAY_UNIQUE_AGG({value}) OVER ({over}))"),
+        }
     }
 }
 

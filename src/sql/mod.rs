@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 
 use crate::duration::{Millis, DAY};
 use crate::json::Value;
-use crate::rules::{EventMatch, Node, RuleSet, SignalKind};
+use crate::rules::{AccountMeasure, EventMatch, Node, RuleSet, SignalKind};
 use crate::window::WindowCounter;
 use condition::{Actual, Conditions};
 use dialect::quote;
@@ -96,6 +96,7 @@ pub fn build(
         order_columns: Vec::new(),
         buckets: BTreeSet::new(),
         value_columns: Vec::new(),
+        account_columns: Vec::new(),
         user_traits: BTreeSet::new(),
         account_traits: BTreeSet::new(),
         ticks: Vec::new(),
@@ -126,6 +127,8 @@ struct Builder<'a> {
     buckets: BTreeSet<Millis>,
     /// Columns of `vals`: windowed measures and traits as of each point.
     value_columns: Vec<String>,
+    /// Columns of `accts`: measures over every user of an account.
+    account_columns: Vec<String>,
     user_traits: BTreeSet<String>,
     account_traits: BTreeSet<String>,
     /// `SELECT user_id, <ms> AS ts FROM ...` moments at which a signal can change by itself.
@@ -229,13 +232,7 @@ impl Builder<'_> {
             | SignalKind::Sum { on, within, compare, .. } => {
                 let matched = self.event_match(on, path)?;
                 let amount = match kind {
-                    SignalKind::Sum { property, .. } => {
-                        let keys = keys_of(property, &at("sum"))?;
-                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                        let amount = d.to_double(&d.json_text("props", &keys));
-                        // The engine skips negative and non-numeric amounts.
-                        format!("CASE WHEN {matched} AND {amount} >= 0 THEN {amount} ELSE 0 END")
-                    }
+                    SignalKind::Sum { property, .. } => amount(d, &matched, property, &at("sum"))?,
                     _ => format!("CASE WHEN {matched} THEN 1 ELSE 0 END"),
                 };
                 self.row_columns.push(format!("{amount} AS m{i}"));
@@ -335,6 +332,37 @@ impl Builder<'_> {
             }
             SignalKind::Traits { condition } => {
                 (self.attributes(condition.source(), &at("traits"))?, "NULL".into())
+            }
+            SignalKind::Account { measure, on, within, compare } => {
+                let matched = self.event_match(on, path)?;
+                let flag = match measure {
+                    AccountMeasure::Sum(property) => amount(d, &matched, property, &at("sum"))?,
+                    _ => format!("CASE WHEN {matched} THEN 1 ELSE 0 END"),
+                };
+                self.row_columns.push(format!("{flag} AS m{i}"));
+                // Every point of the account's users, by time; users without an account are
+                // their own. Exact windows: an event counts while it is less than W old.
+                let frame = match within {
+                    Some(w) => {
+                        format!("RANGE BETWEEN {} PRECEDING AND CURRENT ROW", (w - 1).max(0))
+                    }
+                    None => "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW".into(),
+                };
+                let over = format!("PARTITION BY account_key ORDER BY ts {frame}");
+                let value = match measure {
+                    AccountMeasure::Count | AccountMeasure::Sum(_) => {
+                        format!("SUM(m{i}) OVER ({over})")
+                    }
+                    AccountMeasure::DistinctDays => d.distinct_count(
+                        &format!("CASE WHEN m{i} = 1 THEN {} END", d.bucket("ts", DAY)),
+                        &over,
+                    ),
+                    AccountMeasure::DistinctUsers => {
+                        d.distinct_count(&format!("CASE WHEN m{i} = 1 THEN user_id END"), &over)
+                    }
+                };
+                self.account_columns.push(format!("{value} AS v{i}"));
+                (compared(d, compare, &format!("v{i}"), path)?, format!("v{i}"))
             }
         })
     }
@@ -568,7 +596,14 @@ impl Builder<'_> {
         }
         vals.extend(self.value_columns.iter().cloned());
         q.push_str(&format!("vals AS (\n  SELECT {}\n  FROM ord\n),\n", vals.join(",\n    ")));
-        let mut holds = vec!["vals.*".to_string()];
+        let mut accts = vec!["vals.*".to_string()];
+        accts.extend(self.account_columns.iter().cloned());
+        q.push_str(&format!(
+            "keyed AS (\n  SELECT vals.*, COALESCE(acct, '~user~' || user_id) AS account_key\n  FROM vals\n),\n\
+             accts AS (\n  SELECT {}\n  FROM keyed\n),\n",
+            accts.join(",\n    ").replacen("vals.*", "keyed.*", 1)
+        ));
+        let mut holds = vec!["accts.*".to_string()];
         let mut score = Vec::new();
         for (r, rule) in self.rules.rules.iter().enumerate() {
             let n = r + 1;
@@ -585,7 +620,7 @@ impl Builder<'_> {
         }
         let score = if score.is_empty() { "0".into() } else { score.join(" + ") };
         q.push_str(&format!(
-            "holds AS (\n  SELECT {}\n  FROM vals\n),\n\
+            "holds AS (\n  SELECT {}\n  FROM accts\n),\n\
              scored AS (\n  SELECT holds.*, CAST({score} AS {dbl}) AS score,\n    COALESCE(MAX(CAST({score} AS {dbl})) OVER ({BY_USER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS best_before\n  FROM holds\n),\n",
             holds.join(",\n    "),
             dbl = d.double_type()
@@ -631,7 +666,7 @@ impl Builder<'_> {
             d.value_at("score", "CASE WHEN ts <= tail THEN pos END", true)
         ));
         q.push_str(&format!(
-            "agg AS (\n  SELECT {}\n  FROM scored JOIN (SELECT user_id AS uid, tail FROM users) t ON t.uid = scored.user_id\n  GROUP BY user_id\n)\n",
+            "agg AS (\n  SELECT {}\n  FROM scored JOIN (SELECT user_id AS uid, tail FROM users) t ON t.uid = scored.user_id\n  GROUP BY user_id\n",
             agg.join(",\n    ")
         ));
         let mut out = vec![
@@ -644,19 +679,45 @@ impl Builder<'_> {
             "u.events".into(),
             "u.events_after_conversion".into(),
         ];
+        // Accounts: the earliest of their users' (and account-only conversions).
+        let mut accounts = vec![
+            "'account' AS level".to_string(),
+            "p.account_id AS id".into(),
+            "p.account_id".into(),
+            "MIN(p.first_seen) AS first_seen".into(),
+            "MAX(p.last_seen) AS last_seen".into(),
+            "CASE WHEN MIN(p.converted_at) IS NULL OR MIN(c.converted_at) < MIN(p.converted_at) THEN MIN(c.converted_at) ELSE MIN(p.converted_at) END AS converted_at".into(),
+            "SUM(p.events) AS events".into(),
+            "SUM(p.events_after_conversion) AS events_after_conversion".into(),
+        ];
         for r in 1..=self.rules.rules.len() {
             out.push(format!("a.r{r}_flagged_at"));
             out.push(format!("a.r{r}_signals"));
-            out.push(format!("a.r{r}_holds = 1 AS r{r}_holds"));
+            out.push(format!("a.r{r}_holds"));
+            accounts.push(format!("MIN(p.r{r}_flagged_at) AS r{r}_flagged_at"));
+            accounts.push(format!(
+                "{} AS r{r}_signals",
+                d.value_at(&format!("p.r{r}_signals"), &format!("p.r{r}_flagged_at"), false)
+            ));
+            accounts.push(format!("MAX(p.r{r}_holds) AS r{r}_holds"));
         }
         out.extend([
             "a.score_reached_at".to_string(),
             "a.score_rises".into(),
             "a.score_as_of".into(),
         ]);
+        let text = if d == Dialect::BigQuery || d == Dialect::Spark { "STRING" } else { "VARCHAR" };
+        accounts.extend([
+            "MIN(p.score_reached_at) AS score_reached_at".to_string(),
+            format!("CAST(NULL AS {text}) AS score_rises"),
+            "MAX(p.score_as_of) AS score_as_of".into(),
+        ]);
         q.push_str(&format!(
-            "SELECT {}\nFROM users u LEFT JOIN agg a ON a.user_id = u.user_id\n",
-            out.join(",\n  ")
+            "),\nper_user AS (\n  SELECT {}\n  FROM users u LEFT JOIN agg a ON a.user_id = u.user_id\n),\n\
+             account_conv AS (\n  SELECT account_id, MIN(converted_at) AS converted_at FROM {conversions}\n  WHERE (user_id IS NULL OR user_id = '') AND account_id IS NOT NULL GROUP BY account_id\n)\n\
+             SELECT * FROM per_user\nUNION ALL\nSELECT {}\nFROM per_user p LEFT JOIN account_conv c ON c.account_id = p.account_id\nWHERE p.account_id IS NOT NULL AND p.first_seen IS NOT NULL\nGROUP BY p.account_id\n",
+            out.join(",\n    "),
+            accounts.join(",\n  ")
         ));
         q
     }
@@ -673,6 +734,15 @@ fn keys_of(path: &str, at: &str) -> Result<Vec<String>, SqlError> {
     } else {
         Err(SqlError::new(at, &format!("\"{path}\": SQL paths take letters, digits and _ only")))
     }
+}
+
+/// A row's amount of `property` for a sum when it matches (SQL `matched`), else 0. The engine
+/// skips negative and non-numeric amounts.
+fn amount(dialect: Dialect, matched: &str, property: &str, path: &str) -> Result<String, SqlError> {
+    let keys = keys_of(property, path)?;
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let amount = dialect.to_double(&dialect.json_text("props", &keys));
+    Ok(format!("CASE WHEN {matched} AND {amount} >= 0 THEN {amount} ELSE 0 END"))
 }
 
 /// A measured number `value` compared as the signal says.
@@ -785,5 +855,21 @@ mod tests {
         assert!(errors[2].message.contains("whole days"));
         assert!(errors[3].message.contains("compare with a number"));
         assert_eq!(errors[0].to_value().get("code"), Some(&Value::from("sql_unsupported")));
+    }
+
+    #[test]
+    fn account_signals_are_read_for_sql_only() {
+        let text = r#"{"version": 1, "rules": [{"id": "team", "when":
+            {"event": "feature_used", "distinctUsers": 3, "within": "14d", "across": "account"}}]}"#;
+        let browser = parse_rule_set_json(text, &NoRegex).unwrap_err();
+        let paths: Vec<&str> = browser.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["rules[0].when.distinctUsers", "rules[0].when.across", "rules[0].when"]);
+        let rules = crate::rules::parse_rule_set_json_with_account_signals(text, &NoRegex).unwrap();
+        let q = build(&rules, Dialect::Spark, &Options::default()).unwrap();
+        assert!(q.contains("size(collect_set(CASE WHEN m0 = 1 THEN user_id END) OVER (PARTITION BY account_key ORDER BY ts RANGE BETWEEN 1209599999 PRECEDING AND CURRENT ROW))"));
+        let wrong = text.replace("\"account\"", "\"team\"");
+        let errors =
+            crate::rules::parse_rule_set_json_with_account_signals(&wrong, &NoRegex).unwrap_err();
+        assert_eq!(errors[0].path, "rules[0].when.across");
     }
 }

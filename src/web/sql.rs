@@ -3,7 +3,7 @@
 
 use super::{answer, bindings, regex, text};
 use crate::json::{self, Value};
-use crate::rules::parse_rule_set_json;
+use crate::rules::parse_rule_set_json_with_account_signals;
 use crate::sql::{self, Dialect, Options};
 
 /// The input holds the rule set, the dialect name, the events table and the conversions table
@@ -29,7 +29,7 @@ pub extern "C" fn sql_build(
         (next(rules_len), next(dialect_len), next(events_len), next(conversions_len));
     let errors = |list: Vec<Value>| json::object([("errors", Value::Array(list))]).to_json();
     let result = match (
-        parse_rule_set_json(rules, &regex::BrowserRegex::default()),
+        parse_rule_set_json_with_account_signals(rules, &regex::BrowserRegex::default()),
         Dialect::from_name(dialect),
     ) {
         (_, None) => errors(vec![json::object([

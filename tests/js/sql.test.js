@@ -1,11 +1,12 @@
 // `pqlkit sql` and `pqlkit backtest --engine duckdb`, run as a data team would run them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { init } from 'pqlkit';
 import { openHistory } from '../../js/cli/duckdb.js';
 import { readConversions } from '../../js/cli/input.js';
 
@@ -58,4 +59,91 @@ test('backtest --engine duckdb on Parquet prints the report of the wasm replay o
   assert.equal(report(glob.out), report(wasm.out));
   assert.equal(run('backtest', ...args, '--events', join(dir, 'none-*.parquet'), '--engine', 'duckdb').code, 2);
   assert.equal(run('backtest', ...args, '--events', parquet, '--engine', 'spark').code, 2);
+});
+
+test('account-level signals: evaluated in SQL across the account, refused by the browser with a pointer to pqlkit sql', async () => {
+  const rules = {
+    version: 1,
+    rules: [
+      { id: 'team-export', when: { event: 'feature_used', where: { feature: 'export' }, distinctUsers: { $gte: 3 }, within: '14d', across: 'account' }, score: 50 },
+      { id: 'team-limits', when: { event: 'limit_hit', count: { $gte: 2 }, within: '7d', across: 'account' }, score: 20 },
+      { id: 'solo', when: { event: 'feature_used', count: 1 }, score: 1 },
+    ],
+    scoring: { threshold: 60 },
+  };
+  const path = join(dir, 'account.json');
+  writeFileSync(path, JSON.stringify(rules));
+  const day = 86_400_000;
+  const t0 = Date.UTC(2025, 0, 6, 9);
+  const line = (userId, t, event, props, accountId = 'acme') => JSON.stringify({ userId, accountId, timestamp: t, event, props });
+  const history = [
+    line('u1', t0, 'feature_used', { feature: 'export' }),
+    line('u1', t0 + 5 * day, 'page_view', { path: '/' }),
+    line('u2', t0 + day, 'feature_used', { feature: 'export' }),
+    line('u2', t0 + day + 1000, 'limit_hit', { limit: 'projects', used: 5, max: 5 }),
+    line('u3', t0 + 2 * day, 'feature_used', { feature: 'export' }),
+    line('u3', t0 + 2 * day + 5, 'limit_hit', { limit: 'projects', used: 5, max: 5 }),
+    // Another account: its export does not count for acme; 20 days later acme's window is gone.
+    line('v1', t0 + day, 'feature_used', { feature: 'export' }, 'globex'),
+    line('u4', t0 + 30 * day, 'feature_used', { feature: 'export' }),
+  ].join('\n');
+  const events = join(dir, 'account.ndjson');
+  writeFileSync(events, history + '\n');
+  const conversions = join(dir, 'account.csv');
+  writeFileSync(conversions, 'userId,convertedAt\n');
+  const sql = run('sql', '--rules', path, '--dialect', 'duckdb');
+  assert.equal(sql.code, 0, sql.err);
+  const { connection } = await openHistory(events, readConversions(conversions));
+  const rows = (await connection.runAndReadAll(sql.out)).getRowObjectsJS();
+  connection.closeSync();
+  const row = (level, id) => rows.find((r) => r.level === level && r.id === id);
+  const n = (v) => (v === null ? null : Number(v));
+  assert.equal(n(row('user', 'u3').r1_flagged_at), t0 + 2 * day, 'the third distinct user flags at their export');
+  assert.deepEqual(JSON.parse(row('user', 'u3').r1_signals), { when: 3 });
+  assert.equal(n(row('user', 'u1').r1_flagged_at), t0 + 5 * day, 'an earlier user at their next activity while it holds');
+  assert.equal(n(row('user', 'u2').r1_flagged_at), null, 'no activity of u2 while 3 users are in the window');
+  assert.equal(n(row('user', 'u4').r1_flagged_at), null, 'outside the 14 days');
+  assert.equal(n(row('user', 'v1').r1_flagged_at), null, 'another account');
+  assert.equal(n(row('user', 'u3').r2_flagged_at), t0 + 2 * day + 5, 'two limit hits across two users within 7 days');
+  assert.equal(n(row('account', 'acme').r1_flagged_at), t0 + 2 * day);
+  assert.equal(n(row('account', 'acme').r2_flagged_at), t0 + 2 * day + 5);
+  assert.equal(n(row('account', 'acme').score_reached_at), t0 + 2 * day + 5, '50 + 20 ≥ 60');
+  assert.equal(n(row('account', 'globex').r1_flagged_at), null);
+
+  // The report shows them at account level, from DuckDB.
+  const report = run('backtest', '--rules', path, '--events', events, '--conversions', conversions, '--engine', 'duckdb', '--json');
+  assert.equal(report.code, 0, report.err);
+  const teamExport = JSON.parse(report.out).rules[0];
+  assert.equal(teamExport.id, 'team-export');
+  assert.equal(teamExport.user.flagged, 2);
+  assert.equal(teamExport.account.flagged, 1);
+
+  // The browser cannot see other users: the rule set is refused, at the signal's `across`.
+  const validate = run('validate', path, '--json');
+  assert.equal(validate.code, 1);
+  const { errors } = JSON.parse(validate.out);
+  assert.deepEqual(errors.map((e) => [e.code, e.path]), [
+    ['unknown_field', 'rules[0].when.distinctUsers'],
+    ['unknown_field', 'rules[0].when.across'],
+    ['invalid_signal', 'rules[0].when'],
+    ['unknown_field', 'rules[1].when.across'],
+  ]);
+  assert.match(errors[1].message, /account-level signals .* `pqlkit sql`/);
+  await assert.rejects(init({ rules, storage: 'memory' }), (error) => {
+    assert.equal(error.code, 'unknown_field');
+    assert.deepEqual(error.errors.map((e) => e.path), errors.map((e) => e.path), 'init() refuses at the same paths');
+    return true;
+  });
+  assert.equal(run('backtest', '--rules', path, '--events', events, '--conversions', conversions).code, 1, 'the wasm replay refuses them too');
+});
+
+test('the JSON Schema knows account-level signals', async () => {
+  const { default: Ajv } = await import('ajv/dist/2020.js');
+  const schema = JSON.parse(readFileSync(new URL('../../js/rules.schema.json', import.meta.url), 'utf8'));
+  const check = new Ajv({ strict: false }).compile(schema);
+  const rules = (when) => ({ version: 1, rules: [{ id: 'a', when }] });
+  assert.ok(check(rules({ event: 'feature_used', distinctUsers: 3, within: '14d', across: 'account' })), JSON.stringify(check.errors));
+  assert.ok(check(rules({ event: 'limit_hit', count: { $gte: 2 }, within: '7d', across: 'account' })));
+  assert.ok(!check(rules({ event: 'x', distinctUsers: 3, across: 'user' })), 'across is "account"');
+  assert.ok(!check(rules({ event: 'x', across: 'account' })), 'a measure is needed');
 });
