@@ -82,17 +82,17 @@ export function watchConsole(page) {
 }
 
 /**
- * Runs tsc (strict, as a bundler-based app compiles: `moduleResolution: bundler`) over `source`,
- * written inside the repository so that `pqlkit/…` resolves through package.json's `exports`
- * and the real packages' types come from node_modules. Throws with tsc's output on an error,
- * an unused `@ts-expect-error` included.
+ * Runs tsc (strict, as a bundler-based app compiles: `moduleResolution: bundler`) over `source`
+ * (one usage file, or `{ name: source }` for several), written inside the repository so that
+ * `pqlkit/…` resolves through package.json's `exports` and the real packages' types come from
+ * node_modules. Throws with tsc's output on an error, an unused `@ts-expect-error` included.
  */
 export function typecheck(source, { jsx = false } = {}) {
   const dir = scratchDir('types-');
-  const file = jsx ? 'use.tsx' : 'use.ts';
-  writeFileSync(join(dir, file), source);
-  const compilerOptions = { strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [], ...(jsx ? { jsx: 'react-jsx' } : {}) };
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: [file] }));
+  const files = typeof source == 'string' ? { [jsx ? 'use.tsx' : 'use.ts']: source } : source;
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const compilerOptions = { strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true, types: [], jsx: 'react-jsx' };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(files) }));
   try {
     execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', dir], { cwd: root, encoding: 'utf8' });
   } catch (error) {

@@ -183,3 +183,13 @@ usePrompt({ rule: 'x' });
     { jsx: true },
   );
 });
+
+test("the README's React, Segment and PostHog examples compile verbatim (strict tsc, the real packages' types)", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## React, Segment and PostHog\n');
+  assert.ok(start >= 0, 'the section is in the README');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const blocks = [...section.matchAll(/^( *)```(jsx|js)\n([^]*?)^\1```$/gm)].map(([, indent, lang, body]) => ({ lang, body: body.replace(new RegExp(`^${indent}`, 'gm'), '') }));
+  assert.ok(blocks.length >= 4, `${blocks.length} examples`);
+  typecheck(Object.fromEntries(blocks.map((b, i) => [`example${i}.${b.lang === 'jsx' ? 'tsx' : 'ts'}`, b.body])));
+});
