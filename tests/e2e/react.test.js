@@ -88,6 +88,21 @@ test('useScore follows the calls of another tab, and unmounting the provider des
   await context.close();
 });
 
+test('<PqlkitProvider client>: an instance made with init outside drives the hooks and outlives the provider', async () => {
+  const { context, page, problems } = await open('&client=1');
+  for (let i = 0; i < 3; i++) await page.click('#export');
+  await waitScore(page, '40 warm false');
+  assert.equal((await events(page, 'prompt:shown')).length, 1);
+  assert.equal(await page.evaluate(() => Object.hasOwn(window.pql, 'track')), true, 'wrapped while provided');
+  await page.evaluate(() => window.unmount());
+  await page.waitForTimeout(50);
+  const after = await page.evaluate(() => ({ score: window.pql.score().score, wrapped: Object.hasOwn(window.pql, 'track') }));
+  assert.deepEqual(after, { score: 40, wrapped: false }, 'not destroyed, its methods its own again');
+  assert.equal(await page.evaluate(() => window.inits), 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the prompts and report each outcome once", async () => {
   const { context, page, problems } = await open('&ui=none');
   for (let i = 0; i < 3; i++) await page.click('#export');

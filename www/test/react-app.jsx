@@ -1,12 +1,15 @@
 // The React fixture of tests/e2e/react.test.js, bundled by esbuild with the real react and
 // react-dom (development build, so StrictMode mounts, unmounts and mounts every effect) and
 // pqlkit/react; `pqlkit` itself comes from /pqlkit/ through the import map of www/test/adapters.html.
-// `?ui=none` renders prompts headlessly with usePrompt and a PqlkitSlot render function.
+// `?ui=none` renders prompts headlessly with usePrompt and a PqlkitSlot render function;
+// `?client=1` passes an instance made with init instead of options.
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { init } from 'pqlkit';
 import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from 'pqlkit/react';
 
-const headless = new URLSearchParams(location.search).get('ui') === 'none';
+const query = new URLSearchParams(location.search);
+const headless = query.get('ui') === 'none';
 const free = { plan: { $in: ['free', 'trial'] } };
 const rules = {
   version: 1,
@@ -46,6 +49,8 @@ const options = {
   ui: headless ? 'none' : 'default',
 };
 const proOptions = { ...options, user: { id: 'u_42', traits: { plan: 'pro' } } };
+// `?client=1`: the app starts pqlkit itself and hands the instance to the provider.
+const client = query.has('client') ? await init(options) : undefined;
 
 function Score() {
   const { score, tier, qualified } = useScore();
@@ -86,7 +91,7 @@ function ToastCard({ prompt }) {
 function App() {
   const [plan, setPlan] = useState('free');
   return (
-    <PqlkitProvider options={plan === 'free' ? options : proOptions}>
+    <PqlkitProvider client={client} options={plan === 'free' ? options : proOptions}>
       <Events />
       <Score />
       <button id="export" data-pqlkit-feature="export">Export</button>
