@@ -39,16 +39,16 @@ export function readSegment(message) {
 
 /**
  * A PostHog event (as posthog-js captures it; a beacon in a /batch body) as pqlkit names it:
- * `distinctId` is `properties.distinct_id`, `accountId` is `properties.$groups.company`, and
- * `props` the other properties.
+ * `distinctId` is `properties.distinct_id`, `accountId` is `properties.$groups[groupType]`
+ * (`company`, where beacons put it), and `props` the other properties.
  */
-export function readPosthog(event) {
+export function readPosthog(event, groupType = POSTHOG_ACCOUNT_GROUP) {
   const e = object(event);
   const { distinct_id, $groups, ...props } = object(e.properties);
   return {
     name: typeof e.event == 'string' ? e.event : null,
     distinctId: distinct_id ?? null,
-    accountId: object($groups)[POSTHOG_ACCOUNT_GROUP] ?? null,
+    accountId: object($groups)[groupType] ?? null,
     props,
     set: object(e.$set ?? props.$set),
     timestamp: ms(e.timestamp),

@@ -5,6 +5,8 @@ import type { Pqlkit } from './index.js';
 export interface PqlkitPosthogOptions {
   /** Forward `$pageview` events (default true). false leaves page views to pqlkit's autocapture. */
   page?: boolean;
+  /** The PostHog group type that is pqlkit's account (default `'company'`, as the posthog beacon format writes it). */
+  groupType?: string;
 }
 
 /** An event as posthog-js captures it (its `CaptureResult`), as far as pqlkit reads it. */

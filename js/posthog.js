@@ -27,16 +27,17 @@ function pathOf(props) {
  * properties)` without PostHog's `$…` properties. A user (`distinct_id` once `$is_identified`) or
  * `$groups.company` seen on any event that pqlkit does not know yet is identified first, and an
  * event's `$set` reaches pqlkit's traits. `{ page: false }` leaves page views to pqlkit's
- * autocapture (with both, each navigation counts twice).
+ * autocapture (with both, each navigation counts twice); `{ groupType }` names the PostHog
+ * group type that is pqlkit's account (default `company`, as the posthog beacon format writes).
  */
-export function pqlkitPlugin(pql, { page = true } = {}) {
+export function pqlkitPlugin(pql, { page = true, groupType = POSTHOG_ACCOUNT_GROUP } = {}) {
   const to = feed(pql);
   return function pqlkit(event) {
-    const e = readPosthog(event);
+    const e = readPosthog(event, groupType);
     const { name, props } = e;
     const identified = props.$is_identified === true ? e.distinctId : null;
     if (name === '$identify') to.identify(identified ?? e.distinctId, e.set);
-    if (name === '$groupidentify' && props.$group_type === POSTHOG_ACCOUNT_GROUP) to.group(props.$group_key, props.$group_set ?? {});
+    if (name === '$groupidentify' && props.$group_type === groupType) to.group(props.$group_key, props.$group_set ?? {});
     to.seen(identified, e.accountId);
     if (name !== '$identify' && !isEmpty(e.set)) to.identify(null, e.set);
     if (name === '$pageview') {

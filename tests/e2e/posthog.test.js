@@ -9,26 +9,26 @@ import { screenshot } from './harness.js';
 
 const suite = adapterSuite('posthog-app.js');
 
-for (const hook of ['eventCaptured', 'before_send']) {
-  test(`posthog-js (${hook}): $pageview, capture, identify, group and $set feed pqlkit; the prompt shows, the beacons carry PostHog's ids, and PostHog still delivers its own events`, async () => {
+for (const [hook, group] of [['eventCaptured', 'company'], ['before_send', 'organization']]) {
+  test(`posthog-js (${hook}, accounts as group type ${group}): $pageview, capture, identify, group and $set feed pqlkit; the prompt shows, the beacons carry PostHog's ids, and PostHog still delivers its own events`, async () => {
     const { env } = suite;
     const context = await env.browser.newContext();
     await serveBundle(context, '/test/posthog-app.js', suite.bundle);
     const page = await context.newPage();
     const problems = watchConsole(page);
-    await page.goto(env.url(`/test/adapters.html?app=posthog&hook=${hook}`));
+    await page.goto(env.url(`/test/adapters.html?app=posthog&hook=${hook}` + (group === 'company' ? '' : `&group=${group}`)));
     await page.waitForFunction(() => window.ready);
     const session = await page.evaluate(() => window.posthog.get_session_id());
     /** What posthog-js delivered for this page's session (requests may arrive out of order). */
     const delivered = async () => (await getJson(env, '/sdk/requests')).filter((r) => r.sdk === 'posthog').flatMap((r) => r.body.batch ?? [r.body]).filter((e) => e.properties?.$session_id === session);
 
-    await page.evaluate(() => {
+    await page.evaluate((group) => {
       window.posthog.identify('u_42', { plan: 'free' });
-      window.posthog.group('company', 'acme', { company_size: 120 });
+      window.posthog.group(group, 'acme', { company_size: 120 });
       history.pushState({}, '', '/pricing');
       history.pushState({}, '', '/pricing/teams');
       window.posthog.capture('report_exported', { format: 'csv' });
-    });
+    }, group);
     assert.equal(await page.locator('pqlkit-prompt').count(), 0, 'one export so far');
     await page.evaluate(() => {
       window.posthog.setPersonProperties({ role: 'admin' });
@@ -69,7 +69,7 @@ for (const hook of ['eventCaptured', 'before_send']) {
       ['report_exported', '/pricing/teams', 'csv'],
     ]);
     const exported = sent.find((e) => e.event === 'report_exported');
-    assert.deepEqual(exported.properties.$groups, { company: 'acme' });
+    assert.deepEqual(exported.properties.$groups, { [group]: 'acme' });
     assert.equal(exported.properties.token, 'phc_test');
     assert.deepEqual(problems, []);
     await context.close();

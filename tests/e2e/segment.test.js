@@ -119,7 +119,7 @@ const pql = await init({ rules: '/rules.json' });
 const analytics = AnalyticsBrowser.load({ writeKey: 'k' });
 await analytics.register(segmentPlugin(pql), segmentPlugin(pql, { page: false }));
 posthog.on('eventCaptured', posthogPlugin(pql));
-posthog.init('phc', { before_send: posthogPlugin(pql, { page: false }) });
+posthog.init('phc', { before_send: posthogPlugin(pql, { page: false, groupType: 'organization' }) });
 posthog.set_config({ before_send: [posthogPlugin(pql)] });
 // @ts-expect-error needs the instance
 segmentPlugin();

@@ -11,7 +11,10 @@ import { pqlkitPlugin } from 'pqlkit/posthog';
 const pql = await init({ rules: adapterRules({ role: 'admin' }), collector: { url: '/pql/collect' }, autocapture: false });
 recordEvents(pql);
 // `?hook=before_send` plugs pqlkit in through posthog's config instead of its eventCaptured event.
-const hook = new URLSearchParams(location.search).get('hook') ?? 'eventCaptured';
+const query = new URLSearchParams(location.search);
+const hook = query.get('hook') ?? 'eventCaptured';
+// `?group=organization`: the app's PostHog group type for accounts is not `company`.
+const plugin = pqlkitPlugin(pql, query.has('group') ? { groupType: query.get('group') } : {});
 // Everything posthog-js sends goes to this server, uncompressed and one request per event; no
 // flags, surveys, recordings or scripts of its own to load.
 posthog.init('phc_test', {
@@ -29,9 +32,9 @@ posthog.init('phc_test', {
   // Chromium under playwright has navigator.webdriver set, which posthog-js takes for a bot and
   // drops every event of; this keeps them (marked $browser_type: 'bot').
   opt_out_useragent_filter: true,
-  ...(hook === 'before_send' ? { before_send: pqlkitPlugin(pql) } : {}),
+  ...(hook === 'before_send' ? { before_send: plugin } : {}),
 });
-if (hook === 'eventCaptured') posthog.on('eventCaptured', pqlkitPlugin(pql));
+if (hook === 'eventCaptured') posthog.on('eventCaptured', plugin);
 window.posthog = posthog;
 window.pql = pql;
 window.ready = true;
