@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { build } from './build.js';
 import { report as sizeReport } from './size.js';
+import { ensureSpark } from './spark.js';
 import { ensureToolchain, root } from './tools.js';
 
 const started = Date.now();
@@ -76,6 +77,10 @@ await layer('wasm-bindgen tests (headless Chromium)', 'wasm-pack', ['test', '--h
   env: { CHROMEDRIVER: '/usr/bin/chromedriver', WASM_BINDGEN_TEST_TIMEOUT: '60' },
 });
 await layer('JS tests (node --test, built package)', 'node', ['--test', '--test-reporter=spec', 'tests/js/'], { counts: nodeCounts });
+// pqlkit sql's spark dialect on Spark in local mode against DuckDB, bigquery/snowflake parsed
+// by sqlglot: Java 17, pyspark and sqlglot are installed by ensureSpark when missing.
+ensureSpark();
+await layer('Spark local mode + sqlglot (pqlkit sql)', 'node', ['--test', '--test-reporter=spec', 'tests/spark/'], { counts: nodeCounts });
 await layer('end-to-end (playwright-core + Chromium)', 'node', ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/e2e/'], { counts: nodeCounts });
 // Smoke apps: the packed tarball in fresh Vite, webpack, Next.js and script-tag apps (tests/smoke/).
 await layer('smoke apps (Vite, webpack, Next.js, script tag, CSP)', 'node', ['--test', '--test-concurrency=1', '--test-reporter=spec', 'tests/smoke/'], { counts: nodeCounts });

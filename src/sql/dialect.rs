@@ -76,6 +76,13 @@ impl Dialect {
         }
     }
 
+    pub fn text_type(self) -> &'static str {
+        match self {
+            Dialect::Spark | Dialect::BigQuery => "STRING",
+            _ => "VARCHAR",
+        }
+    }
+
     pub fn bigint_type(self) -> &'static str {
         match self {
             Dialect::BigQuery => "INT64",
@@ -143,7 +150,9 @@ impl Dialect {
         let args = args.join(", ");
         match self {
             Dialect::DuckDb => format!("CAST(json_object({args}) AS VARCHAR)"),
-            Dialect::Spark => format!("to_json(named_struct({args}))"),
+            Dialect::Spark => {
+                format!("to_json(named_struct({args}), map('ignoreNullFields', 'false'))")
+            }
             Dialect::BigQuery => format!("TO_JSON_STRING(JSON_OBJECT({args}))"),
             Dialect::Snowflake => format!("TO_JSON(OBJECT_CONSTRUCT_KEEP_NULL({args}))"),
         }

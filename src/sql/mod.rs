@@ -484,6 +484,7 @@ impl Builder<'_> {
     fn query(&self, options: &Options) -> String {
         let d = self.d;
         let big = d.bigint_type();
+        let text = d.text_type();
         let as_of = options.as_of.map_or(format!("CAST(NULL AS {big})"), |t| t.to_string());
         let mut q = String::new();
         q.push_str(&format!("-- pqlkit {} · dialect {}\n", crate::engine::SDK_VERSION, d.name()));
@@ -539,17 +540,12 @@ impl Builder<'_> {
             "PHASE AS phase".into(),
             format!("CAST(NULL AS {big}) AS seq"),
             "'KIND' AS kind".into(),
-            "CAST(NULL AS VARCHAR) AS event".into(),
-            "CAST(NULL AS VARCHAR) AS account_id".into(),
-            "CAST(NULL AS VARCHAR) AS props".into(),
+            format!("CAST(NULL AS {text}) AS event"),
+            format!("CAST(NULL AS {text}) AS account_id"),
+            format!("CAST(NULL AS {text}) AS props"),
             "u.first_seen".into(),
             "0 AS sess".into(),
         ];
-        if d == Dialect::BigQuery {
-            for c in &mut tick_columns {
-                *c = c.replace("AS VARCHAR)", "AS STRING)");
-            }
-        }
         tick_columns.extend(zeros);
         let tick_rows = ticks.join("\n  UNION ALL ");
         let tick_columns = tick_columns.join(", ");
@@ -706,7 +702,6 @@ impl Builder<'_> {
             "a.score_rises".into(),
             "a.score_as_of".into(),
         ]);
-        let text = if d == Dialect::BigQuery || d == Dialect::Spark { "STRING" } else { "VARCHAR" };
         accounts.extend([
             "MIN(p.score_reached_at) AS score_reached_at".to_string(),
             format!("CAST(NULL AS {text}) AS score_rises"),
