@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The pqlkit command line: validate a rule set, backtest it against an event history with
 // conversions, or simulate such a history. It runs the very wasm engine the browser runs.
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Core } from './core.js';
 import { cliWasm, loadCliWasm } from './cli/wasm.js';
@@ -10,6 +11,7 @@ import { backtest, VERDICT } from './cli/backtest.js';
 import { renderBacktest } from './cli/report.js';
 import { simulate } from './cli/simulate.js';
 import { buildSql, DIALECTS } from './cli/sql.js';
+import { convertHistory, FORMATS } from './cli/history-formats.js';
 
 const V = VERDICT;
 const HELP = `pqlkit — check Product-Qualified Lead rules before you ship them
@@ -17,7 +19,8 @@ const HELP = `pqlkit — check Product-Qualified Lead rules before you ship them
 Usage:
   pqlkit validate <rules.json> [--json]
   pqlkit backtest --rules <rules.json> --events <events.ndjson[.gz]> --conversions <conversions.csv>
-                  [--horizon 30d] [--end <time>] [--threads N] [--engine wasm|duckdb] [--json]
+                  [--horizon 30d] [--end <time>] [--threads N] [--engine wasm|duckdb]
+                  [--format pqlkit|segment|posthog] [--json]
   pqlkit sql --rules <rules.json> --dialect duckdb|spark|bigquery|snowflake
              [--events-table T] [--conversions-table T] [--as-of <time>]
   pqlkit simulate --users <N> --days <D> --seed <S> [--out <dir>]
@@ -60,6 +63,13 @@ backtest
                  NDJSON (as above), CSV or Parquet, a file or a glob ('hist/*.parquet'). CSV and
                  Parquet carry the columns of the SQL's events table (see sql below) or the NDJSON
                  names. Same report, same figures.
+  --format       pqlkit (default: the NDJSON above), segment (Segment messages as they land in S3
+                 or a warehouse's raw JSON, one per line: type track/page/screen/identify/group,
+                 event, userId or anonymousId, timestamp, properties, traits, groupId,
+                 context.groupId) or posthog (PostHog's event export: event, distinct_id,
+                 timestamp, properties with $set, $groups.company; $pageview is page_view,
+                 $identify and $set are traits, $groupidentify the account). Both engines read
+                 all three; segment and posthog files are rewritten to pqlkit NDJSON first.
   --json         the report as JSON on stdout; the throughput line goes to stderr
 
   Definitions
@@ -202,7 +212,7 @@ async function validateCommand(argv) {
 }
 
 async function backtestCommand(argv) {
-  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', engine: 'value', json: 'flag' });
+  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', engine: 'value', format: 'value', json: 'flag' });
   if (args._.length) throw new CliError(`unexpected argument "${args._[0]}" (see pqlkit --help)`);
   required(args, ['rules', 'events', 'conversions']);
   const horizon = parseDuration(args.horizon ?? '30d', '--horizon');
@@ -226,7 +236,20 @@ async function backtestCommand(argv) {
   }
   const rules = JSON.parse(text);
   const conversions = readConversions(args.conversions);
-  const report = await backtest({ rulesJson: text, rules, eventsPath: args.events, conversions, horizon, end, threads, engine });
+  const format = args.format ?? 'pqlkit';
+  if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
+  let eventsPath = args.events;
+  const scratch = format === 'pqlkit' ? null : mkdtempSync(join(tmpdir(), 'pqlkit-history-'));
+  let report;
+  try {
+    if (scratch) {
+      eventsPath = join(scratch, 'events.ndjson');
+      await convertHistory(args.events, format, eventsPath);
+    }
+    report = await backtest({ rulesJson: text, rules, eventsPath, conversions, horizon, end, threads, engine });
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
   const { events, seconds, eventsPerSecond } = report.throughput;
   const speed = `throughput: ${events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s = ${(eventsPerSecond ?? 0).toLocaleString('en-US')} events/s\n`;
   if (args.json) {

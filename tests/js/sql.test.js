@@ -18,6 +18,11 @@ const run = (...args) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const sim = (name) => join(dir, 'sim', name);
+const file = (name, text) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
 
 before(() => {
   const r = run('simulate', '--users', '1500', '--days', '45', '--seed', '11', '--out', 'sim');
@@ -146,4 +151,41 @@ test('the JSON Schema knows account-level signals', async () => {
   assert.ok(check(rules({ event: 'limit_hit', count: { $gte: 2 }, within: '7d', across: 'account' })));
   assert.ok(!check(rules({ event: 'x', distinctUsers: 3, across: 'user' })), 'across is "account"');
   assert.ok(!check(rules({ event: 'x', across: 'account' })), 'a measure is needed');
+});
+
+test('--format segment and --format posthog: both engines read both exports, as the same history in pqlkit NDJSON', () => {
+  const rules = join(dir, 'formats-rules.json');
+  writeFileSync(
+    rules,
+    JSON.stringify({
+      version: 1,
+      pages: { pricing: '/pricing*' },
+      rules: [
+        { id: 'pricing-twice', audience: { plan: { $in: ['free', 'trial'] } }, when: { event: 'page_view', where: { page: 'pricing' }, count: 2, within: '7d' }, score: 20 },
+        { id: 'exports', when: { event: 'Report Exported', count: { $gte: 2 }, within: '14d' }, score: 30 },
+        { id: 'mid-size', when: { traits: { 'account.employees': { $gte: 10 } } }, score: 10 },
+      ],
+      scoring: { threshold: 50 },
+    }),
+  );
+  const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const conversions = fixture('history-conversions.csv');
+  const report = (format, engine) => {
+    const r = run('backtest', '--rules', rules, '--events', fixture(`${format}.ndjson`), '--conversions', conversions, '--format', format, '--engine', engine, '--json');
+    assert.equal(r.code, 0, `${format} ${engine}: ${r.err}`);
+    const { throughput, ...rest } = JSON.parse(r.out);
+    return rest;
+  };
+  const reference = report('pqlkit', 'wasm');
+  assert.deepEqual(reference.rules.map((r) => [r.id, r.user.flagged]), [['pricing-twice', 2], ['exports', 1], ['mid-size', 2]]);
+  assert.equal(reference.data.users, 3);
+  assert.equal(reference.data.accounts, 1);
+  for (const format of ['pqlkit', 'segment', 'posthog']) {
+    for (const engine of ['wasm', 'duckdb']) assert.deepEqual(report(format, engine), reference, `${format} through ${engine}`);
+  }
+  const broken = file('broken-segment.ndjson', '{"type":"track","userId":"u1","event":"x","timestamp":"2025-01-06"}\n{oops\n');
+  const r = run('backtest', '--rules', rules, '--events', broken, '--conversions', conversions, '--format', 'segment');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /broken-segment\.ndjson:2: not JSON/);
+  assert.equal(run('backtest', '--rules', rules, '--events', broken, '--conversions', conversions, '--format', 'rudder').code, 2);
 });
