@@ -14,9 +14,10 @@ import { launch, watchErrors } from './harness.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { exports } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/** The bundled fixture as text (development React: StrictMode double-runs effects). */
-export async function bundleFixture(file) {
+/** The bundled fixture as text (development React: StrictMode double-runs effects); `alias` as esbuild's (a package to another folder). */
+export async function bundleFixture(file, { alias } = {}) {
   const result = await build({
+    alias,
     entryPoints: [join(root, 'www', 'test', file)],
     bundle: true,
     write: false,

@@ -1,23 +1,32 @@
 // pqlkit/react in Chromium: www/test/react-app.jsx bundled by esbuild with the real react and
-// react-dom (pinned in package-lock.json), under StrictMode, with the real collector
-// (www/server.js). Also its server render under Node, and its types against @types/react.
+// react-dom (19, pinned in package-lock.json; and 18, the oldest the peer range allows, pinned
+// in tests/e2e/react18/), under StrictMode, with the real collector (www/server.js). Also its
+// server render under Node, and its types against @types/react.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { adapterSuite, deliveredBeacons, scratchDir, serveBundle, typecheck, watchConsole } from './adapters.js';
+import { ensureNpmInstall } from '../../.ci/tools.js';
+import { adapterSuite, bundleFixture, deliveredBeacons, scratchDir, serveBundle, typecheck, watchConsole } from './adapters.js';
 import { screenshot } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const suite = adapterSuite('react-app.jsx');
 const env = () => suite.env;
+const react18 = join(root, 'tests', 'e2e', 'react18');
+const bundles = {};
+before(async () => {
+  ensureNpmInstall(react18, 'React 18 for tests/e2e/react.test.js');
+  const modules = join(react18, 'node_modules');
+  bundles['18.3.1'] = await bundleFixture('react-app.jsx', { alias: { react: join(modules, 'react'), 'react-dom': join(modules, 'react-dom') } });
+});
 
-async function open(query = '') {
+async function open(query = '', version = '19.3.1') {
   const { env } = suite;
   const context = await env.browser.newContext();
-  await serveBundle(context, '/test/react-app.js', suite.bundle);
+  await serveBundle(context, '/test/react-app.js', version === '19.3.1' ? suite.bundle : bundles[version]);
   const page = await context.newPage();
   const problems = watchConsole(page);
   await page.goto(env.url('/test/adapters.html?app=react' + query));
@@ -31,43 +40,74 @@ const events = (page, name) => page.evaluate((n) => window.events.filter((e) => 
 const beacons = (page) => deliveredBeacons(suite.env, page);
 const count = (list, type, prompt) => list.filter((b) => b.type === type && (prompt === undefined || b.signals?.prompt === prompt || b.prompt === prompt)).length;
 
-test('under StrictMode: one init, one modal, one shown beacon; useScore re-renders on the rise and on the drop, not while idle', async () => {
-  const { context, page, problems } = await open();
-  assert.equal(await page.evaluate(() => window.inits), 1, 'init ran once although StrictMode mounted the provider twice');
-  assert.equal(await score(page), '0 null false');
+for (const version of ['19.3.1', '18.3.1']) {
+  test(`React ${version}, under StrictMode: one init, one modal, one shown beacon; useScore re-renders on the rise and on the drop, not while idle`, async () => {
+    const { context, page, problems } = await open('', version);
+    assert.equal(await page.evaluate(() => window.reactVersion), version);
+    assert.equal(await page.evaluate(() => window.inits), 1, 'init ran once although StrictMode mounted the provider twice');
+    assert.equal(await score(page), '0 null false');
 
-  for (let i = 0; i < 3; i++) await page.click('#export');
-  await page.locator('pqlkit-prompt[data-style="modal"] [role="dialog"]').waitFor();
-  await waitScore(page, '40 warm false');
-  assert.equal(await page.locator('pqlkit-prompt').count(), 1, 'one prompt on the page');
-  assert.equal((await events(page, 'prompt')).length, 1);
-  assert.equal((await events(page, 'prompt:shown')).length, 1);
-  await screenshot(page, 'react-modal');
+    for (let i = 0; i < 3; i++) await page.click('#export');
+    await page.locator('pqlkit-prompt[data-style="modal"] [role="dialog"]').waitFor();
+    await waitScore(page, '40 warm false');
+    assert.equal(await page.locator('pqlkit-prompt').count(), 1, 'one prompt on the page');
+    assert.equal((await events(page, 'prompt')).length, 1);
+    assert.equal((await events(page, 'prompt:shown')).length, 1);
+    await screenshot(page, `react-${version}-modal`);
 
-  await page.locator('pqlkit-prompt button', { hasText: 'Not now' }).click();
-  await page.locator('pqlkit-prompt').waitFor({ state: 'detached' });
-  await page.click('#invite');
-  await page.locator('#sidebar pqlkit-prompt[data-style="inline"]').waitFor();
-  await waitScore(page, '65 hot true');
+    await page.locator('pqlkit-prompt button', { hasText: 'Not now' }).click();
+    await page.locator('pqlkit-prompt').waitFor({ state: 'detached' });
+    await page.click('#invite');
+    await page.locator('#sidebar pqlkit-prompt[data-style="inline"]').waitFor();
+    await waitScore(page, '65 hot true');
 
-  // identify() through the provider's options: the audience no longer holds, the score drops
-  // although the SDK emits no event for it.
-  await page.click('#upgrade');
-  await waitScore(page, '0 null false');
+    // identify() through the provider's options: the audience no longer holds, the score drops
+    // although the SDK emits no event for it.
+    await page.click('#upgrade');
+    await waitScore(page, '0 null false');
 
-  const renders = await page.evaluate(() => window.renders.length);
-  await page.waitForTimeout(1500);
-  assert.equal(await page.evaluate(() => window.renders.length), renders, 'no re-render while nothing changes (no polling)');
-  const seen = await page.evaluate(() => [...new Set(window.renders)]);
-  assert.deepEqual(seen, ['0 null false', '40 warm false', '65 hot true', '0 null false'].filter((v, i, a) => a.indexOf(v) === i));
+    const renders = await page.evaluate(() => window.renders.length);
+    await page.waitForTimeout(1500);
+    assert.equal(await page.evaluate(() => window.renders.length), renders, 'no re-render while nothing changes (no polling)');
+    const seen = await page.evaluate(() => [...new Set(window.renders)]);
+    assert.deepEqual(seen, ['0 null false', '40 warm false', '65 hot true', '0 null false'].filter((v, i, a) => a.indexOf(v) === i));
 
-  const list = await beacons(page);
-  assert.equal(count(list, 'feature'), 1, 'one feature beacon');
-  assert.equal(list.filter((b) => b.type === 'prompt_shown').length, 2, 'the modal and the inline prompt were each reported shown once');
-  assert.equal(await page.evaluate(() => window.inits), 1);
-  assert.deepEqual(problems, []);
-  await context.close();
-});
+    const list = await beacons(page);
+    assert.equal(count(list, 'feature'), 1, 'one feature beacon');
+    assert.equal(list.filter((b) => b.type === 'prompt_shown').length, 2, 'the modal and the inline prompt were each reported shown once');
+    assert.equal(await page.evaluate(() => window.inits), 1);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test(`React ${version}, headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the prompts and report each outcome once`, async () => {
+    const { context, page, problems } = await open('&ui=none', version);
+    for (let i = 0; i < 3; i++) await page.click('#export');
+    const toast = page.locator('#toast[role="dialog"]');
+    await toast.waitFor();
+    assert.equal(await toast.locator('h2').textContent(), 'Export more with Pro');
+    assert.equal(await page.locator('pqlkit-prompt').count(), 0, 'the built-in UI stays off');
+    await page.waitForFunction(() => window.events.some((e) => e.name === 'prompt:shown'));
+    await screenshot(page, `react-${version}-headless-toast`);
+    await toast.locator('button', { hasText: 'Not now' }).dblclick();
+    await toast.waitFor({ state: 'detached' });
+
+    await page.click('#invite');
+    const inline = page.locator('#sidebar #inline');
+    await inline.waitFor();
+    assert.equal(await inline.locator('h3').textContent(), 'Invite your whole team');
+    await inline.locator('button').click();
+    await inline.waitFor({ state: 'detached' });
+
+    const outcomes = await page.evaluate(() => window.events.filter((e) => e.name.startsWith('prompt:')).map((e) => `${e.name} ${e.id}`));
+    assert.deepEqual(outcomes, ['prompt:shown pro', 'prompt:dismissed pro', 'prompt:shown team', 'prompt:clicked team']);
+    const list = await beacons(page);
+    const reported = list.filter((b) => b.type.startsWith('prompt_')).map((b) => `${b.type} ${b.signals?.prompt}`).sort();
+    assert.deepEqual(reported, ['prompt_clicked team', 'prompt_dismissed pro', 'prompt_shown pro', 'prompt_shown team']);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
 
 test('useScore follows the calls of another tab, and unmounting the provider destroys the instance it started', async () => {
   const { context, page, problems } = await open();
@@ -99,34 +139,6 @@ test('<PqlkitProvider client>: an instance made with init outside drives the hoo
   const after = await page.evaluate(() => ({ score: window.pql.score().score, wrapped: Object.hasOwn(window.pql, 'track') }));
   assert.deepEqual(after, { score: 40, wrapped: false }, 'not destroyed, its methods its own again');
   assert.equal(await page.evaluate(() => window.inits), 1);
-  assert.deepEqual(problems, []);
-  await context.close();
-});
-
-test("headless (ui: 'none'): usePrompt and a PqlkitSlot render function show the prompts and report each outcome once", async () => {
-  const { context, page, problems } = await open('&ui=none');
-  for (let i = 0; i < 3; i++) await page.click('#export');
-  const toast = page.locator('#toast[role="dialog"]');
-  await toast.waitFor();
-  assert.equal(await toast.locator('h2').textContent(), 'Export more with Pro');
-  assert.equal(await page.locator('pqlkit-prompt').count(), 0, 'the built-in UI stays off');
-  await page.waitForFunction(() => window.events.some((e) => e.name === 'prompt:shown'));
-  await screenshot(page, 'react-headless-toast');
-  await toast.locator('button', { hasText: 'Not now' }).dblclick();
-  await toast.waitFor({ state: 'detached' });
-
-  await page.click('#invite');
-  const inline = page.locator('#sidebar #inline');
-  await inline.waitFor();
-  assert.equal(await inline.locator('h3').textContent(), 'Invite your whole team');
-  await inline.locator('button').click();
-  await inline.waitFor({ state: 'detached' });
-
-  const outcomes = await page.evaluate(() => window.events.filter((e) => e.name.startsWith('prompt:')).map((e) => `${e.name} ${e.id}`));
-  assert.deepEqual(outcomes, ['prompt:shown pro', 'prompt:dismissed pro', 'prompt:shown team', 'prompt:clicked team']);
-  const list = await beacons(page);
-  const reported = list.filter((b) => b.type.startsWith('prompt_')).map((b) => `${b.type} ${b.signals?.prompt}`).sort();
-  assert.deepEqual(reported, ['prompt_clicked team', 'prompt_dismissed pro', 'prompt_shown pro', 'prompt_shown team']);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -3,7 +3,7 @@
 // pqlkit/react; `pqlkit` itself comes from /pqlkit/ through the import map of www/test/adapters.html.
 // `?ui=none` renders prompts headlessly with usePrompt and a PqlkitSlot render function;
 // `?client=1` passes an instance made with init instead of options.
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode, useEffect, useState, version } from 'react';
 import { createRoot } from 'react-dom/client';
 import { init } from 'pqlkit';
 import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from 'pqlkit/react';
@@ -42,6 +42,7 @@ const rules = {
 // www/test/init-counter.js, how often init ran).
 window.events = [];
 window.renders = [];
+window.reactVersion = version;
 const options = {
   rules,
   user: { id: 'u_42', traits: { plan: 'free' } },
