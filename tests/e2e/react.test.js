@@ -143,6 +143,19 @@ test('<PqlkitProvider client>: an instance made with init outside drives the hoo
   await context.close();
 });
 
+test('hydrating a server render: the same markup (no mismatch), then one init, and the hooks take over', async () => {
+  const { context, page, problems } = await open('&hydrate=1');
+  const html = await page.evaluate(() => window.serverHtml);
+  assert.match(html, /<output id="score">0 null false<\/output>/);
+  assert.match(html, /<div id="sidebar" data-pqlkit-slot="sidebar"><\/div>/);
+  assert.doesNotMatch(html, /pqlkit-prompt/);
+  for (let i = 0; i < 3; i++) await page.click('#export');
+  await waitScore(page, '40 warm false');
+  assert.equal(await page.evaluate(() => window.inits), 1);
+  assert.deepEqual(problems, [], 'no hydration mismatch reported');
+  await context.close();
+});
+
 test('a server render under Node: no init, no window, an empty slot and a zero score', async () => {
   const dir = scratchDir('react-ssr-');
   const script = join(dir, 'ssr.mjs');

@@ -2,9 +2,11 @@
 // react-dom (development build, so StrictMode mounts, unmounts and mounts every effect) and
 // pqlkit/react; `pqlkit` itself comes from /pqlkit/ through the import map of www/test/adapters.html.
 // `?ui=none` renders prompts headlessly with usePrompt and a PqlkitSlot render function;
-// `?client=1` passes an instance made with init instead of options.
+// `?client=1` passes an instance made with init instead of options; `?hydrate=1` hydrates a
+// server render of the app.
 import { StrictMode, useEffect, useState, version } from 'react';
-import { createRoot } from 'react-dom/client';
+import { createRoot, hydrateRoot } from 'react-dom/client';
+import { renderToString } from 'react-dom/server.browser';
 import { init } from 'pqlkit';
 import { PqlkitProvider, PqlkitSlot, usePqlkit, usePrompt, useScore } from 'pqlkit/react';
 
@@ -115,10 +117,20 @@ function App() {
   );
 }
 
-const root = createRoot(document.getElementById('root'));
-window.unmount = () => root.unmount();
-root.render(
+const app = (
   <StrictMode>
     <App />
-  </StrictMode>,
+  </StrictMode>
 );
+const container = document.getElementById('root');
+let root;
+if (query.has('hydrate')) {
+  // What a server sends (react-dom/server's render of the same tree), then hydrated: React
+  // reports any difference between the two as a console error.
+  container.innerHTML = window.serverHtml = renderToString(app);
+  root = hydrateRoot(container, app);
+} else {
+  root = createRoot(container);
+  root.render(app);
+}
+window.unmount = () => root.unmount();
