@@ -18,3 +18,5 @@ export interface PosthogEventLike {
 
 /** Feeds `pql` with each event and hands it back unchanged. Throws a `PqlkitError` (`invalid_argument`) when `pql` is no pqlkit instance. */
 export declare function pqlkitPlugin(pql: Pqlkit, options?: PqlkitPosthogOptions): <E extends PosthogEventLike | null>(event: E) => E;
+
+export default pqlkitPlugin;

@@ -49,3 +49,6 @@ export function pqlkitPlugin(pql, { page = true, groupType = POSTHOG_ACCOUNT_GRO
     return event;
   };
 }
+
+// Also the default export: `import pqlkitPlugin from 'pqlkit/posthog'`.
+export default pqlkitPlugin;

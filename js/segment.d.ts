@@ -21,3 +21,5 @@ export interface PqlkitSegmentPlugin {
 
 /** Feeds `pql` from analytics.js: `analytics.register(pqlkitPlugin(pql))`. Throws a `PqlkitError` (`invalid_argument`) when `pql` is no pqlkit instance. */
 export declare function pqlkitPlugin(pql: Pqlkit, options?: PqlkitSegmentOptions): PqlkitSegmentPlugin;
+
+export default pqlkitPlugin;

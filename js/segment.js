@@ -52,3 +52,6 @@ export function pqlkitPlugin(pql, { page = true } = {}) {
     group: on((m) => to.group(m.accountId, m.traits)),
   };
 }
+
+// Also the default export: `import pqlkitPlugin from 'pqlkit/segment'`.
+export default pqlkitPlugin;

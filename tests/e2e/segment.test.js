@@ -92,12 +92,15 @@ test("analytics.js track, page, identify, group and reset feed pqlkit: the rules
   await context.close();
 });
 
-test('pqlkitPlugin without a pqlkit instance throws a typed error at once', async () => {
+test('pqlkitPlugin (also the default export) without a pqlkit instance throws a typed error at once', async () => {
   const context = await suite.env.browser.newContext();
   await serveBundle(context, '/test/segment-app.js', suite.bundle);
   const { page, problems } = await open(context);
   const error = await page.evaluate(async () => {
-    const { pqlkitPlugin } = await import('/pqlkit/segment.js');
+    const segment = await import('/pqlkit/segment.js');
+    const posthog = await import('/pqlkit/posthog.js');
+    if (segment.default !== segment.pqlkitPlugin || posthog.default !== posthog.pqlkitPlugin) return 'no default export';
+    const { pqlkitPlugin } = segment;
     try {
       pqlkitPlugin(undefined);
     } catch (e) {
@@ -115,12 +118,15 @@ import posthog from 'posthog-js';
 import { init } from 'pqlkit';
 import { pqlkitPlugin as segmentPlugin } from 'pqlkit/segment';
 import { pqlkitPlugin as posthogPlugin } from 'pqlkit/posthog';
+import segmentDefault from 'pqlkit/segment';
+import posthogDefault from 'pqlkit/posthog';
 const pql = await init({ rules: '/rules.json' });
 const analytics = AnalyticsBrowser.load({ writeKey: 'k' });
 await analytics.register(segmentPlugin(pql), segmentPlugin(pql, { page: false }));
 posthog.on('eventCaptured', posthogPlugin(pql));
 posthog.init('phc', { before_send: posthogPlugin(pql, { page: false, groupType: 'organization' }) });
-posthog.set_config({ before_send: [posthogPlugin(pql)] });
+posthog.set_config({ before_send: [posthogPlugin(pql), posthogDefault(pql)] });
+await analytics.register(segmentDefault(pql));
 // @ts-expect-error needs the instance
 segmentPlugin();
 // @ts-expect-error no such option
