@@ -63,6 +63,8 @@ backtest
                  NDJSON (as above), CSV or Parquet, a file or a glob ('hist/*.parquet'). CSV and
                  Parquet carry the columns of the SQL's events table (see sql below) or the NDJSON
                  names. Same report, same figures.
+  --memory-limit with --engine duckdb: DuckDB's memory limit (e.g. 8GB; default 80 % of RAM);
+                 beyond it DuckDB spills to .tmp in the current directory
   --format       pqlkit (default: the NDJSON above), segment (Segment messages as they land in S3
                  or a warehouse's raw JSON, one per line: type track/page/screen/identify/group,
                  event, userId or anonymousId, timestamp, properties, traits, groupId,
@@ -212,7 +214,7 @@ async function validateCommand(argv) {
 }
 
 async function backtestCommand(argv) {
-  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', engine: 'value', format: 'value', json: 'flag' });
+  const args = parseArgs(argv, { rules: 'value', events: 'value', conversions: 'value', horizon: 'value', end: 'value', threads: 'value', engine: 'value', format: 'value', 'memory-limit': 'value', json: 'flag' });
   if (args._.length) throw new CliError(`unexpected argument "${args._[0]}" (see pqlkit --help)`);
   required(args, ['rules', 'events', 'conversions']);
   const horizon = parseDuration(args.horizon ?? '30d', '--horizon');
@@ -246,7 +248,7 @@ async function backtestCommand(argv) {
       eventsPath = join(scratch, 'events.ndjson');
       await convertHistory(args.events, format, eventsPath);
     }
-    report = await backtest({ rulesJson: text, rules, eventsPath, conversions, horizon, end, threads, engine });
+    report = await backtest({ rulesJson: text, rules, eventsPath, conversions, horizon, end, threads, engine, memoryLimit: args['memory-limit'] });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }

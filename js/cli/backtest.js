@@ -412,11 +412,11 @@ async function wasmReplay({ rulesJson, eventsPath, conversions, end, threads }) 
  * Runs the whole backtest: `engine` 'wasm' (the replay, the default) or 'duckdb' (the rule
  * set's SQL, js/cli/duckdb.js). Both give per-user records; the report is computed here.
  */
-export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads, engine = 'wasm' }) {
+export async function backtest({ rulesJson, rules, eventsPath, conversions, horizon, end, threads, engine = 'wasm', memoryLimit }) {
   const started = process.hrtime.bigint();
   const replayer =
     engine === 'duckdb'
-      ? { ...(await (await import('./duckdb.js')).duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads })), grouped: true }
+      ? { ...(await (await import('./duckdb.js')).duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads, memoryLimit })), grouped: true }
       : await wasmReplay({ rulesJson, eventsPath, conversions, end, threads });
   const grouped = replayer.grouped;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -96,13 +96,13 @@ const num = (v) => (v === null || v === undefined ? NaN : Number(v));
  * Runs the rule set's SQL over the history; returns what js/cli/backtest.js needs of a replay:
  * `{ users, events, skippedAfterConversion, excluded, minTime, maxTime }`.
  */
-export async function duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads }) {
+export async function duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads, memoryLimit }) {
   const built = buildSql(rulesJson, 'duckdb', { asOf: end });
   if (built.errors) {
     const lines = built.errors.map((e) => `  ${e.path || '(rule set)'}  ${e.code}  ${e.message}`);
     throw new CliError(`--engine duckdb: the rule set cannot be written as SQL:\n${lines.join('\n')}`, 1);
   }
-  const { connection } = await openHistory(eventsPath, conversions, { threads });
+  const { connection } = await openHistory(eventsPath, conversions, { threads, memoryLimit });
   let rows;
   try {
     rows = (await connection.runAndReadAll(built.sql)).getRowObjectsJS();

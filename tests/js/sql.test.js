@@ -189,3 +189,17 @@ test('--format segment and --format posthog: both engines read both exports, as 
   assert.match(r.err, /broken-segment\.ndjson:2: not JSON/);
   assert.equal(run('backtest', '--rules', rules, '--events', broken, '--conversions', conversions, '--format', 'rudder').code, 2);
 });
+
+test('the README shows the current pqlkit sql output of the demo rule set in every dialect', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const rules = fileURLToPath(new URL('../../www/rules/default.json', import.meta.url));
+  for (const dialect of ['duckdb', 'spark', 'bigquery', 'snowflake']) {
+    const marker = `<!-- pqlkit sql --dialect ${dialect} -->\n\`\`\`sql\n`;
+    const start = readme.indexOf(marker);
+    assert.ok(start >= 0, `README has the ${dialect} block`);
+    const block = readme.slice(start + marker.length, readme.indexOf('```', start + marker.length));
+    const r = run('sql', '--rules', rules, '--dialect', dialect);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(block, r.out, `README's ${dialect} SQL is current (regenerate it with pqlkit sql)`);
+  }
+});
