@@ -78,8 +78,8 @@ backtest
   - A user is replayed from their first event up to their conversion (inclusive: a customer is
     no longer a lead; later events are ignored). Users converted before their first event are
     left out. First seen = the first event.
-  - Flagged by a rule: when it first fires (a "qualified" effect with reason "rule"); by the score
-    threshold: when the score first reaches scoring.threshold (reason "score").
+  - Flagged by a rule: when it first fires (the browser's "rule:fired" event); by the score
+    threshold: when the score first reaches scoring.threshold (the "qualified" event).
   - Positive: converted within the horizon after the flag (flagged users) or after first seen
     (users not flagged).
   - conv flagged = precision = positives among flagged / flagged; conv not = positives among not

@@ -86,8 +86,8 @@ export function mountDebugOverlay({ pql, onTrack, document: doc = globalThis.doc
     }),
     pql.on('prompt', (p) => ((last = { prompt: p, outcome: 'issued' }), later())),
     ...['shown', 'clicked', 'dismissed'].map((o) => pql.on('prompt:' + o, (p) => ((last = { prompt: p, outcome: o }), later()))),
-    pql.on('qualified', (e) => {
-      if (e.rule) last = { prompt: { rule: e.rule }, outcome: 'fired' };
+    pql.on('rule:fired', (e) => {
+      last = { prompt: { rule: e.rule }, outcome: 'fired' };
       later();
     }),
   ];

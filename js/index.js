@@ -15,7 +15,7 @@ import { unref } from './timers.js';
 
 export { PqlkitError };
 
-const EVENT_NAMES = ['qualified', 'prompt', 'beacon', 'error', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed'];
+const EVENT_NAMES = ['qualified', 'rule:fired', 'prompt', 'beacon', 'error', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed'];
 const RULES_FETCH_TIMEOUT_MS = 10000;
 const OUTCOMES = ['shown', 'clicked', 'dismissed'];
 const STATE_KEY = 'pqlkit:v1:state';
@@ -43,28 +43,22 @@ const kind = (v) => {
   }
 };
 
-function randomId() {
-  const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
-  return 'a' + Math.random().toString(36).slice(2) + Date.now().toString(36);
-}
+/** crypto.randomUUID exists only in secure contexts (https, localhost). */
+const randomId = () => crypto.randomUUID?.() ?? 'a' + Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 /** Do-Not-Track or Global Privacy Control: local-only mode unless the host opts out. */
 function privacySignal() {
   const n = globalThis.navigator;
-  return Boolean(n && (n.globalPrivacyControl === true || n.doNotTrack === '1'));
+  return n?.globalPrivacyControl === true || n?.doNotTrack === '1';
 }
 
 async function fetchRules(url) {
-  const controller = typeof AbortController === 'function' ? new AbortController() : null;
-  const timer = controller && setTimeout(() => controller.abort(), RULES_FETCH_TIMEOUT_MS);
   let response;
   try {
-    response = await fetch(url, { signal: controller?.signal, headers: { accept: 'application/json' } });
+    // AbortSignal.timeout: Safari >= 16 (before it, no timeout); its timer never holds a Node process.
+    response = await fetch(url, { signal: AbortSignal.timeout?.(RULES_FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
   } catch (cause) {
     throw new PqlkitError('rules_fetch_failed', `could not fetch the rule set from ${url}: ${cause?.message ?? cause}`, { cause });
-  } finally {
-    if (timer) clearTimeout(timer);
   }
   if (!response.ok) {
     throw new PqlkitError('rules_fetch_failed', `fetching the rule set from ${url} answered HTTP ${response.status}`);
@@ -129,7 +123,7 @@ export async function init(options = {}) {
     core.free();
     throw await refusal(rulesJson, found);
   }
-  return new Pqlkit(module, wasm, core, rulesJson, options);
+  return new Pqlkit(module, wasm, core, rulesJson, options, rules.scoring?.threshold == null);
 }
 
 /**
@@ -154,6 +148,8 @@ class Pqlkit {
   #wasm;
   #core;
   #rulesJson;
+  /** The rule set has no `scoring.threshold`: a rule firing qualifies the user. */
+  #ruleQualifies;
   /** When the core last trapped (Date.now(), within TRAP_WINDOW_MS). */
   #traps = [];
   /** The state as last saved (for a core whose store is memory) and when, for a heal. */
@@ -184,7 +180,8 @@ class Pqlkit {
   #shown;
   #tabId = randomId();
 
-  constructor(module, wasm, core, rulesJson, options) {
+  constructor(module, wasm, core, rulesJson, options, ruleQualifies) {
+    this.#ruleQualifies = ruleQualifies;
     this.#module = module;
     this.#wasm = wasm;
     this.#core = core;
@@ -568,6 +565,9 @@ class Pqlkit {
       if (this.#ui && this.#remoteVisible.size === 0 && this.#ui.show(prompt)) this.#setVisible(true);
     } else {
       if (type === 'beacon') this.#outbox?.enqueue(payload);
+      // A rule fired: it qualifies the user only where the rule set has no threshold (each
+      // rule then defines a PQL); with one, the score does (`reason: 'score'`).
+      else if (payload.rule && type == 'qualified' && (this.#emit('rule:fired', payload), !this.#ruleQualifies)) return;
       this.#emit(type, payload);
     }
   }
@@ -636,7 +636,7 @@ class Pqlkit {
   #fault(error, fromCore = true) {
     if (fromCore && !(error instanceof PqlkitError)) return this.#heal(error);
     const wrapped = error instanceof PqlkitError ? error : new PqlkitError('listener_fault', String(error?.message ?? error), { cause: error });
-    if (this.#debug && typeof console !== 'undefined') console.warn('[pqlkit]', wrapped);
+    if (this.#debug) console.warn('[pqlkit]', wrapped);
     this.#emit('error', wrapped);
   }
 

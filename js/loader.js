@@ -15,8 +15,7 @@ export function wasmLoader(defaultUrl, start) {
 }
 
 async function compile(url) {
-  const isNode = typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined';
-  if (isNode && String(url).startsWith('file:')) {
+  if (globalThis.process?.versions?.node && typeof window == 'undefined' && String(url).startsWith('file:')) {
     // Not an import: a bundler would try to resolve node:fs for the browser (Vite externalises
     // it with a warning, webpack fails or warns on a variable specifier). Node >= 20.16.
     const { readFileSync } = process.getBuiltinModule('fs');

@@ -499,6 +499,10 @@ impl Engine {
             } else if self.qualified && self.score < threshold {
                 self.qualified = false;
             }
+        } else {
+            // Without a threshold each rule defines a PQL: its firing qualifies the user (the
+            // host names it `qualified` as well as `rule:fired`), until `reset`.
+            self.qualified |= !step.fired.is_empty();
         }
         let mut effects = Vec::new();
         for rule in step.fired {

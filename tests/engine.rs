@@ -511,6 +511,23 @@ fn min_interval_spaces_prompts_of_all_rules() {
 // Score
 
 #[test]
+fn without_a_threshold_a_rule_firing_qualifies_the_user_until_reset() {
+    let mut e = engine(r#"{"id": "a", "when": {"event": "a", "count": 1, "within": "1h"}}"#);
+    assert!(!e.score().qualified);
+    let effects = e.track("a", none(), T0);
+    assert_eq!(fired(&effects), ["a"]);
+    let Some(Effect::Qualified(q)) = effects.first() else { panic!("{effects:?}") };
+    assert!(q.qualified, "the payload says the user is qualified");
+    assert!(e.score().qualified);
+    // A lead stays a lead once a rule defining one fired, as the score's flag stays up while
+    // the score holds: the window passing does not unqualify.
+    run_until(&mut e, T0 + 3 * HOUR);
+    assert!(e.score().qualified);
+    e.reset("anon-2");
+    assert!(!e.score().qualified);
+}
+
+#[test]
 fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     let mut e = engine_with(
         r#"{"id": "a", "score": 30, "when": {"event": "a", "count": 1, "within": "1h"}},
@@ -520,6 +537,9 @@ fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     );
     let effects = e.track("a", none(), T0);
     assert!(score_qualified(&effects).is_empty());
+    assert_eq!(fired(&effects), ["a"]);
+    let Some(Effect::Qualified(firing)) = effects.first() else { panic!("{effects:?}") };
+    assert!(!firing.qualified, "a rule below the threshold does not qualify the user");
     let s = e.score();
     assert_eq!((s.score, s.tier, s.qualified), (30.0, Some("warm"), false));
 
@@ -532,12 +552,12 @@ fn score_qualifies_once_until_it_drops_below_the_threshold_and_rises_again() {
     );
     assert_eq!(qualified[0].timestamp, T0 + 30 * MINUTE);
     assert_eq!(beacons(&effects), ["pql"]);
-    // The rule's own `qualified` effect carries the score too.
+    // The rule's own firing (`rule:fired` in the facade) carries the score too.
     let rule = effects.iter().find_map(|e| match e {
         Effect::Qualified(q) if q.rule.as_ref().is_some_and(|f| f.id == "b") => Some(q),
         _ => None,
     });
-    assert_eq!(rule.unwrap().score, 70.0);
+    assert_eq!((rule.unwrap().score, rule.unwrap().qualified), (70.0, true));
 
     // More activity while qualified: no second qualification.
     for i in 1..5 {

@@ -395,13 +395,16 @@ try {
   });
   window.pql = pql;
   window.demo = { pql, advance, state: () => state };
+  pql.on('rule:fired', (e) => {
+    note(`rule "${e.rule}" fired, score ${e.score}, tier ${e.tier ?? 'none'}`);
+    status.textContent = `Signal: rule "${e.rule}" fired`;
+    status.dataset.state = 'fired';
+    showScore();
+  });
   pql.on('qualified', (e) => {
-    const what = e.rule ? `rule "${e.rule}" fired` : 'score threshold reached';
-    note(`qualified: ${what}, score ${e.score}, tier ${e.tier ?? 'none'}`);
-    if (e.reason === 'rule') {
-      status.textContent = `Qualified: ${what}`;
-      status.dataset.state = 'qualified';
-    }
+    note(`qualified lead: score ${e.score} reached the threshold, tier ${e.tier ?? 'none'}`);
+    status.textContent = `Qualified lead: score ${e.score}`;
+    status.dataset.state = 'qualified';
     showScore();
   });
   pql.on('prompt', (p) => note(`prompt "${p.id}" (${p.style}) from ${p.rule ?? 'score'}`));

@@ -20,7 +20,8 @@
 //   no longer a lead), then time-driven checks run on to the "tail end": --end if given, else
 //   the later of the user's last event and the latest conversion in the CSV (capped by the
 //   conversion). Users whose conversion precedes their first event are left out.
-// - flagged by a rule: the first `qualified` effect with reason "rule" for it; by the score: the
+// - flagged by a rule: its first firing (a `qualified` effect of the core with reason "rule",
+//   the facade's `rule:fired`); by the score: the
 //   first with reason "score". Positive outcome: converted within the horizon H of the flag
 //   (flagged) or of first seen (not flagged).
 // - precision = positives among flagged / flagged; lift = precision / conversion rate of the not

@@ -22,28 +22,64 @@ function clock(start = Date.UTC(2026, 10, 2, 9)) {
   return c;
 }
 
-test('a count rule fires on the Nth featureUsed and emits qualified once', async () => {
+test('a count rule fires on the Nth featureUsed (rule:fired) and the score qualifies the user once (qualified)', async () => {
   const c = clock();
   const pql = await init({ rules: exportRule(3), storage: 'memory', now: c.now });
   const qualified = [];
+  const fired = [];
   pql.on('qualified', (e) => qualified.push(e));
+  pql.on('rule:fired', (e) => fired.push(e));
   pql.featureUsed('export');
   pql.featureUsed('import'); // another feature does not count
   pql.featureUsed('export');
-  assert.equal(qualified.length, 0);
+  assert.equal(fired.length + qualified.length, 0);
   pql.featureUsed('export');
-  const ruleEvents = qualified.filter((e) => e.reason === 'rule');
-  assert.equal(ruleEvents.length, 1);
-  assert.equal(ruleEvents[0].rule, 'export-explorer');
-  assert.equal(ruleEvents[0].signals.when, 3);
-  assert.deepEqual(qualified.map((e) => e.reason).sort(), ['rule', 'score']);
+  assert.equal(fired.length, 1);
+  assert.equal(fired[0].rule, 'export-explorer');
+  assert.equal(fired[0].reason, 'rule');
+  assert.equal(fired[0].signals.when, 3);
+  assert.equal(fired[0].qualified, true, 'its score reached the threshold in the same call');
+  assert.deepEqual(
+    qualified.map((e) => [e.reason, e.qualified]),
+    [['score', true]],
+    'with a threshold only the score qualifies',
+  );
   pql.featureUsed('export');
-  assert.equal(qualified.length, 2, 'an edge-triggered rule does not fire again while it holds');
+  assert.equal(fired.length + qualified.length, 2, 'an edge-triggered rule does not fire again while it holds');
   const report = pql.score();
   assert.equal(report.score, 40);
   assert.equal(report.tier, 'hot');
   assert.equal(report.qualified, true);
   pql.destroy();
+});
+
+test('qualified says what it means: below the threshold a firing is only rule:fired; without one each firing qualifies', async () => {
+  const twoRules = (scoring) => ({
+    version: 1,
+    rules: [
+      { id: 'exports', when: { event: 'feature_used', count: 1 }, score: 20 },
+      { id: 'invites', when: { event: 'invite_sent', count: 1 }, score: 20 },
+    ],
+    ...scoring,
+  });
+  const seen = async (rules) => {
+    const pql = await init({ rules, storage: 'memory' });
+    const events = [];
+    for (const name of ['rule:fired', 'qualified']) pql.on(name, (e) => events.push(`${name} ${e.rule ?? e.reason} ${e.qualified}`));
+    pql.featureUsed('export');
+    const afterFirst = pql.score().qualified;
+    pql.track('invite_sent');
+    pql.destroy();
+    return { events, afterFirst };
+  };
+  assert.deepEqual(await seen(twoRules({ scoring: { threshold: 40 } })), {
+    events: ['rule:fired exports false', 'rule:fired invites true', 'qualified score true'],
+    afterFirst: false,
+  });
+  assert.deepEqual(await seen(twoRules({})), {
+    events: ['rule:fired exports true', 'qualified exports true', 'rule:fired invites true', 'qualified invites true'],
+    afterFirst: true,
+  });
 });
 
 test('beacons carry the documented fields and unique ids', async () => {
