@@ -86,7 +86,7 @@ function createBridge() {
         }),
       ),
       // Time-driven firings (a window, a deadline) come as these, from no call of the app.
-      ...['qualified', 'beacon'].map((name) => pql.on(name, refresh)),
+      ...['qualified', 'rule:fired', 'beacon'].map((name) => pql.on(name, refresh)),
     ];
     // The instance's own methods, wrapped: autocapture and the app call them through `pql.x`.
     for (const name of CHANGING) {
