@@ -47,7 +47,7 @@ export interface Rule {
 }
 
 export interface PromptDefinition {
-  style: 'modal' | 'banner' | 'toast' | 'inline';
+  style: PromptStyle;
   slot?: string;
   title: string;
   body?: string;
@@ -88,6 +88,12 @@ export interface InitOptions {
   wasmUrl?: string | URL;
 }
 
+/**
+ * The payload of `qualified` and `rule:fired`. `qualified` fires when the user becomes a
+ * qualified lead: the score reached `scoring.threshold` (`reason: 'score'`), or, in a rule set
+ * without a threshold, a rule fired (`reason: 'rule'`: each rule defines a PQL). `rule:fired`
+ * fires for every rule firing (`reason: 'rule'`), qualifying or not.
+ */
 export interface QualifiedEvent {
   /** `rule`: a rule fired; `score`: the score reached `scoring.threshold`. */
   reason: 'rule' | 'score';
@@ -100,14 +106,17 @@ export interface QualifiedEvent {
   event?: { name: string; props: Record<string, Json> } | null;
   score: number;
   tier: string | null;
+  /** Whether the user is qualified once this call settled: always `true` on `qualified`. */
   qualified: boolean;
   timestamp: number;
 }
 
+export type PromptStyle = 'modal' | 'banner' | 'toast' | 'inline';
+
 export interface PromptEvent {
   rule: string | null;
   id: string;
-  style: 'modal' | 'banner' | 'toast' | 'inline';
+  style: PromptStyle;
   slot: string | null;
   title: string;
   body: string;
@@ -116,6 +125,10 @@ export interface PromptEvent {
   priority: number;
   /** Properties of the trigger event, when there was one. */
   event: Record<string, Json> | null;
+  /** Headless apps (`ui: 'none'`) report what became of the prompt: `promptOutcome(this, 'shown')`. */
+  shown(): void;
+  clicked(): void;
+  dismissed(): void;
 }
 
 export interface Beacon {
@@ -132,8 +145,48 @@ export interface Beacon {
   sdkVersion: string;
 }
 
+/** The codes of a refused rule set (`ValidationProblem.code`). */
+export type ValidationCode =
+  | 'invalid_json'
+  | 'unsupported_version'
+  | 'unknown_field'
+  | 'missing_field'
+  | 'invalid_type'
+  | 'invalid_value'
+  | 'unknown_operator'
+  | 'invalid_duration'
+  | 'invalid_regex'
+  | 'unknown_prompt'
+  | 'duplicate_rule_id'
+  | 'unknown_template_namespace'
+  | 'unsafe_url'
+  | 'invalid_signal'
+  | 'unknown_group';
+
+/** Every `PqlkitError.code`: an `init` rejection, an `error` event, or a validation code. */
+export type ErrorCode =
+  | ValidationCode
+  | 'invalid_options'
+  | 'rules_fetch_failed'
+  | 'wasm_blocked'
+  | 'internal_fault'
+  | 'invalid_argument'
+  | 'invalid_event'
+  | 'invalid_condition'
+  | 'listener_fault'
+  | 'storage_full'
+  | 'state_replaced'
+  | 'storage_unavailable'
+  | 'outbox_full'
+  | 'beacon_rejected'
+  | 'styles_blocked'
+  | 'debug_unavailable';
+
+/** What holds a rule's prompt back now (`explain(id).frequency.blocked`), or `null`. */
+export type FrequencyBlock = 'cooldown' | 'snoozed' | 'maxShows' | 'maxDismissals' | 'maxPerSession' | 'maxPerDay' | 'minInterval' | 'visible';
+
 export interface ValidationProblem {
-  code: string;
+  code: ValidationCode;
   path: string;
   message: string;
 }
@@ -141,7 +194,7 @@ export interface ValidationProblem {
 export declare class PqlkitError extends Error {
   readonly name: 'PqlkitError';
   /** Stable machine-readable code, e.g. `invalid_duration` or `rules_fetch_failed`. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** JSON path into the rule set, when the problem is there. */
   readonly path: string;
   /** Every validation problem, when a rule set was rejected. */
@@ -150,6 +203,7 @@ export declare class PqlkitError extends Error {
 
 export interface EventMap {
   qualified: QualifiedEvent;
+  'rule:fired': QualifiedEvent;
   prompt: PromptEvent;
   'prompt:shown': PromptEvent;
   'prompt:clicked': PromptEvent;
@@ -180,7 +234,7 @@ export interface Explanation {
   audience: ExplainNode | null;
   when: ExplainNode | null;
   trigger?: EventMatch;
-  frequency: { blocked: string | null; until?: number };
+  frequency: { blocked: FrequencyBlock | null; until?: number };
 }
 
 export interface Pqlkit {
@@ -194,7 +248,8 @@ export interface Pqlkit {
   on<K extends keyof EventMap>(event: K, listener: (payload: EventMap[K]) => void): () => void;
   score(): ScoreReport;
   explain(ruleId: string): Explanation | null;
-  promptOutcome(prompt: PromptEvent, outcome: 'shown' | 'clicked' | 'dismissed'): void;
+  /** `prompt`: the `prompt` event's payload (its `id` and `rule` are what count). */
+  promptOutcome(prompt: Pick<PromptEvent, 'id' | 'rule'>, outcome: 'shown' | 'clicked' | 'dismissed'): void;
   setConsent(consent: 'granted' | 'pending' | 'denied'): void;
   flush(): Promise<void>;
   reset(): void;

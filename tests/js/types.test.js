@@ -1,0 +1,72 @@
+// The published types as a customer's TypeScript sees them: the packed tarball installed into a
+// scratch project, imported by name (through the package's `exports`), with strict tsc over
+// tests/types/usage.ts (its `@ts-expect-error` lines must each be an error), over every `js`
+// example of the README, verbatim, and over the facade itself: tsc infers the types of the
+// shipped JavaScript (allowJs) and checks them against index.d.ts.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { installPacked, pack, root } from './pack.js';
+
+/** The README's ```js blocks, in order. */
+function readmeExamples(markdown = readFileSync(join(root, 'README.md'), 'utf8')) {
+  return [...markdown.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+function tsc(dir) {
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return '';
+  } catch (error) {
+    return error.stdout + error.stderr;
+  }
+}
+
+test('tsc accepts the documented use through exports, rejects each misuse, the README examples verbatim, and the facade matches its .d.ts', () => {
+  const app = join(pack().dir, 'types-app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'types-app', private: true, type: 'module' }));
+  installPacked(app);
+  cpSync(join(root, 'tests', 'types', 'usage.ts'), join(app, 'usage.ts'));
+
+  const examples = readmeExamples();
+  assert.ok(examples.length >= 1, 'the README has js examples');
+  const files = ['usage.ts', 'facade-check.ts'];
+  examples.forEach((code, i) => {
+    // Each example is a module of its own (top-level await needs one).
+    writeFileSync(join(app, `readme-${i + 1}.ts`), /^\s*(import|export)\b/m.test(code) ? code : code + '\nexport {};\n');
+    files.push(`readme-${i + 1}.ts`);
+  });
+
+  // The shipped JavaScript, without its .d.ts (which tsc would otherwise read instead).
+  const shipped = join(app, 'node_modules', 'pqlkit', 'js');
+  const facade = join(app, 'facade');
+  mkdirSync(join(facade, 'wasm'), { recursive: true });
+  for (const file of readdirSync(shipped)) if (file.endsWith('.js')) cpSync(join(shipped, file), join(facade, file));
+  cpSync(join(shipped, 'wasm', 'host.js'), join(facade, 'wasm', 'host.js'));
+  writeFileSync(
+    join(app, 'facade-check.ts'),
+    `import * as facade from './facade/index.js';
+import type * as api from 'pqlkit';
+// The implementation is assignable to its declaration: every declared method exists on the
+// instance init resolves to, with parameters the declaration's callers may pass.
+export const init: typeof api.init = facade.init;
+export const evalCondition: typeof api.evalCondition = facade.evalCondition;
+export const instance = (pql: Awaited<ReturnType<typeof facade.init>>): api.Pqlkit => pql;
+`,
+  );
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, allowJs: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], skipLibCheck: false, types: [] },
+      files,
+    }),
+  );
+  assert.equal(tsc(app), '', 'tsc reports nothing');
+
+  // The check can fail: a misuse without its @ts-expect-error is reported.
+  writeFileSync(join(app, 'usage.ts'), readFileSync(join(app, 'usage.ts'), 'utf8').replace("// @ts-expect-error: `ui` is 'default' or 'none'\n", ''));
+  assert.match(tsc(app), /usage\.ts\(\d+,\d+\): error TS2322: Type '"headless"' is not assignable/);
+});
