@@ -30,6 +30,8 @@ pql.featureUsed('export');
 console.log(JSON.stringify(fired));`,
   );
   assert.equal(run('node', ['main.js'], app).trim(), '["r"]');
+  // `pqlkit/wasm`: the runtime's wasm, for a build script that copies it to a CDN.
+  assert.match(run('node', ['-e', "console.log(require.resolve('pqlkit/wasm'))"], app).trim(), /node_modules\/pqlkit\/js\/wasm\/pqlkit_bg\.wasm$/);
 
   // A refused rule set: the runtime names code and path, the validator (loaded lazily) the words.
   writeFileSync(

@@ -179,6 +179,15 @@ test('webpack 5: builds with no configuration and no warning about pqlkit; the p
   const server = await serve(site);
   try {
     await drive(server.url + '/', 'webpack', { collector: server.url, debug: true });
+    // `import 'pqlkit/global'` survived tree-shaking, and its init loads the module as a chunk.
+    const page = await browser.newPage();
+    await page.goto(server.url + '/');
+    const rule = await page.evaluate(async () => {
+      const pql = await window.pqlkit.init({ rules: { version: 1, rules: [{ id: 'r', when: { event: 'x', count: 1 } }] }, storage: 'memory', ui: 'none', autocapture: false });
+      return new Promise((resolve) => (pql.on('rule:fired', (e) => resolve(e.rule)), pql.track('x')));
+    });
+    assert.equal(rule, 'r');
+    await page.close();
   } finally {
     await server.close();
   }

@@ -1,10 +1,9 @@
-// Rendered on the server first: importing pqlkit there must not crash. `init` runs on the client.
-import { Pqlkit } from './pqlkit.js';
+import { Status } from './status.js';
 
 export default function Page() {
   return (
     <main>
-      <Pqlkit />
+      <Status />
       <button data-pqlkit-feature="export">Export report</button>
     </main>
   );
