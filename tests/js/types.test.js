@@ -33,7 +33,19 @@ test('tsc accepts the documented use through exports, rejects each misuse, the R
 
   const examples = readmeExamples();
   assert.ok(examples.length >= 1, 'the README has js examples');
-  const files = ['usage.ts', 'facade-check.ts'];
+  const files = ['usage.ts', 'facade-check.ts', 'readme-context.d.ts', 'global-reference.ts'];
+  // What the README's fragments take as given (the app's rule set and instance, the host
+  // SDKs), declared once, globally, so that each example stays verbatim.
+  writeFileSync(
+    join(app, 'readme-context.d.ts'),
+    `declare const rules: import('pqlkit').RuleSet;
+declare const pql: import('pqlkit').Pqlkit;
+declare const analytics: { register(...plugins: object[]): Promise<unknown> };
+declare const posthog: { on(event: 'eventCaptured', listener: (event: any) => void): () => void };
+`,
+  );
+  // A page without a bundler: the script-tag build's global, by a reference.
+  writeFileSync(join(app, 'global-reference.ts'), `/// <reference types="pqlkit/global" />\nexport const start = () => window.pqlkit.init({ rules: '/pql/rules.json' });\n`);
   examples.forEach((code, i) => {
     // Each example is a module of its own (top-level await needs one).
     writeFileSync(join(app, `readme-${i + 1}.ts`), /^\s*(import|export)\b/m.test(code) ? code : code + '\nexport {};\n');
