@@ -5,7 +5,7 @@
 // shipped JavaScript (allowJs) and checks them against index.d.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installPacked, pack, root } from './pack.js';
@@ -15,9 +15,9 @@ function readmeExamples(markdown = readFileSync(join(root, 'README.md'), 'utf8')
   return [...markdown.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
-function tsc(dir) {
+function tsc(project) {
   try {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', project], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return '';
   } catch (error) {
     return error.stdout + error.stderr;
@@ -33,23 +33,21 @@ test('tsc accepts the documented use through exports, rejects each misuse, the R
 
   const examples = readmeExamples();
   assert.ok(examples.length >= 1, 'the README has js examples');
-  const files = ['usage.ts', 'facade-check.ts', 'readme-context.d.ts', 'global-reference.ts'];
-  // What the README's fragments take as given (the app's rule set and instance, the host
-  // SDKs), declared once, globally, so that each example stays verbatim.
-  writeFileSync(
-    join(app, 'readme-context.d.ts'),
-    `declare const rules: import('pqlkit').RuleSet;
-declare const pql: import('pqlkit').Pqlkit;
-declare const analytics: { register(...plugins: object[]): Promise<unknown> };
-declare const posthog: { on(event: 'eventCaptured', listener: (event: any) => void): () => void };
-`,
-  );
+  // The host SDKs the Segment and PostHog examples import: the real packages, as the
+  // repository's devDependencies installed them.
+  for (const name of new Set(examples.flatMap((code) => [...code.matchAll(/from '((?:@[\w-]+\/)?[\w-]+)/g)].map((m) => m[1])))) {
+    if (name === 'pqlkit') continue;
+    mkdirSync(join(app, 'node_modules', name, '..'), { recursive: true });
+    symlinkSync(join(root, 'node_modules', name), join(app, 'node_modules', name));
+  }
+  const files = ['usage.ts', 'facade-check.ts', 'global-reference.ts'];
+  const readmeFiles = [];
   // A page without a bundler: the script-tag build's global, by a reference.
   writeFileSync(join(app, 'global-reference.ts'), `/// <reference types="pqlkit/global" />\nexport const start = () => window.pqlkit.init({ rules: '/pql/rules.json' });\n`);
   examples.forEach((code, i) => {
     // Each example is a module of its own (top-level await needs one).
     writeFileSync(join(app, `readme-${i + 1}.ts`), /^\s*(import|export)\b/m.test(code) ? code : code + '\nexport {};\n');
-    files.push(`readme-${i + 1}.ts`);
+    readmeFiles.push(`readme-${i + 1}.ts`);
   });
 
   // The shipped JavaScript, without its .d.ts (which tsc would otherwise read instead).
@@ -69,14 +67,12 @@ export const evalCondition: typeof api.evalCondition = facade.evalCondition;
 export const instance = (pql: Awaited<ReturnType<typeof facade.init>>): api.Pqlkit => pql;
 `,
   );
-  writeFileSync(
-    join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, allowJs: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], skipLibCheck: false, types: [] },
-      files,
-    }),
-  );
+  const compilerOptions = { strict: true, noEmit: true, allowJs: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], skipLibCheck: false, types: [] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
+  // The README's examples are browser code: compiled as a bundler-based app compiles them.
+  writeFileSync(join(app, 'tsconfig.readme.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, module: 'ESNext', moduleResolution: 'Bundler' }, files: readmeFiles }));
   assert.equal(tsc(app), '', 'tsc reports nothing');
+  assert.equal(tsc(join(app, 'tsconfig.readme.json')), '', 'tsc reports nothing on the README examples');
 
   // The check can fail: a misuse without its @ts-expect-error is reported.
   writeFileSync(join(app, 'usage.ts'), readFileSync(join(app, 'usage.ts'), 'utf8').replace("// @ts-expect-error: `ui` is 'default' or 'none'\n", ''));
