@@ -212,6 +212,20 @@ for (const bundler of ['turbopack', 'webpack']) {
   });
 }
 
+test('Next.js dev server (Turbopack): the page compiles on request, renders on the server, inits on the client', async () => {
+  const app = join(smoke, 'next');
+  const port = await freePort();
+  const server = daemon(bin('next'), ['dev', '-p', String(port), '-H', '127.0.0.1'], app);
+  try {
+    const html = await waitForHttp(`http://127.0.0.1:${port}/`, 120);
+    assert.match(html, /Export report/, 'the dev server rendered the page (it answered HTTP 500 before the package was fixed)');
+    await drive(`http://127.0.0.1:${port}/`, 'next-dev');
+    assert.doesNotMatch(server.output(), /error|warn/i, server.output());
+  } finally {
+    await server.stop();
+  }
+});
+
 test('script tag: pqlkit.global.js with only the files the README lists, served from the installed package', async () => {
   const installed = join(smoke, 'node_modules', 'pqlkit', 'js');
   const served = join(work, 'served-pqlkit');
