@@ -55,7 +55,10 @@ export class Core {
   #wasm;
   #handle;
 
-  /** `seed`: four 32-bit words (128 bits) for beacon ids; a tool that sends no beacons may pass none. */
+  /**
+   * `seed`: four 32-bit words (128 bits) for beacon ids; a tool that sends no beacons may pass none.
+   * @param {ArrayLike<number>} [seed]
+   */
   constructor(wasm, rulesJson, anonymousId, seed = []) {
     this.#wasm = wasm;
     this.#handle = wasm.core_new(...put(wasm, rulesJson, anonymousId), seed[0], seed[1], seed[2], seed[3]);

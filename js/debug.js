@@ -14,6 +14,7 @@ div{white-space:pre-wrap;word-break:break-word}
 const j = (v) => (v === undefined ? '' : JSON.stringify(v));
 const time = (t) => new Date(t).toISOString().slice(11, 19);
 
+/** @param {{ pql?: import('pqlkit').Pqlkit, onTrack?: (tap: (name: string, props: object, t: number) => void) => () => void, document?: Document }} [options] */
 export function mountDebugOverlay({ pql, onTrack, document: doc = globalThis.document } = {}) {
   const host = doc.createElement('pqlkit-debug');
   const root = host.attachShadow({ mode: 'open' });

@@ -4,6 +4,11 @@
  * validation problem when a rule set is rejected.
  */
 export class PqlkitError extends Error {
+  /**
+   * @param {import('pqlkit').ErrorCode} code
+   * @param {string} message
+   * @param {{ path?: string, errors?: import('pqlkit').ValidationProblem[], cause?: unknown }} [detail]
+   */
   constructor(code, message, { path = '', errors = [], cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'PqlkitError';

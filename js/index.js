@@ -1,3 +1,4 @@
+// @ts-check: tests/js/types.test.js checks this file, and its types against index.d.ts.
 // pqlkit: the public JavaScript API (PRODUCT.md §3). The wasm core evaluates rules and owns the
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
@@ -48,6 +49,7 @@ const randomId = () => crypto.randomUUID?.() ?? 'a' + Math.random().toString(36)
 
 /** Do-Not-Track or Global Privacy Control: local-only mode unless the host opts out. */
 function privacySignal() {
+  /** @type {(Navigator & { globalPrivacyControl?: boolean }) | undefined} */
   const n = globalThis.navigator;
   return n?.globalPrivacyControl === true || n?.doNotTrack === '1';
 }
@@ -89,6 +91,7 @@ export async function evalCondition(condition, attributes, groups) {
 /**
  * Starts pqlkit. Resolves to the SDK instance; rejects with a `PqlkitError` when the rule set
  * cannot be loaded or is invalid (`error.errors` lists every problem with its JSON path).
+ * @param {Partial<import('pqlkit').InitOptions>} [options]
  */
 export async function init(options = {}) {
   if (options === null || typeof options !== 'object') {
@@ -328,7 +331,7 @@ class Pqlkit {
 
   explain(ruleId) {
     const t = this.#check('explain(ruleId)', ruleId, 'string') && this.#time('explain');
-    if (t === undefined || t === false) return null;
+    if (typeof t != 'number') return null;
     this.#advance(true, t);
     return this.#read(() => JSON.parse(this.#core.explain(ruleId, t)));
   }

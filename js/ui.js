@@ -66,6 +66,7 @@ const safe = (url) => {
  * Styles are a constructable stylesheet adopted by each shadow root, which a CSP's `style-src`
  * does not govern, or else a <style> element (which `style-src` without 'unsafe-inline' blocks).
  */
+/** @param {{ onOutcome?: (prompt: object, outcome: string) => void, onError?: (code: import('pqlkit').ErrorCode, message: string) => void, document?: Document }} [options] */
 export function createPromptUI({ onOutcome, onError, document: doc = globalThis.document } = {}) {
   let current = null; // { prompt, host, focusBack }
   let sheet;
