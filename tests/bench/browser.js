@@ -6,7 +6,7 @@
 //
 //   node tests/bench/browser.js                 all sizes, all phases
 //   node tests/bench/browser.js --sizes 100     one size
-//   node tests/bench/browser.js --only track,init   some phases (init, track, splits, storage, memory)
+//   node tests/bench/browser.js --only track,init   some phases (init, track, traits, splits, storage, memory)
 //   node tests/bench/browser.js --collector    storage run with a collector (adds the outbox key)
 //   node tests/bench/browser.js --json          also print every result as JSON
 //   node tests/bench/browser.js --profile       also a CPU profile of track() at 100 rules
@@ -145,6 +145,12 @@ async function main() {
     ]),
   );
   console.log('');
+
+  if (all.some((r) => r.traits)) {
+    console.log('trait changes + score() reads — µs per step: identify(null, one changed trait) every 4th event, track(), score().score');
+    console.log(pad([['rules', 'step median', 'score() again, unchanged'], ...all.map((r) => [r.rules, fmt(r.traits?.medianUs), fmt(r.traits?.unchangedScoreUs, 3)])]));
+    console.log('');
+  }
 
   console.log('where a track() goes — mean µs per call, the facade\'s steps replayed on a bare Core');
   const steps = ['stringify', 'advance', 'parseAdvance', 'arm1', 'track', 'parseEffects', 'arm2', 'postMessage'];

@@ -2,13 +2,17 @@
 // generator and the same event stream (same xorshift seeds, so the same rules and events as the
 // native benchmark), measured through the public API with performance.now().
 //
-// Phases (all by default, or ?only=init,track,splits,storage,memory):
+// Phases (all by default, or ?only=init,track,traits,splits,storage,memory):
 //   init    — `await init(...)` in ms: the first one (wasm fetch + compile included), then the
 //             median of several with storage 'memory' and with 'local' (empty localStorage).
 //   track   — `pql.track(name, props)` in µs per call, boundary crossing and the facade included,
 //             after a warm-up; the `now` option returns the event's timestamp so windows move.
 //             Single calls are timed one by one (p99, max); the median is taken over batches of
 //             BATCH calls (per call), since performance.now() ticks in 5 µs steps at best.
+//   traits  — an app's loop with changing traits and a read result: every 4th event an
+//             identify(null, { plan, seats }) with one changed value, then track() and
+//             score().score; µs per step (median over batches of BATCH steps), and a second
+//             score() read right after each step (nothing changed in between) on its own.
 //   splits  — the same per-call work done step by step on a bare wasm Core, to see where the
 //             time goes: JSON.stringify(props), core.advance + JSON.parse, nextDeadline +
 //             setTimeout, core.track, JSON.parse(effects), nextDeadline + setTimeout again,
@@ -34,7 +38,7 @@ const WARMUP = Number(params.get('warmup') ?? 2_000);
 const INITS = Number(params.get('inits') ?? 15);
 const STORAGE_EVENTS = Number(params.get('events') ?? 200_000);
 const COLLECTOR = params.get('collector') === '1';
-const ONLY = new Set((params.get('only') ?? 'init,track,splits,storage,memory').split(','));
+const ONLY = new Set((params.get('only') ?? 'init,track,traits,splits,storage,memory').split(','));
 const ENTRY = params.get('entry') === 'src' ? '/pqlkit/index.js' : '/pqlkit/pqlkit.min.js';
 
 // ---- the generator of tests/bench/engine.rs, step for step ----
@@ -263,6 +267,36 @@ async function measureTrack(pqlkit, rules, results) {
     effects: counts,
     simulatedDays: round((evs[evs.length - 1].t - evs[0].t) / DAY, 1),
   };
+}
+
+async function measureTraits(pqlkit, rules, results) {
+  const evs = events(WARMUP + N);
+  const clock = { t: evs[0].t };
+  const pql = await pqlkit.init(options(rules, clock, { storage: 'memory' }));
+  const PLANS = ['free', 'trial', 'free', 'team'];
+  let sum = 0;
+  const step = (i) => {
+    const e = evs[i];
+    clock.t = e.t;
+    if (i % 4 === 0) pql.identify(null, i % 8 === 0 ? { plan: PLANS[(i >> 3) % 4] } : { seats: (i >> 2) % 13 });
+    pql.track(e.name, e.props);
+    sum += pql.score().score;
+  };
+  for (let i = 0; i < WARMUP; i++) step(i);
+  const batches = new Float64Array(Math.floor(N / BATCH));
+  const reads = new Float64Array(batches.length);
+  for (let b = 0; b < batches.length; b++) {
+    const base = WARMUP + b * BATCH;
+    let start = performance.now();
+    for (let k = 0; k < BATCH; k++) step(base + k);
+    batches[b] = (performance.now() - start) / BATCH;
+    start = performance.now();
+    for (let k = 0; k < BATCH; k++) sum += pql.score().score;
+    reads[b] = (performance.now() - start) / BATCH;
+  }
+  pql.destroy();
+  const us = (ms) => round(ms * 1000, 2);
+  results.traits = { steps: batches.length * BATCH, medianUs: us(stats(batches).median), unchangedScoreUs: us(stats(reads).median), checksum: sum };
 }
 
 /** A bare Core (js/core.js) on a wasm instance of its own: the glue at `glueUrl` (a query makes a distinct module). */
@@ -518,6 +552,7 @@ async function main() {
     const phases = {
       init: () => measureInit(pqlkit, rules, results),
       track: () => measureTrack(pqlkit, rules, results),
+      traits: () => measureTraits(pqlkit, rules, results),
       splits: () => measureSplits(rules, results),
       storage: () => measureStorage(pqlkit, rules, results),
       memory: () => measureMemory(rules, results),
