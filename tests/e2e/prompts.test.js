@@ -67,7 +67,8 @@ for (const style of ['modal', 'banner', 'toast', 'inline']) {
     const { page, errors } = await fixture();
     const extra = style === 'toast' ? { dismiss: 'Later' } : {};
     assert.equal(await show(page, { style, id: style, ...extra }), true);
-    await page.waitForTimeout(400); // entry animation done
+    // Entry animation done: waited for, not timed (0.3 s took longer than 400 ms on a loaded machine).
+    await page.evaluate(() => Promise.all(document.querySelector('pqlkit-prompt').shadowRoot.getAnimations().map((a) => a.finished)));
     const info = await page.evaluate(() => {
       const host = document.querySelector('pqlkit-prompt');
       const card = host.shadowRoot.querySelector('.card');
