@@ -270,6 +270,41 @@ fn audience_reads_plan_from_identify_and_account_traits_from_group() {
     assert_eq!(fired(&e.identify(None, &props(r#"{"plan": "trial"}"#), T0 + 5)), ["fit"]);
 }
 
+#[test]
+fn identify_and_group_re_evaluate_what_reads_the_changed_attributes() {
+    let mut e = engine(
+        r#"{"id": "pro", "score": 1,
+            "when": {"all": [{"traits": {"plan": "pro"}}, {"event": "x", "count": 1}]}},
+           {"id": "admin", "score": 2, "when": {"traits": {"role": {"$regex": "^adm"}}}},
+           {"id": "big", "score": 4, "audience": {"account.company_size": {"$gte": 10}},
+            "when": {"traits": {"$or": [{"plan": "pro"}, {"seats": {"$gt": 3}}]}}},
+           {"id": "named", "score": 8, "when": {"traits": {"id": {"$exists": true}}}}"#,
+    );
+    let matched = |e: &Engine| e.score().rules.iter().map(|r| r.matched).collect::<Vec<_>>();
+    e.track("x", none(), T0);
+    assert_eq!(matched(&e), [false, false, false, false]);
+    assert_eq!(fired(&e.identify(None, &props(r#"{"plan": "pro"}"#), T0 + 1)), ["pro"]);
+    assert_eq!(fired(&e.identify(None, &props(r#"{"role": "admin"}"#), T0 + 2)), ["admin"]);
+    assert_eq!(score_of(&e), 3.0);
+    assert!(e.identify(None, &props(r#"{"role": "admin", "plan": "pro"}"#), T0 + 3).is_empty());
+    assert_eq!(score_of(&e), 3.0, "the same traits again change nothing");
+    assert_eq!(fired(&e.group(Some("acme"), &props(r#"{"company_size": 20}"#), T0 + 4)), ["big"]);
+    assert_eq!(matched(&e), [true, true, true, false]);
+    // Leaving "pro" drops the first rule; "big" still holds through its other branch.
+    e.identify(None, &props(r#"{"plan": "free", "seats": 4}"#), T0 + 5);
+    assert_eq!(matched(&e), [false, true, true, false]);
+    assert_eq!(score_of(&e), 6.0);
+    assert_eq!(fired(&e.identify(Some("u1"), &none(), T0 + 6)), ["named"]);
+    e.group(None, &props(r#"{"company_size": 3}"#), T0 + 7);
+    assert_eq!(matched(&e), [false, true, false, true]);
+    assert_eq!(score_of(&e), 10.0);
+    // A trait named like a derived attribute is shadowed by it, as before.
+    e.identify(None, &props(r#"{"id": null, "account": 1, "role": "x"}"#), T0 + 8);
+    assert_eq!(matched(&e), [false, false, false, true]);
+    let x = explain(&e, "big", T0 + 8);
+    assert_eq!(num(x.audience.unwrap().actual().unwrap().get("account.company_size")), Some(3.0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signals
 

@@ -39,7 +39,7 @@ use pqlkit::engine::{Effect, Engine, PromptOutcome};
 use pqlkit::history::{last_user_start, partition_lines, text_of, Backtest, Conversions};
 use pqlkit::json::{parse, Value};
 use pqlkit::prompt::{parse_template, TemplateValues};
-use pqlkit::rules::{parse_rule_set, parse_rule_set_json, RuleSet};
+use pqlkit::rules::{parse_rule_set, parse_rule_set_json, Node, RuleSet, SignalKind};
 use pqlkit::timestamp::{parse_timestamp, parse_timestamp_text};
 use support::NativeRegex;
 
@@ -1092,6 +1092,110 @@ fn rule_sets_mutated_from_a_valid_one() {
             Ok(())
         },
     );
+}
+
+/// The engine re-evaluates a rule only when a call may have changed it (its signals, its
+/// attributes, a new session, its scheduled time): after every call of a script moving forward
+/// in time, each rule's `matched` in the score is what a fresh evaluation of the rule at that
+/// moment (`explain`) says. Rules are first evaluated at the first event (the ones reading
+/// attributes also at the first identify or group), so a rule is checked from then on.
+#[test]
+fn incremental_evaluation_agrees_with_a_fresh_one() {
+    // Rules of the signals that identify, group and sessions change, over the attributes the
+    // scripts set, so that conditions flip often; and the grammar's rule sets.
+    let leaf = prop_oneof![
+        4 => audience().prop_map(|c| obj(vec![("traits", Some(c))])),
+        1 => (0i64..4, select(&["30m", "2h", "1d"][..])).prop_map(|(n, t)| {
+            obj(vec![("sessions", Some(Value::Number(n as f64))), ("within", Some(t.into()))])
+        }),
+        1 => (word(EVENTS), 0i64..3).prop_map(|(e, n)| {
+            obj(vec![("event", Some(e.into())), ("count", Some(Value::Number(n as f64))), ("within", Some("1h".into()))])
+        }),
+        1 => (0i64..3).prop_map(|n| obj(vec![("daysSinceFirstSeen", Some(Value::Number(n as f64)))])),
+    ];
+    let when = leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            (select(&["all", "any"][..]), vec(inner.clone(), 1..4))
+                .prop_map(|(op, list)| obj(vec![(op, Some(Value::Array(list)))])),
+            inner.prop_map(|node| obj(vec![("not", Some(node))])),
+        ]
+    });
+    let rule = (opt(0.5, audience()), when, 1i64..40).prop_map(|(a, w, score)| {
+        obj(vec![("audience", a), ("when", Some(w)), ("score", Some(Value::Number(score as f64)))])
+    });
+    let focused = vec(rule, 1..6).prop_map(|rules| {
+        let rules = rules.into_iter().enumerate().map(|(i, mut r)| {
+            r.insert("id", Value::String(format!("r{i}")));
+            r
+        });
+        obj(vec![
+            ("version", Some(Value::Number(1.0))),
+            ("rules", Some(Value::Array(rules.collect()))),
+        ])
+    });
+    let valid = std::cell::Cell::new(0u32);
+    fuzz(
+        "incremental evaluation = fresh evaluation",
+        600,
+        (prop_oneof![3 => focused, 1 => rule_set_doc()], script()),
+        |(doc, script)| {
+            let Ok(rules) = parse_rule_set(&doc, &NativeRegex) else { return Ok(()) };
+            valid.set(valid.get() + 1);
+            let ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+            // Rules are first evaluated at the profile's first event (or a loaded state's); the
+            // rules that read facts (an audience, traits, usage) also at the first identify or
+            // group.
+            let reads_facts: Vec<bool> = rules
+                .rules
+                .iter()
+                .map(|r| r.audience.is_some() || r.when.as_ref().is_some_and(reads_facts))
+                .collect();
+            let mut engine = new_engine(rules);
+            let mut now = T0;
+            let mut started = false;
+            let mut facts_started = false;
+            for (time, call) in &script {
+                if let Time::Later(d) = time {
+                    now += d;
+                }
+                let step = [(Time::At(now), call.clone())];
+                drive(&mut engine, &step)?;
+                engine.advance(now);
+                match call {
+                    Call::Track(..) | Call::Outcome(..) | Call::SaveAndLoad => started = true,
+                    Call::Identify(..) | Call::Group(..) => facts_started = true,
+                    Call::Reset => (started, facts_started) = (false, false),
+                    _ => {}
+                }
+                let score = parse(&engine.score_json()).unwrap();
+                let listed = score.get("rules").and_then(Value::as_array).unwrap();
+                for ((id, listed), &facts) in ids.iter().zip(listed).zip(&reads_facts) {
+                    if !started && !(facts_started && facts) {
+                        continue;
+                    }
+                    let fresh = parse(&engine.explain_json(id, now).unwrap()).unwrap();
+                    prop_assert_eq!(
+                        listed.get("matched"),
+                        fresh.get("matched"),
+                        "rule {} after {:?} at {}",
+                        id,
+                        call,
+                        now
+                    );
+                }
+            }
+            Ok(())
+        },
+    );
+    let _ = writeln!(std::io::stderr(), "  valid rule sets among them: {}", valid.get());
+}
+
+fn reads_facts(node: &Node) -> bool {
+    match node {
+        Node::All(nodes) | Node::Any(nodes) => nodes.iter().any(reads_facts),
+        Node::Not(node) => reads_facts(node),
+        Node::Signal(s) => matches!(s.kind, SignalKind::Traits { .. } | SignalKind::Usage { .. }),
+    }
 }
 
 /// Raw text, and raw bytes read as text the way the facade would never send them.

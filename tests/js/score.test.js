@@ -1,0 +1,76 @@
+// score() on the built package under Node: PRODUCT.md §3's shape as plain data, and a score object
+// that keeps the state of the moment it was read (what a cached or lazily built score must keep).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { init } from 'pqlkit';
+
+const rules = {
+  version: 1,
+  rules: [
+    { id: 'pro', when: { traits: { plan: 'pro' } }, score: 30 },
+    { id: 'exports', when: { event: 'feature_used', where: { feature: 'export' }, count: { $gte: 2 }, within: '7d' }, score: 25 },
+    { id: 'admin', audience: { role: { $regex: '^adm' } }, when: { traits: { title: { $regex: 'Head of' } } }, score: 10 },
+  ],
+  scoring: { threshold: 50, tiers: { warm: 20, hot: 50 } },
+};
+
+const start = () => {
+  const c = { t: Date.UTC(2026, 11, 1, 9) };
+  return init({ rules, storage: 'memory', now: () => c.t });
+};
+
+test('score() has the documented shape, as plain data', async () => {
+  const pql = await start();
+  const empty = {
+    score: 0,
+    tier: null,
+    qualified: false,
+    rules: [
+      { id: 'pro', matched: false, score: 0 },
+      { id: 'exports', matched: false, score: 0 },
+      { id: 'admin', matched: false, score: 0 },
+    ],
+  };
+  assert.deepEqual(pql.score(), empty);
+  pql.identify('u1', { plan: 'pro', role: 'admin', title: 'Head of IT' });
+  pql.featureUsed('export');
+  pql.featureUsed('export');
+  const s = pql.score();
+  assert.deepEqual(Object.keys(s), ['score', 'tier', 'qualified', 'rules']);
+  assert.deepEqual(JSON.parse(JSON.stringify(s)), {
+    score: 65,
+    tier: 'hot',
+    qualified: true,
+    rules: [
+      { id: 'pro', matched: true, score: 30 },
+      { id: 'exports', matched: true, score: 25 },
+      { id: 'admin', matched: true, score: 10 },
+    ],
+  });
+  assert.deepEqual({ ...s }, JSON.parse(JSON.stringify(s)), 'spread reads the same rules');
+  pql.destroy();
+});
+
+test('a score keeps the rules of the moment it was read, and the app may change its copy', async () => {
+  const pql = await start();
+  pql.identify(null, { plan: 'pro' });
+  pql.featureUsed('x');
+  const before = pql.score();
+  pql.identify(null, { plan: 'free', role: 'admin', title: 'Head of Sales' });
+  const after = pql.score();
+  assert.deepEqual(
+    before.rules.map((r) => r.matched),
+    [true, false, false],
+    'read after the change, still the earlier state',
+  );
+  assert.deepEqual(after.rules.map((r) => r.matched), [false, false, true]);
+  assert.equal(after.score, 10);
+  assert.equal(after.tier, null);
+  assert.equal(before.rules, before.rules, 'built once per score object');
+  before.rules.push({ id: 'mine' });
+  after.rules = [];
+  after.score = 99;
+  assert.equal(pql.score().rules.length, 3, "the app's changes stay in its copy");
+  assert.equal(pql.score().score, 10);
+  pql.destroy();
+});
