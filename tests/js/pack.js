@@ -2,7 +2,7 @@
 // test process, and `npm install` of that tarball into a project, offline (it has no
 // dependencies). The packaging test, the type tests and the smoke apps all install this way.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ let packed;
 export function pack() {
   if (!packed) {
     const dir = mkdtempSync(join(tmpdir(), 'pqlkit-pack-'));
+    // Each run leaves nothing behind (a projects' folder is about 70 MB).
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     const [{ filename, files }] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root));
     packed = { dir, tarball: join(dir, filename), files: files.map((f) => f.path) };
   }

@@ -34,6 +34,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** Runs a tool to completion; resolves to its output, rejects with it on failure. */
