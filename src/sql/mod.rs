@@ -499,6 +499,23 @@ impl Builder<'_> {
              src AS (\n  SELECT e.user_id, e.ts, CASE WHEN e.type = 'identify' THEN 'identify' WHEN e.type = 'group' THEN 'group' ELSE 'track' END AS kind,\n    e.event, CASE WHEN e.account_id = '' THEN NULL ELSE e.account_id END AS account_id, e.props, e.seq,\n    COALESCE(c.converted_at, 9223372036854775807) AS cutoff, c.converted_at, c.account_id AS conv_account\n  FROM {events} e LEFT JOIN conv c ON c.user_id = e.user_id\n  WHERE e.user_id IS NOT NULL AND e.user_id <> ''\n),\n\
              users AS (\n  SELECT user_id, first_seen, last_seen, events, events_after_conversion, converted_at, conv_account, cutoff,\n    CASE WHEN first_seen IS NULL THEN NULL ELSE LEAST(COALESCE({as_of}, CASE WHEN latest > last_seen THEN latest ELSE last_seen END), cutoff) END AS tail\n  FROM (\n    SELECT user_id,\n      MIN(CASE WHEN kind = 'track' AND ts <= cutoff THEN ts END) AS first_seen,\n      MAX(CASE WHEN kind = 'track' AND ts <= cutoff THEN ts END) AS last_seen,\n      SUM(CASE WHEN kind = 'track' AND ts <= cutoff THEN 1 ELSE 0 END) AS events,\n      SUM(CASE WHEN kind = 'track' AND ts > cutoff THEN 1 ELSE 0 END) AS events_after_conversion,\n      MAX(converted_at) AS converted_at, MAX(conv_account) AS conv_account, MAX(cutoff) AS cutoff\n    FROM src GROUP BY user_id\n  ) s CROSS JOIN latest\n),\n"
         ));
+        // What later steps read of a row's event and properties, computed here once, so that
+        // the JSON text does not travel through every window's sort (memory and time).
+        let mut row_columns = self.row_columns.clone();
+        for (r, trigger) in self.triggers.iter().enumerate() {
+            if let Some(t) = trigger {
+                row_columns.push(format!("CASE WHEN {t} THEN 1 ELSE 0 END AS t{}", r + 1));
+            }
+        }
+        for (kind, prefix, keys) in
+            [("identify", "xu", &self.user_traits), ("group", "xa", &self.account_traits)]
+        {
+            for key in keys {
+                let text = d.json_text("props", &[key]);
+                row_columns
+                    .push(format!("CASE WHEN kind = '{kind}' THEN {text} END AS {prefix}_{key}"));
+            }
+        }
         // History rows of replayed users, up to their conversion; rows before the first event
         // happen at it, in their own time order.
         let mut tl_columns = vec![
@@ -508,13 +525,11 @@ impl Builder<'_> {
             "phase".into(),
             "seq".into(),
             "kind".into(),
-            "event".into(),
             "account_id".into(),
-            "props".into(),
             "first_seen".into(),
             format!("CASE WHEN kind = 'track' AND (LAG(ts) OVER (PARTITION BY user_id, kind ORDER BY ts, orig_ts, seq) IS NULL OR ts - LAG(ts) OVER (PARTITION BY user_id, kind ORDER BY ts, orig_ts, seq) >= {SESSION}) THEN 1 ELSE 0 END AS sess"),
         ];
-        tl_columns.extend(self.row_columns.iter().cloned());
+        tl_columns.extend(row_columns.iter().cloned());
         q.push_str(&format!(
             "tl0 AS (\n  SELECT s.user_id, CASE WHEN s.ts IS NULL OR s.ts < u.first_seen THEN u.first_seen ELSE s.ts END AS ts, s.ts AS orig_ts, 2 AS phase, s.seq, s.kind, s.event, s.account_id, s.props, u.first_seen\n  FROM src s JOIN users u ON u.user_id = s.user_id\n  WHERE u.first_seen IS NOT NULL AND (s.ts IS NULL OR s.ts <= u.cutoff)\n),\n\
              tl AS (\n  SELECT {}\n  FROM tl0\n),\n",
@@ -523,13 +538,12 @@ impl Builder<'_> {
         let mut ticks =
             vec!["SELECT user_id, tail AS ts FROM users WHERE first_seen IS NOT NULL".to_string()];
         ticks.extend(self.ticks.iter().cloned());
-        let zeros: Vec<String> = self
-            .row_columns
+        let zeros: Vec<String> = row_columns
             .iter()
             .map(|c| {
                 let name = c.rsplit(" AS ").next().unwrap_or("x");
-                // Usage ratios are "not reported" on ticks; match flags and amounts are 0.
-                let value = if name.starts_with('u') { "NULL" } else { "0" };
+                // Usage ratios and traits are "not reported" on ticks; flags and amounts are 0.
+                let value = if name.starts_with(['u', 'x']) { "NULL" } else { "0" };
                 format!("{value} AS {name}")
             })
             .collect();
@@ -540,9 +554,7 @@ impl Builder<'_> {
             "PHASE AS phase".into(),
             format!("CAST(NULL AS {big}) AS seq"),
             "'KIND' AS kind".into(),
-            format!("CAST(NULL AS {text}) AS event"),
             format!("CAST(NULL AS {text}) AS account_id"),
-            format!("CAST(NULL AS {text}) AS props"),
             "u.first_seen".into(),
             "0 AS sess".into(),
         ];
@@ -577,18 +589,10 @@ impl Builder<'_> {
             d.last_non_null("CASE WHEN kind IN ('group', 'track') THEN account_id END", BY_USER)
         ));
         for key in &self.user_traits {
-            let text = d.json_text("props", &[key]);
-            vals.push(format!(
-                "{} AS ut_{key}",
-                d.last_non_null(&format!("CASE WHEN kind = 'identify' THEN {text} END"), BY_USER)
-            ));
+            vals.push(format!("{} AS ut_{key}", d.last_non_null(&format!("xu_{key}"), BY_USER)));
         }
         for key in &self.account_traits {
-            let text = d.json_text("props", &[key]);
-            vals.push(format!(
-                "{} AS at_{key}",
-                d.last_non_null(&format!("CASE WHEN kind = 'group' THEN {text} END"), BY_USER)
-            ));
+            vals.push(format!("{} AS at_{key}", d.last_non_null(&format!("xa_{key}"), BY_USER)));
         }
         vals.extend(self.value_columns.iter().cloned());
         q.push_str(&format!("vals AS (\n  SELECT {}\n  FROM ord\n),\n", vals.join(",\n    ")));
@@ -605,7 +609,7 @@ impl Builder<'_> {
             let n = r + 1;
             holds.push(format!("CASE WHEN {} THEN 1 ELSE 0 END AS h{n}", self.holds[r]));
             holds.push(match &self.triggers[r] {
-                Some(t) => format!("CASE WHEN phase = 2 AND {t} THEN 1 ELSE 0 END AS g{n}"),
+                Some(_) => format!("CASE WHEN phase = 2 AND t{n} = 1 THEN 1 ELSE 0 END AS g{n}"),
                 None => format!("1 AS g{n}"),
             });
             let pairs: Vec<(String, String)> = self.signals[r].clone();
