@@ -8,9 +8,9 @@
 //   node tests/bench/peer.js --full     the full run: R = 10, 100, 1000; N = 20000; every engine, checked (about 15 min)
 //
 // run-all.sh installs its own npm packages (playwright-core and the peers) in a copy of the
-// folder, so ../shared stays read-only. Skipped, with a message, where ../shared is absent.
+// folder, removed afterwards, so ../shared stays read-only. Skipped, with a message, where ../shared is absent.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,4 +32,7 @@ console.log(`machine load: ${readFileSync(join(out, 'load.txt'), 'utf8').trim().
 // run.mjs exits 1 whenever a match count differs from the reference, which pqlkit-native's do
 // by design (7-day windows in 6-hour buckets, see the peerbench README): the run failed only
 // when it left no table.
-process.exit(existsSync(join(out, 'summary-pq.md')) ? 0 : run.status || 1);
+const status = existsSync(join(out, 'summary-pq.md')) ? 0 : run.status || 1;
+// The copy holds its own node_modules (playwright-core and the peers): about 100 MB.
+rmSync(work, { recursive: true, force: true });
+process.exit(status);
