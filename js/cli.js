@@ -79,7 +79,7 @@ backtest
     no longer a lead; later events are ignored). Users converted before their first event are
     left out. First seen = the first event.
   - Flagged by a rule: when it first fires (the browser's "rule:fired" event); by the score
-    threshold: when the score first reaches scoring.threshold (the "qualified" event).
+    threshold: when the score first reaches scoring.threshold (the "qualified" event with reason "score").
   - Positive: converted within the horizon after the flag (flagged users) or after first seen
     (users not flagged).
   - conv flagged = precision = positives among flagged / flagged; conv not = positives among not

@@ -89,10 +89,10 @@ export interface InitOptions {
 }
 
 /**
- * The payload of `qualified` and `rule:fired`. `qualified` fires when the user becomes a
- * qualified lead: the score reached `scoring.threshold` (`reason: 'score'`), or, in a rule set
- * without a threshold, a rule fired (`reason: 'rule'`: each rule defines a PQL). `rule:fired`
- * fires for every rule firing (`reason: 'rule'`), qualifying or not.
+ * The payload of `qualified` and `rule:fired`. Every rule firing emits `rule:fired`, then
+ * `qualified` (`reason: 'rule'`); the score reaching `scoring.threshold` emits `qualified` with
+ * `reason: 'score'`. `qualified` (the field) says whether the user is a qualified lead now; in a
+ * rule set without a threshold every firing qualifies (each rule defines a PQL).
  */
 export interface QualifiedEvent {
   /** `rule`: a rule fired; `score`: the score reached `scoring.threshold`. */

@@ -126,7 +126,7 @@ export async function init(options = {}) {
     core.free();
     throw await refusal(rulesJson, found);
   }
-  return new Pqlkit(module, wasm, core, rulesJson, options, rules.scoring?.threshold == null);
+  return new Pqlkit(module, wasm, core, rulesJson, options);
 }
 
 /**
@@ -151,8 +151,6 @@ class Pqlkit {
   #wasm;
   #core;
   #rulesJson;
-  /** The rule set has no `scoring.threshold`: a rule firing qualifies the user. */
-  #ruleQualifies;
   /** When the core last trapped (Date.now(), within TRAP_WINDOW_MS). */
   #traps = [];
   /** The state as last saved (for a core whose store is memory) and when, for a heal. */
@@ -183,8 +181,7 @@ class Pqlkit {
   #shown;
   #tabId = randomId();
 
-  constructor(module, wasm, core, rulesJson, options, ruleQualifies) {
-    this.#ruleQualifies = ruleQualifies;
+  constructor(module, wasm, core, rulesJson, options) {
     this.#module = module;
     this.#wasm = wasm;
     this.#core = core;
@@ -568,9 +565,10 @@ class Pqlkit {
       if (this.#ui && this.#remoteVisible.size === 0 && this.#ui.show(prompt)) this.#setVisible(true);
     } else {
       if (type === 'beacon') this.#outbox?.enqueue(payload);
-      // A rule fired: it qualifies the user only where the rule set has no threshold (each
-      // rule then defines a PQL); with one, the score does (`reason: 'score'`).
-      else if (payload.rule && type == 'qualified' && (this.#emit('rule:fired', payload), !this.#ruleQualifies)) return;
+      // A rule fired: `rule:fired` for the apps that follow firings alone, then `qualified`
+      // (PRODUCT.md: firing emits qualified-style events), whose `qualified` says whether the
+      // user is a qualified lead now.
+      else if (payload.rule && type == 'qualified') this.#emit('rule:fired', payload);
       this.#emit(type, payload);
     }
   }

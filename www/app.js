@@ -402,6 +402,7 @@ try {
     showScore();
   });
   pql.on('qualified', (e) => {
+    if (e.reason !== 'score') return; // a rule's firing: rule:fired above
     note(`qualified lead: score ${e.score} reached the threshold, tier ${e.tier ?? 'none'}`);
     status.textContent = `Qualified lead: score ${e.score}`;
     status.dataset.state = 'qualified';

@@ -22,7 +22,7 @@ function clock(start = Date.UTC(2026, 10, 2, 9)) {
   return c;
 }
 
-test('a count rule fires on the Nth featureUsed (rule:fired) and the score qualifies the user once (qualified)', async () => {
+test('a count rule fires on the Nth featureUsed (rule:fired and qualified) and the score qualifies the user once', async () => {
   const c = clock();
   const pql = await init({ rules: exportRule(3), storage: 'memory', now: c.now });
   const qualified = [];
@@ -40,12 +40,12 @@ test('a count rule fires on the Nth featureUsed (rule:fired) and the score quali
   assert.equal(fired[0].signals.when, 3);
   assert.equal(fired[0].qualified, true, 'its score reached the threshold in the same call');
   assert.deepEqual(
-    qualified.map((e) => [e.reason, e.qualified]),
-    [['score', true]],
-    'with a threshold only the score qualifies',
+    qualified.map((e) => [e.reason, e.rule, e.qualified]),
+    [['rule', 'export-explorer', true], ['score', null, true]],
+    'the firing, then the score reaching the threshold',
   );
   pql.featureUsed('export');
-  assert.equal(fired.length + qualified.length, 2, 'an edge-triggered rule does not fire again while it holds');
+  assert.equal(fired.length + qualified.length, 3, 'an edge-triggered rule does not fire again while it holds');
   const report = pql.score();
   assert.equal(report.score, 40);
   assert.equal(report.tier, 'hot');
@@ -53,7 +53,7 @@ test('a count rule fires on the Nth featureUsed (rule:fired) and the score quali
   pql.destroy();
 });
 
-test('qualified says what it means: below the threshold a firing is only rule:fired; without one each firing qualifies', async () => {
+test('qualified says what it means: below the threshold a firing says qualified: false; without one each firing qualifies', async () => {
   const twoRules = (scoring) => ({
     version: 1,
     rules: [
@@ -73,7 +73,7 @@ test('qualified says what it means: below the threshold a firing is only rule:fi
     return { events, afterFirst };
   };
   assert.deepEqual(await seen(twoRules({ scoring: { threshold: 40 } })), {
-    events: ['rule:fired exports false', 'rule:fired invites true', 'qualified score true'],
+    events: ['rule:fired exports false', 'qualified exports false', 'rule:fired invites true', 'qualified invites true', 'qualified score true'],
     afterFirst: false,
   });
   assert.deepEqual(await seen(twoRules({})), {
