@@ -17,23 +17,42 @@ const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--en
 export function build() {
   // wasm-opt is off in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is
   // unreachable here, and the npm one is newer than Debian's.
-  // The `runtime` profile of Cargo.toml, completed with the nightly-only settings that stable
-  // Cargo would refuse to read there: its own std, and a panic that aborts at once.
-  const nightlyOnly = ['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'];
-  mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', 'js/wasm', '--out-name', 'pqlkit', '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly], {
-    env: { ...process.env, RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN },
-  });
-  // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
-  // package without its wasm; the repository's own .gitignore already keeps js/wasm out of git.
-  rmSync(join(outDir, '.gitignore'), { force: true });
+  buildForPages('js/wasm', 'pqlkit', []);
   // The facade binds the runtime's imports itself (js/loader.js `instantiate`) and imports the
   // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
   // the crate's name and version, which a release would change.
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
   // --converge repeats -Oz until the file stops shrinking: 72 B gzip, a few seconds (cached).
   optimise(wasm, ['-Oz', '--converge']);
+  buildValidator();
   buildAuthoring();
   bundle();
+}
+
+/**
+ * A wasm that pages download, in `outDir` as `name`: the `runtime` profile of Cargo.toml,
+ * completed with the nightly-only settings that stable Cargo would refuse to read there (its
+ * own std, and a panic that aborts at once).
+ */
+function buildForPages(outDir, name, features) {
+  const nightlyOnly = ['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'];
+  const featureArgs = features.length ? ['--features', features.join(',')] : [];
+  mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', outDir, '--out-name', name, '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly, ...featureArgs], {
+    env: { ...process.env, RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN },
+  });
+  // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
+  // package without its wasm; the repository's own .gitignore keeps these folders out of git.
+  rmSync(join(root, outDir, '.gitignore'), { force: true });
+}
+
+/**
+ * pqlkit/validate's wasm in js/wasm-validate: the checker with every message (`authoring`),
+ * built for size like the runtime. A page fetches it on a refused rule set or in the
+ * playground, so it carries neither the command line's backtest driver nor its SQL builder.
+ */
+export function buildValidator() {
+  buildForPages('js/wasm-validate', 'pqlkit_validate', ['authoring']);
+  optimise(join(root, 'js', 'wasm-validate', 'pqlkit_validate_bg.wasm'), ['-Oz', '--converge']);
 }
 
 /** wasm-opt with `passes`, in place, cached by the digest of its input and the passes. */
@@ -47,11 +66,10 @@ function optimise(file, passes) {
 }
 
 /**
- * The authoring build in js/wasm-authoring: the same crate with every validation message
- * (`--features authoring`) and the backtest driver (`backtest`). The command line runs it
- * under Node over millions of events, so its profile (`release` in Cargo.toml) is optimised
- * for speed rather than size; a page fetches it only through pqlkit/validate (a refused rule
- * set, the playground). Stable toolchain, prebuilt std.
+ * The command line's build in js/wasm-authoring: the same crate with every validation message
+ * (`--features authoring`), the backtest driver (`backtest`) and the SQL builder (`sql`). It
+ * runs under Node over millions of events, so its profile (`release` in Cargo.toml) is
+ * optimised for speed rather than size. Stable toolchain, prebuilt std. Pages never load it.
  */
 export function buildAuthoring() {
   mustRun('wasm-pack', ['--quiet', 'build', '--release', '--target', 'web', '--out-dir', 'js/wasm-authoring', '--out-name', 'pqlkit_authoring', '--no-pack', '--no-typescript', '.', '--features', 'authoring,backtest,sql']);

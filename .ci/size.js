@@ -38,7 +38,7 @@ export function firstLoadFiles() {
 /** The lazy parts, each `{ name, files }`; a file already in the first load is cached by then and left out. */
 export function lazyParts(firstLoad = firstLoadFiles()) {
   const loaded = new Set(firstLoad);
-  const validator = [...staticGraph(js('validate.min.js')), js('wasm-authoring', 'pqlkit_authoring_bg.wasm')];
+  const validator = [...staticGraph(js('validate.min.js')), js('wasm-validate', 'pqlkit_validate_bg.wasm')];
   return [
     { name: 'debug overlay', files: staticGraph(js('debug.js')) },
     { name: 'validator', files: validator },
