@@ -96,16 +96,32 @@ const num = (v) => (v === null || v === undefined ? NaN : Number(v));
  * Runs the rule set's SQL over the history; returns what js/cli/backtest.js needs of a replay:
  * `{ users, events, skippedAfterConversion, excluded, minTime, maxTime }`.
  */
-export async function duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads, memoryLimit }) {
-  const built = buildSql(rulesJson, 'duckdb', { asOf: end });
+/** History rows per pass: the query's windows hold about 440 bytes per row (4.4 GB for 10 M). */
+const ROWS_PER_PASS = 5_000_000;
+
+/** Whether a rule set has an account-level signal (its windows span users: no passes by user). */
+const hasAccountSignals = (rules) => JSON.stringify(rules.rules ?? []).includes('"across"');
+
+export async function duckdbReplay({ rulesJson, rules, eventsPath, conversions, end, threads, memoryLimit, passes }) {
+  const built = buildSql(rulesJson, 'duckdb', { asOf: end, events: 'pqlkit_pass' });
   if (built.errors) {
     const lines = built.errors.map((e) => `  ${e.path || '(rule set)'}  ${e.code}  ${e.message}`);
     throw new CliError(`--engine duckdb: the rule set cannot be written as SQL:\n${lines.join('\n')}`, 1);
   }
   const { connection } = await openHistory(eventsPath, conversions, { threads, memoryLimit });
-  let rows;
+  const rows = [];
   try {
-    rows = (await connection.runAndReadAll(built.sql)).getRowObjectsJS();
+    // Users are independent: a big history runs in passes of users (by a hash of the id),
+    // so that memory holds one pass. Account-level signals need every user of an account.
+    if (passes === undefined) {
+      const count = Number((await connection.runAndReadAll('SELECT count(*) AS n FROM pqlkit_events')).getRowObjectsJS()[0].n);
+      passes = hasAccountSignals(rules) ? 1 : Math.max(1, Math.ceil(count / ROWS_PER_PASS));
+    }
+    for (let k = 0; k < passes; k++) {
+      const filter = passes === 1 ? '' : ` WHERE hash(user_id) % ${passes} = ${k}`;
+      await connection.run(`CREATE OR REPLACE VIEW pqlkit_pass AS SELECT * FROM pqlkit_events${filter}`);
+      rows.push(...(await connection.runAndReadAll(built.sql)).getRowObjectsJS());
+    }
   } catch (error) {
     throw new CliError(`--engine duckdb: ${eventsPath}: ${error.message}`, 1);
   } finally {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { init } from 'pqlkit';
-import { openHistory } from '../../js/cli/duckdb.js';
+import { duckdbReplay, openHistory } from '../../js/cli/duckdb.js';
 import { readConversions } from '../../js/cli/input.js';
 
 const cli = fileURLToPath(new URL('../../js/cli.js', import.meta.url));
@@ -63,6 +63,13 @@ test('backtest --engine duckdb on Parquet prints the report of the wasm replay o
   const glob = run('backtest', ...args, '--events', join(dir, 'sim', 'events.nd*'), '--engine', 'duckdb');
   assert.equal(report(glob.out), report(wasm.out));
   assert.equal(run('backtest', ...args, '--events', join(dir, 'none-*.parquet'), '--engine', 'duckdb').code, 2);
+  // A big history runs in passes of users: the same records as one pass.
+  const rulesJson = readFileSync(sim('rules.json'), 'utf8');
+  const replay = (passes) => duckdbReplay({ rulesJson, rules: JSON.parse(rulesJson), eventsPath: parquet, conversions: readConversions(sim('conversions.csv')), passes });
+  const [one, three] = [await replay(1), await replay(3)];
+  const byUser = (r) => new Map(r.users.map((u) => [u.userId, u]));
+  assert.deepEqual(byUser(three), byUser(one));
+  assert.deepEqual([three.events, three.skippedAfterConversion, [...three.excluded].sort()], [one.events, one.skippedAfterConversion, [...one.excluded].sort()]);
   assert.equal(run('backtest', ...args, '--events', parquet, '--engine', 'spark').code, 2);
 });
 
