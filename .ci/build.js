@@ -6,7 +6,6 @@ import { pathToFileURL } from 'node:url';
 import { ensureToolchain, mustRun, root, SIZE_TOOLCHAIN } from './tools.js';
 
 const outDir = join(root, 'js', 'wasm');
-const wasm = join(outDir, 'pqlkit_bg.wasm');
 // Optimised outputs keyed by the digest of wasm-bindgen's output: wasm-pack rewrites the
 // unoptimised file on every run, and wasm-opt -Oz is the slow part of a warm build.
 const cacheDir = join(root, 'target', 'wasm-opt-cache');
@@ -15,16 +14,15 @@ const cacheDir = join(root, 'target', 'wasm-opt-cache');
 const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue'];
 
 export function build() {
-  // wasm-opt is off in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is
-  // unreachable here, and the npm one is newer than Debian's.
   buildForPages('js/wasm', 'pqlkit', []);
   // The facade binds the runtime's imports itself (js/loader.js `instantiate`) and imports the
   // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
   // the crate's name and version, which a release would change.
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
-  // --converge repeats -Oz until the file stops shrinking: 72 B gzip, a few seconds (cached).
-  optimise(wasm, ['-Oz', '--converge']);
-  buildValidator();
+  // pqlkit/validate's wasm: the checker with every message, built for size like the runtime.
+  // A page fetches it on a refused rule set or in the playground, so it carries neither the
+  // command line's backtest driver nor its SQL builder.
+  buildForPages('js/wasm-validate', 'pqlkit_validate', ['authoring']);
   buildAuthoring();
   bundle();
 }
@@ -32,7 +30,8 @@ export function build() {
 /**
  * A wasm that pages download, in `outDir` as `name`: the `runtime` profile of Cargo.toml,
  * completed with the nightly-only settings that stable Cargo would refuse to read there (its
- * own std, and a panic that aborts at once).
+ * own std, and a panic that aborts at once), then `wasm-opt -Oz --converge` (repeated until
+ * the file stops shrinking: 72 B gzip on the runtime, a few seconds, cached).
  */
 function buildForPages(outDir, name, features) {
   const nightlyOnly = ['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'];
@@ -43,19 +42,14 @@ function buildForPages(outDir, name, features) {
   // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a
   // package without its wasm; the repository's own .gitignore keeps these folders out of git.
   rmSync(join(root, outDir, '.gitignore'), { force: true });
+  optimise(join(root, outDir, name + '_bg.wasm'), ['-Oz', '--converge']);
 }
 
 /**
- * pqlkit/validate's wasm in js/wasm-validate: the checker with every message (`authoring`),
- * built for size like the runtime. A page fetches it on a refused rule set or in the
- * playground, so it carries neither the command line's backtest driver nor its SQL builder.
+ * wasm-opt with `passes`, in place, cached by the digest of its input and the passes. It is off
+ * in Cargo.toml's wasm-pack metadata: the one wasm-pack would download is unreachable here,
+ * and the npm one is newer than Debian's.
  */
-export function buildValidator() {
-  buildForPages('js/wasm-validate', 'pqlkit_validate', ['authoring']);
-  optimise(join(root, 'js', 'wasm-validate', 'pqlkit_validate_bg.wasm'), ['-Oz', '--converge']);
-}
-
-/** wasm-opt with `passes`, in place, cached by the digest of its input and the passes. */
 function optimise(file, passes) {
   const cached = join(cacheDir, createHash('sha256').update(readFileSync(file)).update(passes.join(' ')).digest('hex') + '.wasm');
   if (!existsSync(cached)) {

@@ -1282,7 +1282,8 @@ fn conditions_mutated_from_the_conformance_cases() {
     );
 }
 
-/// The rules of tests/state.rs, whose state has every kind of signal history.
+/// tests/state.rs's three rules and a fourth, `mixed`, of the signal kinds they lack: a
+/// state with every kind of signal history.
 const STATE_RULES: &str = r#"{
   "version": 1,
   "pages": { "pricing": "/pricing*" },
