@@ -5,7 +5,7 @@
 //! reports the same codes and paths with an empty message: each message is a closure that it
 //! never calls, so none of their text is compiled into the wasm pages download.
 
-use crate::json::{object, Value};
+use crate::json::field_str;
 
 /// Stable error codes. Their spelling (`as_str`) is public: the JS `code` of a rejected `init`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,12 +90,18 @@ impl ValidationError {
         ValidationError { code, path: path.into(), message }
     }
 
-    pub fn to_value(&self) -> Value {
-        object([
-            ("code", self.code.as_str().into()),
-            ("path", self.path.as_str().into()),
-            ("message", self.message.as_str().into()),
-        ])
+    /// `[{ code, path, message }, ...]`, as the host receives a refused rule set's problems.
+    pub fn list_json(errors: &[ValidationError]) -> String {
+        let mut out = String::from("[");
+        for (i, error) in errors.iter().enumerate() {
+            out.push_str(if i > 0 { ",{" } else { "{" });
+            field_str(&mut out, "code", error.code.as_str());
+            field_str(&mut out, "path", &error.path);
+            field_str(&mut out, "message", &error.message);
+            out.push('}');
+        }
+        out.push(']');
+        out
     }
 }
 

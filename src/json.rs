@@ -181,6 +181,46 @@ impl From<bool> for Value {
     }
 }
 
+// Fields of an object written straight into JSON text: the effects, explanations, score and
+// saved state are written this way, with no `Value` tree built for them.
+
+/// Writes `"key":`, after a comma unless it opens an object.
+pub fn key(out: &mut String, key: &str) {
+    if out.as_bytes().last() != Some(&b'{') {
+        out.push(',');
+    }
+    write_string(out, key);
+    out.push(':');
+}
+
+pub fn field_str(out: &mut String, k: &str, value: &str) {
+    key(out, k);
+    write_string(out, value);
+}
+
+/// A string, or `null`.
+pub fn field_opt(out: &mut String, k: &str, value: Option<&str>) {
+    match value {
+        Some(value) => field_str(out, k, value),
+        None => field_json(out, k, &Value::Null),
+    }
+}
+
+pub fn field_num(out: &mut String, k: &str, value: f64) {
+    key(out, k);
+    write_number(out, value);
+}
+
+pub fn field_bool(out: &mut String, k: &str, value: bool) {
+    key(out, k);
+    out.push_str(if value { "true" } else { "false" });
+}
+
+pub fn field_json(out: &mut String, k: &str, value: &Value) {
+    key(out, k);
+    value.write_json(out);
+}
+
 /// Builds an object from `(key, value)` pairs.
 pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
     Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())

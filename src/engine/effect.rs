@@ -3,7 +3,7 @@
 
 use crate::duration::Millis;
 use crate::event::Event;
-use crate::json::{write_number, write_string, Value};
+use crate::json::{field_bool, field_json, field_num, field_opt, field_str, key, Value};
 use crate::prompt::PromptStyle;
 use crate::rules::RuleKind;
 
@@ -88,43 +88,6 @@ pub struct Beacon {
     pub account_id: Option<String>,
     pub signals: Value,
     pub timestamp: Millis,
-}
-
-/// Writes `"key":`, after a comma unless it opens an object.
-pub(super) fn key(out: &mut String, key: &str) {
-    if out.as_bytes().last() != Some(&b'{') {
-        out.push(',');
-    }
-    write_string(out, key);
-    out.push(':');
-}
-
-pub(super) fn field_str(out: &mut String, k: &str, value: &str) {
-    key(out, k);
-    write_string(out, value);
-}
-
-/// A string, or `null`.
-pub(super) fn field_opt(out: &mut String, k: &str, value: Option<&str>) {
-    match value {
-        Some(value) => field_str(out, k, value),
-        None => field_json(out, k, &Value::Null),
-    }
-}
-
-pub(super) fn field_num(out: &mut String, k: &str, value: f64) {
-    key(out, k);
-    write_number(out, value);
-}
-
-pub(super) fn field_bool(out: &mut String, k: &str, value: bool) {
-    key(out, k);
-    out.push_str(if value { "true" } else { "false" });
-}
-
-pub(super) fn field_json(out: &mut String, k: &str, value: &Value) {
-    key(out, k);
-    value.write_json(out);
 }
 
 impl Qualified {

@@ -4,9 +4,8 @@
 use crate::condition::Condition;
 use crate::duration::Millis;
 use crate::frequency::Blocked;
-use crate::json::Value;
 
-use super::effect::{field_bool, field_json, field_num, field_opt, field_str, key};
+use crate::json::{field_bool, field_json, field_num, field_opt, field_str, key, Value};
 use crate::rules::{EventMatch, Signal, SignalKind};
 
 /// `{ score, tier, qualified, rules: [{ id, matched, score }] }`.

@@ -9,7 +9,10 @@
 use super::Engine;
 use crate::duration::Millis;
 use crate::frequency::{GlobalHistory, RuleHistory};
-use crate::json::{self, object, Value};
+use crate::json::{
+    self, field_bool, field_json, field_num, field_opt, field_str, key, write_number, write_string,
+    Value,
+};
 use crate::profile::Profile;
 use crate::signals::SignalState;
 
@@ -25,46 +28,85 @@ fn fingerprint(value: &Value) -> f64 {
     f64::from(crate::hash::fnv1a(value.to_json().as_bytes()))
 }
 
-fn millis(t: Option<Millis>) -> Value {
-    t.map_or(Value::Null, |t| Value::Number(t as f64))
+fn field_millis(out: &mut String, k: &str, t: Option<Millis>) {
+    key(out, k);
+    write_list_item(out, t.map(|t| t as f64));
+}
+
+fn write_list_item(out: &mut String, n: Option<f64>) {
+    match n {
+        Some(n) => write_number(out, n),
+        None => out.push_str("null"),
+    }
+}
+
+/// `a,b,...`, each a number or `null`: the items of a list.
+fn write_items(out: &mut String, items: &[Option<f64>]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_list_item(out, *item);
+    }
+}
+
+/// A signal's key in saved state: `<rule id>/<path inside the rule>`.
+fn signal_key(rule_id: &str, path: &str) -> String {
+    let mut key = String::with_capacity(rule_id.len() + path.len());
+    key.push_str(rule_id);
+    key.push('/');
+    key.push_str(key_in_rule(path));
+    key
 }
 
 /// Any time the engine holds: the host's clock reaches the core through a saturating
 /// `f64 as i64`, so a time saved from a clock gone wrong may be as far out as `i64` goes (a
 /// bound of 9e15 refused such a state on the next load, and everything in it was lost).
-fn read_millis(v: Option<&Value>) -> Result<Option<Millis>, StateError> {
+/// `Some(None)` for an absent time or `null`; `None` when it is not valid state.
+fn read_millis(v: Option<&Value>) -> Option<Option<Millis>> {
     match v {
-        None | Some(Value::Null) => Ok(None),
+        None | Some(Value::Null) => Some(None),
         Some(Value::Number(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9.3e18 => {
-            Ok(Some(*n as Millis))
+            Some(Some(*n as Millis))
         }
-        _ => Err(StateError("a timestamp is not an integer")),
+        _ => None,
     }
 }
 
-fn read_count(v: Option<&Value>) -> Result<u32, StateError> {
+fn read_count(v: &Value) -> Option<u32> {
     match v {
-        Some(Value::Number(n)) if *n >= 0.0 && *n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
-            Ok(*n as u32)
+        Value::Number(n) if *n >= 0.0 && *n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
+            Some(*n as u32)
         }
-        _ => Err(StateError("a counter is not a whole number")),
+        _ => None,
     }
 }
 
-fn read_id(v: Option<&Value>) -> Result<Option<String>, StateError> {
+fn read_id(v: Option<&Value>) -> Option<Option<String>> {
     match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        _ => Err(StateError("an id is not a string")),
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        _ => None,
     }
 }
 
-fn read_object(v: Option<&Value>) -> Result<Value, StateError> {
+fn read_object(v: Option<&Value>) -> Option<Value> {
     match v {
-        Some(o @ Value::Object(_)) => Ok(o.clone()),
-        None | Some(Value::Null) => Ok(Value::Object(Vec::new())),
-        _ => Err(StateError("traits are not an object")),
+        Some(o @ Value::Object(_)) => Some(o.clone()),
+        None | Some(Value::Null) => Some(Value::Object(Vec::new())),
+        _ => None,
     }
+}
+
+/// What [`Engine::read_state`] found in saved state, before any of it is applied.
+struct Saved {
+    profile: Profile,
+    global: GlobalHistory,
+    qualified: bool,
+    /// Per rule of the rule set: whether it holds, and its prompt history.
+    rules: Vec<(bool, RuleHistory)>,
+    /// Per signal slot.
+    signals: Vec<SignalState>,
 }
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
@@ -73,146 +115,96 @@ pub(crate) fn key_in_rule(path: &str) -> &str {
 }
 
 impl Engine {
-    /// Everything that must survive a reload, as JSON text.
+    /// Everything that must survive a reload, as JSON text, written in one walk (no `Value`
+    /// tree is built for it: that cost about 1 KB of the runtime wasm).
     pub fn save_state(&self) -> String {
         let p = &self.profile;
-        let usage = p
-            .usage
-            .iter()
-            .map(|(name, ratio)| Value::Array(vec![name.as_str().into(), Value::Number(*ratio)]))
-            .collect();
         let g = &self.global;
-        let mut rules = Value::Object(Vec::new());
+        let mut out = String::with_capacity(1024);
+        out.push('{');
+        field_num(&mut out, "v", STATE_VERSION);
+        field_str(&mut out, "anon", &p.anonymous_id);
+        field_opt(&mut out, "user", p.user_id.as_deref());
+        field_json(&mut out, "traits", &p.traits);
+        field_opt(&mut out, "account", p.account_id.as_deref());
+        field_json(&mut out, "accountTraits", &p.account_traits);
+        field_millis(&mut out, "firstSeen", p.first_seen);
+        field_millis(&mut out, "lastActivity", p.last_activity);
+        key(&mut out, "usage");
+        out.push('[');
+        for (i, (name, ratio)) in p.usage.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            write_string(&mut out, name);
+            out.push(',');
+            write_number(&mut out, *ratio);
+            out.push(']');
+        }
+        out.push(']');
+        key(&mut out, "global");
+        out.push('[');
+        write_items(
+            &mut out,
+            &[
+                Some(f64::from(g.session_shows)),
+                Some(g.day as f64),
+                Some(f64::from(g.day_shows)),
+                g.last_shown.map(|t| t as f64),
+            ],
+        );
+        out.push(']');
+        field_bool(&mut out, "qualified", self.qualified);
+        key(&mut out, "rules");
+        out.push('{');
         for (rule, rt) in self.rules.rules.iter().zip(&self.runtime) {
             let h = &rt.history;
-            rules.insert(
-                &rule.id,
-                Value::Array(vec![
-                    Value::Bool(rt.holds),
-                    Value::Number(f64::from(h.shows)),
-                    millis(h.last_shown),
-                    Value::Number(f64::from(h.dismissals)),
-                    millis(h.last_dismissed),
-                ]),
+            // Rule ids are unique (validation), so each key is written once.
+            key(&mut out, &rule.id);
+            out.push_str(if rt.holds { "[true," } else { "[false," });
+            write_items(
+                &mut out,
+                &[
+                    Some(f64::from(h.shows)),
+                    h.last_shown.map(|t| t as f64),
+                    Some(f64::from(h.dismissals)),
+                    h.last_dismissed.map(|t| t as f64),
+                ],
             );
+            out.push(']');
         }
-        let mut signals = Value::Object(Vec::new());
+        out.push('}');
+        key(&mut out, "signals");
+        out.push('{');
         for slot in &self.signals {
             let state = slot.state.to_value();
             if state.is_null() {
                 continue;
             }
-            let mut key = self.rules.rules[slot.rule].id.clone();
-            key.push('/');
-            key.push_str(key_in_rule(&slot.def.path));
-            signals.insert(
-                &key,
-                Value::Array(vec![Value::Number(fingerprint(&slot.def.source)), state]),
-            );
+            key(&mut out, &signal_key(&self.rules.rules[slot.rule].id, &slot.def.path));
+            out.push('[');
+            write_number(&mut out, fingerprint(&slot.def.source));
+            out.push(',');
+            state.write_json(&mut out);
+            out.push(']');
         }
-        let id = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
-        object([
-            ("v", Value::Number(STATE_VERSION)),
-            ("anon", p.anonymous_id.as_str().into()),
-            ("user", id(&p.user_id)),
-            ("traits", p.traits.clone()),
-            ("account", id(&p.account_id)),
-            ("accountTraits", p.account_traits.clone()),
-            ("firstSeen", millis(p.first_seen)),
-            ("lastActivity", millis(p.last_activity)),
-            ("usage", Value::Array(usage)),
-            (
-                "global",
-                Value::Array(vec![
-                    Value::Number(f64::from(g.session_shows)),
-                    Value::Number(g.day as f64),
-                    Value::Number(f64::from(g.day_shows)),
-                    millis(g.last_shown),
-                ]),
-            ),
-            ("qualified", Value::Bool(self.qualified)),
-            ("rules", rules),
-            ("signals", signals),
-        ])
-        .to_json()
+        out.push_str("}}");
+        out
     }
 
     /// Restores what [`Engine::save_state`] wrote. On error nothing changes. Every rule is
     /// re-checked at the next [`Engine::advance`], so deadlines that passed while the page was
     /// closed fire then.
     pub fn load_state(&mut self, text: &str, now: Millis) -> Result<(), StateError> {
-        let doc = json::parse(text).map_err(|_| StateError("saved state is not JSON"))?;
-        if doc.get("v").and_then(Value::as_f64) != Some(STATE_VERSION) {
-            return Err(StateError("saved state has another version"));
-        }
-        let anonymous_id = read_id(doc.get("anon"))?.ok_or(StateError("no anonymous id"))?;
-        let mut profile = Profile::new(&anonymous_id);
-        profile.user_id = read_id(doc.get("user"))?;
-        profile.traits = read_object(doc.get("traits"))?;
-        profile.account_id = read_id(doc.get("account"))?;
-        profile.account_traits = read_object(doc.get("accountTraits"))?;
-        profile.first_seen = read_millis(doc.get("firstSeen"))?;
-        profile.last_activity = read_millis(doc.get("lastActivity"))?;
-        for entry in doc.get("usage").and_then(Value::as_array).unwrap_or(&[]) {
-            match entry.as_array() {
-                Some([Value::String(name), Value::Number(ratio)]) if ratio.is_finite() => {
-                    profile.set_usage(name, *ratio)
-                }
-                _ => return Err(StateError("a usage entry is malformed")),
-            }
-        }
-        profile.refresh_attributes();
-        let global = match doc.get("global").and_then(Value::as_array) {
-            Some([session, day, day_shows, last]) => GlobalHistory {
-                session_shows: read_count(Some(session))?,
-                day: read_millis(Some(day))?.unwrap_or(0),
-                day_shows: read_count(Some(day_shows))?,
-                last_shown: read_millis(Some(last))?,
-            },
-            _ => return Err(StateError("global prompt history is malformed")),
-        };
-        let qualified =
-            doc.get("qualified").and_then(Value::as_bool).ok_or(StateError("no qualified flag"))?;
-        let saved_rules = doc.get("rules").ok_or(StateError("no rule history"))?;
-        let mut runtime = Vec::with_capacity(self.rules.rules.len());
-        for rule in &self.rules.rules {
-            let (holds, history) = match saved_rules.get(&rule.id).map(Value::as_array) {
-                None => (false, RuleHistory::default()),
-                Some(Some([holds, shows, last_shown, dismissals, last_dismissed])) => (
-                    holds.as_bool().ok_or(StateError("a rule's state is malformed"))?,
-                    RuleHistory {
-                        shows: read_count(Some(shows))?,
-                        last_shown: read_millis(Some(last_shown))?,
-                        dismissals: read_count(Some(dismissals))?,
-                        last_dismissed: read_millis(Some(last_dismissed))?,
-                    },
-                ),
-                Some(_) => return Err(StateError("a rule's state is malformed")),
-            };
-            runtime.push((holds, history));
-        }
-        let saved_signals = doc.get("signals").ok_or(StateError("no signal state"))?;
-        let mut states = Vec::with_capacity(self.signals.len());
-        for slot in &self.signals {
-            let mut key = self.rules.rules[slot.rule].id.clone();
-            key.push('/');
-            key.push_str(key_in_rule(&slot.def.path));
-            let state = match saved_signals.get(&key).and_then(Value::as_array) {
-                Some([Value::Number(hash), state]) if *hash == fingerprint(&slot.def.source) => {
-                    SignalState::from_value(&slot.def.kind, state)
-                        .ok_or(StateError("a signal's state is malformed"))?
-                }
-                // The definition changed (or is new): its history starts afresh.
-                _ => SignalState::new(&slot.def.kind),
-            };
-            states.push(state);
-        }
-
-        self.profile = profile;
-        self.global = global;
-        self.qualified = qualified;
+        // One refusal for every flaw: the host replaces such state whole, whatever is wrong
+        // with it, and a reason per field cost the runtime wasm its branches and words.
+        let saved = self.read_state(text).ok_or(StateError("saved state is corrupt or foreign"))?;
+        self.profile = saved.profile;
+        self.global = saved.global;
+        self.qualified = saved.qualified;
         self.score = 0.0;
-        for (r, (holds, history)) in runtime.into_iter().enumerate() {
+        for (r, (holds, history)) in saved.rules.into_iter().enumerate() {
             if holds {
                 self.score += self.rules.rules[r].score;
             }
@@ -222,11 +214,78 @@ impl Engine {
             rt.scheduled = None;
             self.schedule_check(r, Some(now));
         }
-        for (slot, state) in self.signals.iter_mut().zip(states) {
+        for (slot, state) in self.signals.iter_mut().zip(saved.signals) {
             slot.state = state;
         }
         self.refresh_audiences();
         Ok(())
+    }
+
+    /// Reads saved state against this rule set; `None` when it is not JSON, has another
+    /// version or any part of it is malformed.
+    fn read_state(&self, text: &str) -> Option<Saved> {
+        let doc = json::parse(text).ok()?;
+        if doc.get("v").and_then(Value::as_f64) != Some(STATE_VERSION) {
+            return None;
+        }
+        let mut profile = Profile::new(&read_id(doc.get("anon"))??);
+        profile.user_id = read_id(doc.get("user"))?;
+        profile.traits = read_object(doc.get("traits"))?;
+        profile.account_id = read_id(doc.get("account"))?;
+        profile.account_traits = read_object(doc.get("accountTraits"))?;
+        profile.first_seen = read_millis(doc.get("firstSeen"))?;
+        profile.last_activity = read_millis(doc.get("lastActivity"))?;
+        for entry in doc.get("usage").and_then(Value::as_array).unwrap_or(&[]) {
+            match entry.as_array()? {
+                [Value::String(name), Value::Number(ratio)] if ratio.is_finite() => {
+                    profile.set_usage(name, *ratio)
+                }
+                _ => return None,
+            }
+        }
+        profile.refresh_attributes();
+        let [session, day, day_shows, last] = doc.get("global")?.as_array()? else { return None };
+        let global = GlobalHistory {
+            session_shows: read_count(session)?,
+            day: read_millis(Some(day))?.unwrap_or(0),
+            day_shows: read_count(day_shows)?,
+            last_shown: read_millis(Some(last))?,
+        };
+        let qualified = doc.get("qualified")?.as_bool()?;
+        let saved_rules = doc.get("rules")?;
+        let mut rules = Vec::with_capacity(self.rules.rules.len());
+        for rule in &self.rules.rules {
+            rules.push(match saved_rules.get(&rule.id) {
+                None => (false, RuleHistory::default()),
+                Some(saved) => {
+                    let [holds, shows, last_shown, dismissals, last_dismissed] =
+                        saved.as_array()?
+                    else {
+                        return None;
+                    };
+                    let history = RuleHistory {
+                        shows: read_count(shows)?,
+                        last_shown: read_millis(Some(last_shown))?,
+                        dismissals: read_count(dismissals)?,
+                        last_dismissed: read_millis(Some(last_dismissed))?,
+                    };
+                    (holds.as_bool()?, history)
+                }
+            });
+        }
+        let saved_signals = doc.get("signals")?;
+        let mut signals = Vec::with_capacity(self.signals.len());
+        for slot in &self.signals {
+            let key = signal_key(&self.rules.rules[slot.rule].id, &slot.def.path);
+            signals.push(match saved_signals.get(&key).and_then(Value::as_array) {
+                Some([Value::Number(hash), state]) if *hash == fingerprint(&slot.def.source) => {
+                    SignalState::from_value(&slot.def.kind, state)?
+                }
+                // The definition changed (or is new): its history starts afresh.
+                _ => SignalState::new(&slot.def.kind),
+            });
+        }
+        Some(Saved { profile, global, qualified, rules, signals })
     }
 
     /// Log-out: forgets the user, counters, history and caps; keeps the compiled rules.

@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::regex::BrowserRegex;
 use crate::engine::Engine;
+use crate::error::ValidationError;
 use crate::history::{self, Conversions, LineError};
 use crate::json::{self, Value};
 use crate::rules::parse_rule_set_json;
@@ -33,12 +34,8 @@ impl Backtest {
     /// JSON when the rule set is invalid (the CLI validates it first).
     #[wasm_bindgen(constructor)]
     pub fn new(rules_json: &str, conversions_json: &str, end: f64) -> Result<Backtest, JsValue> {
-        let rules =
-            parse_rule_set_json(rules_json, &BrowserRegex::default()).map_err(|errors| {
-                JsValue::from_str(
-                    &Value::Array(errors.iter().map(|e| e.to_value()).collect()).to_json(),
-                )
-            })?;
+        let rules = parse_rule_set_json(rules_json, &BrowserRegex::default())
+            .map_err(|errors| JsValue::from_str(&ValidationError::list_json(&errors)))?;
         let engine = Engine::new(rules, Box::new(BrowserRegex::default()), "backtest", 1);
         let end = end.is_finite().then_some(end as i64);
         Ok(Backtest {

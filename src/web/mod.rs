@@ -25,6 +25,7 @@ use core::cell::UnsafeCell;
 
 use crate::consent::{policy, Consent};
 use crate::engine::{Effect, Engine, PromptOutcome};
+use crate::error::ValidationError;
 use crate::json::{self, Value};
 use crate::rules::parse_rule_set_json;
 use storage::Store;
@@ -147,7 +148,7 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u3
         },
         Err(errors) => Core {
             engine: None,
-            errors: Value::Array(errors.iter().map(|e| e.to_value()).collect()).to_json(),
+            errors: ValidationError::list_json(&errors),
             store: Store::memory(),
         },
     };

@@ -2,6 +2,7 @@
 //! a rule set in, one SQL query or the reasons it cannot be one out, as JSON.
 
 use super::{answer, bindings, regex, text};
+use crate::error::{join, ValidationError};
 use crate::json::{self, Value};
 use crate::rules::parse_rule_set_json_with_account_signals;
 use crate::sql::{self, Dialect, Options};
@@ -27,17 +28,23 @@ pub extern "C" fn sql_build(
     };
     let (rules, dialect, events, conversions) =
         (next(rules_len), next(dialect_len), next(events_len), next(conversions_len));
-    let errors = |list: Vec<Value>| json::object([("errors", Value::Array(list))]).to_json();
+    let errors = |list_json: &str| join(&["{\"errors\":", list_json, "}"]);
     let result = match (
         parse_rule_set_json_with_account_signals(rules, &regex::BrowserRegex::default()),
         Dialect::from_name(dialect),
     ) {
-        (_, None) => errors(vec![json::object([
-            ("code", "invalid_argument".into()),
-            ("path", "".into()),
-            ("message", format!("unknown dialect \"{dialect}\": one of {}", Dialect::NAMES).into()),
-        ])]),
-        (Err(list), _) => errors(list.iter().map(|e| e.to_value()).collect()),
+        (_, None) => errors(
+            &Value::Array(vec![json::object([
+                ("code", "invalid_argument".into()),
+                ("path", "".into()),
+                (
+                    "message",
+                    format!("unknown dialect \"{dialect}\": one of {}", Dialect::NAMES).into(),
+                ),
+            ])])
+            .to_json(),
+        ),
+        (Err(list), _) => errors(&ValidationError::list_json(&list)),
         (Ok(rule_set), Some(dialect)) => {
             let options = Options {
                 events: events.to_string(),
@@ -46,7 +53,9 @@ pub extern "C" fn sql_build(
             };
             match sql::build(&rule_set, dialect, &options) {
                 Ok(query) => json::object([("sql", query.into())]).to_json(),
-                Err(list) => errors(list.iter().map(|e| e.to_value()).collect()),
+                Err(list) => {
+                    errors(&Value::Array(list.iter().map(|e| e.to_value()).collect()).to_json())
+                }
             }
         }
     };
