@@ -31,7 +31,6 @@ async function compile(url) {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
@@ -39,23 +38,16 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
  * starts one per core and, after a trap, another. wasm-bindgen's glue keeps one instance per
  * page, so the runtime's few imports are bound here instead: `host` is src/web/host.js, whose
  * functions the wasm imports either directly (numbers only) or through `./pqlkit_bg.js` shims
- * named `__wbg_<name>_<hash>` that pass each string as (pointer, byte length) and return one by
- * writing [pointer, length] at a return pointer (src/web/host.rs; pointer 0: `None`).
+ * named `__wbg_<name>_<hash>` that pass each string as (pointer, byte length), and a buffer
+ * for a string back as (pointer, byte length) too (src/web/host.rs).
  */
 export function instantiate(module, host) {
   let w;
-  const text = (at, length) => decoder.decode(new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0));
-  const give = (at, s) => {
-    const bytes = s == null ? null : encoder.encode(s);
-    const to = bytes ? w.__wbindgen_malloc(bytes.length, 1) >>> 0 : 0;
-    if (bytes) new Uint8Array(w.memory.buffer).set(bytes, to);
-    const view = new DataView(w.memory.buffer);
-    view.setInt32(at, to, true);
-    view.setInt32(at + 4, bytes ? bytes.length : 0, true);
-  };
+  const buffer = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
+  const text = (at, length) => decoder.decode(buffer(at, length));
   const shims = {
-    lowercase: (r, a, n) => give(r, host.lowercase(text(a, n))),
-    storageGet: (r, a, n) => give(r, host.storageGet(text(a, n))),
+    lowercase: (a, n, b, m) => host.lowercase(text(a, n), buffer(b, m)),
+    storageGet: (a, n, b, m) => host.storageGet(text(a, n), buffer(b, m)),
     regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
     regexTest: (id, a, n) => host.regexTest(id, text(a, n)),
     storageSet: (a, n, b, m) => host.storageSet(text(a, n), text(b, m)),

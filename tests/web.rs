@@ -153,6 +153,8 @@ fn case_insensitive_operators_lowercase_as_javascript_does() {
         (r#"{"word":{"$ini":["ΟΔΟΣ"]}}"#, r#"{"word":"\u03bf\u03b4\u03bf\u03c3"}"#, false),
         (r#"{"tags":{"$alli":["ÄRGER"]}}"#, r#"{"tags":["ärger"]}"#, true),
         (r#"{"city":{"$nini":["ÉCOLE"]}}"#, r#"{"city":"École"}"#, false),
+        // Lowercasing may take more bytes than the text: "İ" (2) becomes "i̇" (3).
+        (r#"{"city":{"$ini":["İZMİR"]}}"#, r#"{"city":"i\u0307zmi\u0307r"}"#, true),
     ];
     for (condition, attributes, expected) in cases {
         assert_eq!(audience_admits(condition, attributes), expected, "{condition} {attributes}");
@@ -190,6 +192,22 @@ fn state_survives_a_new_core_through_local_storage() {
     );
     let effects = second.track("feature_used", "{}", 3000.0);
     assert!(effects.contains(r#""type":"qualified""#), "the count went on from 1: {effects}");
+}
+
+#[wasm_bindgen_test]
+fn stored_text_comes_back_whole_whatever_its_characters() {
+    // localStorage hands the wasm its text through a buffer sized by a first call: UTF-8
+    // lengths (not JavaScript's UTF-16 ones) must be the ones that cross.
+    let key = "pqlkit:test:unicode";
+    unstore(key);
+    let first = Core::new(RULES, "anon-é", 1.0);
+    first.open_storage(true, key, 0.0);
+    first.identify(r#"{"name":"Zoë 😀","city":"İZMİR"}"#, 1000.0);
+    assert_eq!(core_persist(first.0), 1);
+    let second = Core::new(RULES, "anon-b", 2.0);
+    assert_eq!(second.open_storage(true, key, 2000.0), 0, "restored");
+    assert_eq!(second.save_state(), first.save_state());
+    assert!(second.save_state().contains(r#""name":"Zoë 😀""#));
 }
 
 #[wasm_bindgen_test]

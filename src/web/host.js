@@ -1,5 +1,6 @@
 // What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase and
-// localStorage. Only strings, numbers and booleans cross, and nothing throws into the wasm: a
+// localStorage. Only strings, numbers and booleans cross (a string back into a buffer `out` of
+// the wasm's memory), and nothing throws into the wasm: a
 // failure comes back as a value. wasm-bindgen copies this file next to each build's glue.
 
 /** Compiled patterns by id; a forgotten id's slot is reused. */
@@ -27,8 +28,16 @@ export function regexForget(id) {
   free.push(id);
 }
 
-export function lowercase(text) {
-  return text.toLowerCase();
+const encoder = new TextEncoder();
+
+/** Writes `text` into the wasm's buffer `out` as UTF-8 when it fits; its byte length either way. */
+function give(text, out) {
+  const { read, written } = encoder.encodeInto(text, out);
+  return read === text.length ? written : encoder.encode(text).length;
+}
+
+export function lowercase(text, out) {
+  return give(text.toLowerCase(), out);
 }
 
 /** Whether localStorage can be reached: it is missing under Node and throws in sandboxed frames and some private modes. */
@@ -40,11 +49,13 @@ export function storageAvailable() {
   }
 }
 
-export function storageGet(key) {
+/** The stored text's byte length (written into `out` when it fits), or -1: nothing stored, or no storage. */
+export function storageGet(key, out) {
   try {
-    return localStorage.getItem(key) ?? undefined;
+    const text = localStorage.getItem(key);
+    return text == null ? -1 : give(text, out);
   } catch {
-    return undefined;
+    return -1;
   }
 }
 

@@ -2,6 +2,10 @@
 //! localStorage. Strings and numbers only, and the JS side catches what can throw: no JS
 //! object is held by the wasm, so the build carries none of wasm-bindgen's reference table,
 //! nor js-sys and web-sys.
+//!
+//! Strings go to the page as `&str`; they come back written by the page into a buffer of the
+//! wasm's (`&mut [u8]`), never as a `String` return: that would need wasm-bindgen's allocator
+//! exports and the JS glue to call them, for two functions.
 
 use wasm_bindgen::prelude::*;
 
@@ -17,13 +21,17 @@ extern "C" {
     #[wasm_bindgen(js_name = regexForget)]
     pub fn regex_forget(id: i32);
 
-    pub fn lowercase(text: &str) -> String;
+    /// Writes `text.toLowerCase()` into `out` as UTF-8 when it fits; returns its byte length.
+    #[wasm_bindgen(js_name = lowercase)]
+    fn lowercase_into(text: &str, out: &mut [u8]) -> i32;
 
     #[wasm_bindgen(js_name = storageAvailable)]
     pub fn storage_available() -> bool;
 
+    /// Writes the stored text into `out` when it fits; returns its byte length, or -1 when
+    /// nothing is stored under `key` (or storage cannot be reached).
     #[wasm_bindgen(js_name = storageGet)]
-    pub fn storage_get(key: &str) -> Option<String>;
+    fn storage_get_into(key: &str, out: &mut [u8]) -> i32;
 
     /// False when the browser refused the write.
     #[wasm_bindgen(js_name = storageSet)]
@@ -31,4 +39,33 @@ extern "C" {
 
     #[wasm_bindgen(js_name = storageRemove)]
     pub fn storage_remove(key: &str);
+}
+
+/// The string that `write` (one of the imports above) writes for `arg`: it answers the byte
+/// length it needs (or -1: none), and is asked again with a buffer that large when the first
+/// one was too small.
+fn read_text(arg: &str, first_guess: usize, write: fn(&str, &mut [u8]) -> i32) -> Option<String> {
+    let mut buffer = vec![0; first_guess];
+    loop {
+        let needed = usize::try_from(write(arg, &mut buffer)).ok()?;
+        if needed <= buffer.len() {
+            buffer.truncate(needed);
+            // SAFETY: host.js wrote these bytes with TextEncoder, whole (the length it
+            // answered fits), so they are UTF-8; wasm-bindgen's `String` returns trusted the
+            // same encoder without checking either.
+            return Some(unsafe { String::from_utf8_unchecked(buffer) });
+        }
+        buffer.resize(needed, 0);
+    }
+}
+
+/// `text.toLowerCase()`, as JavaScript lowercases (Unicode, locale-independent).
+pub fn lowercase(text: &str) -> String {
+    // Lowercasing grows UTF-8 by half at most (U+0130 → "i̇"): one call nearly always.
+    read_text(text, text.len() + text.len() / 2, lowercase_into).unwrap_or_default()
+}
+
+pub fn storage_get(key: &str) -> Option<String> {
+    // Saved states are a few KB: the first call asks the size, the second reads.
+    read_text(key, 0, storage_get_into)
 }
