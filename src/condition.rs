@@ -262,7 +262,7 @@ fn push(
     path: String,
     message: impl FnOnce() -> String,
 ) {
-    errors.push(ValidationError::new(code, path, message));
+    ValidationError::report(errors, code, &path, message);
 }
 
 fn described(v: &Value) -> &'static str {

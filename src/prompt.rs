@@ -117,9 +117,9 @@ pub fn parse_template(text: &str, path: &str, errors: &mut Vec<ValidationError>)
     let mut rest = text;
     while let Some(open) = find_pair(rest, b"{{") {
         let Some(length) = find_pair(&rest[open + 2..], b"}}") else {
-            errors.push(ValidationError::new(ErrorCode::InvalidValue, path, || {
+            ValidationError::report(errors, ErrorCode::InvalidValue, path, || {
                 "a \"{{\" is never closed: write placeholders such as {{user.name}}".into()
-            }));
+            });
             break;
         };
         if open > 0 {
@@ -153,13 +153,13 @@ fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Op
                     "}}\" cannot be filled in: use {{user.<trait>}}, {{account.<trait>}}, {{event.<property>}} or {{rule.id}}",
                 ])
             };
-            errors.push(ValidationError::new(ErrorCode::UnknownTemplateNamespace, path, message));
+            ValidationError::report(errors, ErrorCode::UnknownTemplateNamespace, path, message);
             return None;
         }
     };
     if field.split('.').any(str::is_empty) {
         let message = || join(&["\"{{", inner, "}}\" names no field: write such as {{user.name}}"]);
-        errors.push(ValidationError::new(ErrorCode::InvalidValue, path, message));
+        ValidationError::report(errors, ErrorCode::InvalidValue, path, message);
         return None;
     }
     Some(TemplatePart::Placeholder { namespace, path: field.to_string() })

@@ -186,7 +186,7 @@ impl<'a> Checker<'a> {
     }
 
     fn report(&mut self, code: ErrorCode, path: &str, message: impl FnOnce() -> String) {
-        self.errors.push(ValidationError::new(code, path, message));
+        ValidationError::report(&mut self.errors, code, path, message);
     }
 
     fn invalid(&mut self, path: &str, message: &str) {
@@ -695,7 +695,7 @@ impl<'a> Checker<'a> {
             message
         };
         // Not `report`: the message borrows `prompt_ids`, `report` all of `self`.
-        self.errors.push(ValidationError::new(ErrorCode::UnknownPrompt, path, message));
+        ValidationError::report(&mut self.errors, ErrorCode::UnknownPrompt, path, message);
     }
 
     fn prompts(&mut self, value: &Value, path: &str) -> Vec<(String, Prompt)> {
