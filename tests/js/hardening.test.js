@@ -207,3 +207,26 @@ test('3 traps within a minute disable the SDK and release its timers; nothing th
     pql.flush();
   });
 });
+
+test('any JavaScript string crosses into the core as UTF-8, lone surrogates as U+FFFD', async () => {
+  // The core reads what the facade writes without checking it again (src/web/mod.rs `text`):
+  // ASCII byte by byte, the rest through TextEncoder, which has no other output than UTF-8.
+  const rules = {
+    version: 1,
+    rules: [
+      { id: 'odd-name', when: { event: 'x\uFFFD', count: 2 }, score: 5 },
+      { id: 'emoji', audience: { name: 'Zoë 😀' }, when: { event: 'é😀', count: 1 }, score: 7 },
+    ],
+  };
+  const pql = await init({ rules, storage: 'memory' });
+  live.push(pql);
+  const errors = [];
+  pql.on('error', (e) => errors.push(e.code));
+  pql.track('x\uD800'); // a lone high surrogate
+  pql.track('x\uDC00'); // a lone low surrogate: the same U+FFFD
+  pql.identify('u-ö', { name: 'Zoë 😀' });
+  pql.track('é😀', { note: 'a'.repeat(300) + '\u2028😀' });
+  assert.deepEqual(pql.score().rules.map((r) => [r.id, r.matched]), [['odd-name', true], ['emoji', true]]);
+  assert.equal(pql.explain('emoji').audience.matched, true);
+  assert.deepEqual(errors, []);
+});
