@@ -245,7 +245,7 @@ impl Op {
     /// One lookup in `OPERATORS` instead of a string comparison per operator.
     fn named(name: &str) -> Option<Op> {
         // Attribute names (most keys) are told apart at their first byte.
-        if !name.starts_with('$') {
+        if !name.starts_with("$") {
             return None;
         }
         OPERATORS.split(' ').position(|o| o == name).map(|i| Op::ALL[i])
@@ -356,8 +356,8 @@ fn test(
     }
     // An object without `$` keys is a literal compared as a whole; a mix is almost surely a slip.
     if let (Some((op, _)), Some((field, _))) = (
-        entries.iter().find(|(k, _)| k.starts_with('$')),
-        entries.iter().find(|(k, _)| !k.starts_with('$')),
+        entries.iter().find(|(k, _)| k.starts_with("$")),
+        entries.iter().find(|(k, _)| !k.starts_with("$")),
     ) {
         push(errors, ErrorCode::InvalidValue, path.into(), || {
             join(&[
@@ -373,7 +373,7 @@ fn test(
 }
 
 fn is_operator_object(entries: &[(String, Value)]) -> bool {
-    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with('$'))
+    !entries.is_empty() && entries.iter().all(|(k, _)| k.starts_with("$"))
 }
 
 fn operator(
@@ -734,7 +734,7 @@ fn str_to_number(s: &str) -> f64 {
         return if digits.is_empty() { f64::NAN } else { n };
     }
     match t.strip_prefix(['+', '-']).unwrap_or(t) {
-        "Infinity" if t.starts_with('-') => f64::NEG_INFINITY,
+        "Infinity" if t.starts_with("-") => f64::NEG_INFINITY,
         "Infinity" => f64::INFINITY,
         // Rust's parser also reads "inf" and "NaN", which JavaScript does not.
         _ if t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) => {
@@ -756,7 +756,7 @@ fn padded_version(v: Option<&Value>) -> String {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => "0".into(),
     };
-    let s = input.strip_prefix('v').unwrap_or(&input);
+    let s = input.strip_prefix("v").unwrap_or(&input);
     // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
     // Past the whole break: U+2028 and U+2029 are three bytes (slicing at `i + 1` trapped).
     let line = s

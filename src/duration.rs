@@ -23,7 +23,7 @@ pub fn parse_duration(text: &str) -> Option<Millis> {
         _ => return None,
     };
     let digits = &text[..text.len() - 1];
-    if digits.is_empty() || digits.len() > 9 || digits.starts_with('0') {
+    if digits.is_empty() || digits.len() > 9 || digits.starts_with("0") {
         return None;
     }
     let mut amount: Millis = 0;

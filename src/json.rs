@@ -288,7 +288,7 @@ pub fn write_string(out: &mut String, s: &str) {
 /// A canonical array index ("0", "12"; not "01" or "+1").
 fn array_index(part: &str) -> Option<usize> {
     let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if digits && (part == "0" || !part.starts_with('0')) {
+    if digits && (part == "0" || !part.starts_with("0")) {
         part.parse().ok()
     } else {
         None

@@ -217,7 +217,7 @@ fn collect_referenced(condition: &Value, attributes: &Value, out: &mut Value) {
     match condition {
         Value::Object(entries) => {
             for (key, value) in entries {
-                if key.starts_with('$') {
+                if key.starts_with("$") {
                     collect_referenced(value, attributes, out);
                 } else {
                     out.insert(key, attributes.get_path(key).map_or(Value::Null, Cow::into_owned));

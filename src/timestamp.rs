@@ -18,7 +18,7 @@ pub fn parse_timestamp(value: &Value) -> Option<Millis> {
 }
 
 pub fn parse_timestamp_text(text: &str) -> Option<Millis> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
+    let digits = text.strip_prefix("-").unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return parse_decimal(text).filter(|n| n.is_finite()).map(|n| n as Millis);
     }

@@ -379,7 +379,7 @@ impl<'a> Checker<'a> {
                 // A key without `$` would make the condition module compare the number with an
                 // object, which never holds: almost certainly a forgotten `$`.
                 let mut operators_only = true;
-                for (key, _) in entries.iter().filter(|(key, _)| !key.starts_with('$')) {
+                for (key, _) in entries.iter().filter(|(key, _)| !key.starts_with("$")) {
                     operators_only = false;
                     let message = || {
                         join(&[
@@ -472,7 +472,7 @@ impl<'a> Checker<'a> {
         for (name, pattern) in entries {
             let pattern_path = child_path(path, name);
             let Some(pattern) = self.text(pattern, &pattern_path) else { continue };
-            if pattern.starts_with('/') {
+            if pattern.starts_with("/") {
                 pages.push((name.clone(), pattern.to_string()));
             } else {
                 self.invalid(
