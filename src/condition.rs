@@ -11,7 +11,7 @@
 //! would only work by accident (a string walked as a list of characters), the whole condition
 //! does not match; validation rejects those shapes before they can run.
 
-use crate::error::{child_path, index_path, join, ErrorCode, ValidationError};
+use crate::error::{child_path, index_path, join, ByteSplit, ErrorCode, ValidationError};
 use crate::json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -248,7 +248,7 @@ impl Op {
         if !name.starts_with("$") {
             return None;
         }
-        OPERATORS.split(' ').position(|o| o == name).map(|i| Op::ALL[i])
+        ByteSplit::new(OPERATORS, |b| b == b' ').position(|o| o == name).map(|i| Op::ALL[i])
     }
 }
 
@@ -436,7 +436,7 @@ fn operator(
         }
         Op::Type => match e.as_str() {
             Some(t) => {
-                if !TYPES.split(' ').any(|x| x == t) {
+                if !ByteSplit::new(TYPES, |b| b == b' ').any(|x| x == t) {
                     push(errors, ErrorCode::InvalidValue, p(), || {
                         join(&["`$type` must be one of: ", TYPES, "."])
                     });
@@ -725,8 +725,9 @@ fn str_to_number(s: &str) -> f64 {
     if radix != 10 {
         let digits = &t[2..];
         let mut n = 0.0;
-        for c in digits.chars() {
-            match c.to_digit(radix) {
+        // Byte by byte: a byte of a non-ASCII character is no digit, as the character is not.
+        for b in digits.bytes() {
+            match char::from(b).to_digit(radix) {
                 Some(d) => n = n * radix as f64 + d as f64,
                 None => return f64::NAN,
             }
@@ -759,16 +760,21 @@ fn padded_version(v: Option<&Value>) -> String {
     let s = input.strip_prefix("v").unwrap_or(&input);
     // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
     // Past the whole break: U+2028 and U+2029 are three bytes (slicing at `i + 1` trapped).
-    let line = s
-        .char_indices()
+    // Byte-wise: U+2028 and U+2029 end in A8 and A9 after E2 80.
+    let bytes = s.as_bytes();
+    let line = (0..bytes.len())
         .rev()
-        .find(|(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let s = match s[line..].find('+') {
+        .find(|&i| match bytes[i] {
+            b'\n' | b'\r' => true,
+            0xa8 | 0xa9 => i >= 2 && bytes[i - 2..i] == [0xe2, 0x80],
+            _ => false,
+        })
+        .map_or(0, |i| i + 1);
+    let s = match s[line..].bytes().position(|b| b == b'+') {
         Some(i) => &s[..line + i],
         None => s,
     };
-    let mut parts: Vec<&str> = s.split(['-', '.']).collect();
+    let mut parts: Vec<&str> = ByteSplit::new(s, |b| b == b'-' || b == b'.').collect();
     if parts.len() == 3 {
         parts.push("~");
     }

@@ -140,6 +140,40 @@ pub fn join(parts: &[&str]) -> String {
     text
 }
 
+/// The pieces of `text` between the bytes that `is_separator` accepts (ASCII separators
+/// only), as `str::split` gives them. Byte-wise, with a function rather than a `char` pattern:
+/// each `char` pattern instantiates std's searcher (and memchr) in the wasm.
+pub struct ByteSplit<'a> {
+    rest: Option<&'a str>,
+    is_separator: fn(u8) -> bool,
+}
+
+impl<'a> ByteSplit<'a> {
+    pub fn new(text: &'a str, is_separator: fn(u8) -> bool) -> Self {
+        ByteSplit { rest: Some(text), is_separator }
+    }
+}
+
+impl<'a> Iterator for ByteSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.rest?;
+        let (piece, rest) = split_at_byte(text, self.is_separator);
+        self.rest = rest;
+        Some(piece)
+    }
+}
+
+/// `text` before the first byte that `is_separator` accepts (an ASCII one) and, if there is
+/// one, what follows it.
+pub fn split_at_byte(text: &str, is_separator: fn(u8) -> bool) -> (&str, Option<&str>) {
+    match text.bytes().position(is_separator) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    }
+}
+
 /// Where `pair` first occurs in `text`. Bytes compared pairwise: `str::find` with a `&str`
 /// pattern would bring the Two-Way searcher into the wasm.
 pub fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {

@@ -43,7 +43,7 @@ impl Value {
     /// sums and explanations all read attributes and properties through it.
     pub fn get_path(&self, path: &str) -> Option<Cow<'_, Value>> {
         let mut current = self;
-        let mut parts = path.split('.');
+        let mut parts = crate::error::ByteSplit::new(path, |b| b == b'.');
         while let Some(part) = parts.next() {
             current = match current {
                 Value::Object(_) => current.get(part)?,

@@ -3,7 +3,7 @@
 /// Whether `path` matches `pattern`: `*` matches any run of characters (`/` included), every
 /// other character matches itself. The query string and fragment of `path` are ignored.
 pub fn page_matches(pattern: &str, path: &str) -> bool {
-    let end = path.find(['?', '#']).unwrap_or(path.len());
+    let end = path.bytes().position(|b| b == b'?' || b == b'#').unwrap_or(path.len());
     wildcard_match(pattern.as_bytes(), &path.as_bytes()[..end])
 }
 

@@ -69,7 +69,7 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
-use crate::error::{find_pair, join, ErrorCode, ValidationError};
+use crate::error::{find_pair, join, split_at_byte, ByteSplit, ErrorCode, ValidationError};
 use crate::json::Value;
 
 /// The values a template's placeholders read from.
@@ -139,7 +139,8 @@ pub fn parse_template(text: &str, path: &str, errors: &mut Vec<ValidationError>)
 }
 
 fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Option<TemplatePart> {
-    let (namespace, field) = inner.split_once('.').unwrap_or((inner, ""));
+    let (namespace, field) = split_at_byte(inner, |b| b == b'.');
+    let field = field.unwrap_or("");
     let namespace = match namespace {
         "user" => Namespace::User,
         "account" => Namespace::Account,
@@ -157,7 +158,7 @@ fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Op
             return None;
         }
     };
-    if field.split('.').any(str::is_empty) {
+    if ByteSplit::new(field, |b| b == b'.').any(str::is_empty) {
         let message = || join(&["\"{{", inner, "}}\" names no field: write such as {{user.name}}"]);
         ValidationError::report(errors, ErrorCode::InvalidValue, path, message);
         return None;
@@ -169,18 +170,21 @@ fn placeholder(inner: &str, path: &str, errors: &mut Vec<ValidationError>) -> Op
 /// control characters and spaces and drop tabs and newlines anywhere before reading the scheme,
 /// so ` java\tscript:` must be caught too; any other text before a `:` is refused.
 pub fn is_safe_url(url: &str) -> bool {
-    let cleaned: String = url
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    match cleaned.find([':', '/', '?', '#']) {
-        Some(end) if cleaned.as_bytes()[end] == b':' => {
-            let scheme = &cleaned[..end];
-            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    // Byte-wise: every character skipped or looked for is ASCII, and a byte of a non-ASCII
+    // character is none of them.
+    let mut scheme = Vec::new();
+    for b in url.bytes().skip_while(|&b| b <= b' ') {
+        match b {
+            b'\t' | b'\n' | b'\r' => {}
+            b':' => {
+                return scheme.eq_ignore_ascii_case(b"http")
+                    || scheme.eq_ignore_ascii_case(b"https")
+            }
+            b'/' | b'?' | b'#' => return true,
+            _ => scheme.push(b),
         }
-        _ => true,
     }
+    true
 }
 
 #[cfg(test)]
