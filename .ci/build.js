@@ -34,7 +34,13 @@ export function build() {
  * the file stops shrinking: 72 B gzip on the runtime, a few seconds, cached).
  */
 function buildForPages(outDir, name, features) {
-  const nightlyOnly = ['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'];
+  // Without reference types, wasm-bindgen keeps no table of JS values for the wasm (which
+  // holds none: src/web/host.rs) and needs no start function to fill it: 74 B gzip. A
+  // target setting, not a profile one, so it is given here with the other nightly settings.
+  const nightlyOnly = [
+    ...['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'],
+    ...['--config', 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=-reference-types"]'],
+  ];
   const featureArgs = features.length ? ['--features', features.join(',')] : [];
   mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', outDir, '--out-name', name, '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly, ...featureArgs], {
     env: { ...process.env, RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN },

@@ -52,14 +52,12 @@ export function instantiate(module, host) {
     regexTest: (id, a, n) => host.regexTest(id, text(a, n)),
     storageSet: (a, n, b, m) => host.storageSet(text(a, n), text(b, m)),
     storageRemove: (a, n) => host.storageRemove(text(a, n)),
-    // No JS value is ever held by the wasm (host.rs): its reference table is never read.
-    init_externref_table() {},
   };
   const imports = {};
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
     (imports[from] ??= {})[name] = from === './pqlkit_bg.js' ? shims[name.replace(/^__wbg_|^__wbindgen_|_[\da-f]{16}$/g, '')] : host[name];
   }
-  w = new WebAssembly.Instance(module, imports).exports;
-  w.__wbindgen_start();
-  return w;
+  // Built without reference types (.ci/build.js), the runtime has no start function for
+  // wasm-bindgen's table of JS values: it holds none.
+  return (w = new WebAssembly.Instance(module, imports).exports);
 }
