@@ -5,7 +5,8 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const OPENED = ['restored', 'empty', 'memory', 'replaced'];
-const OUTCOMES = { shown: 0, clicked: 1, dismissed: 2 };
+/** What became of a prompt, in the order of core_prompt_outcome's numbers. */
+export const OUTCOMES = ['shown', 'clicked', 'dismissed'];
 
 let view = new Uint8Array(0);
 
@@ -104,7 +105,7 @@ export class Core {
   /** `outcome`: 'shown', 'clicked' or 'dismissed'. */
   promptOutcome(ruleId, promptId, outcome, now) {
     const w = this.#wasm;
-    return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES[outcome], now));
+    return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES.indexOf(outcome), now));
   }
 
   score() {

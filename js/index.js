@@ -5,7 +5,7 @@
 // `error` events.
 // The page's functions the runtime imports (src/web/host.js, copied by the build).
 import * as host from './wasm/host.js';
-import { Core, consentPolicy } from './core.js';
+import { Core, OUTCOMES, consentPolicy } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
 import { connectTabs } from './tabs.js';
@@ -18,7 +18,7 @@ export { PqlkitError };
 
 const EVENT_NAMES = ['qualified', 'rule:fired', 'prompt', 'beacon', 'error', 'prompt:shown', 'prompt:clicked', 'prompt:dismissed'];
 const RULES_FETCH_TIMEOUT_MS = 10000;
-const OUTCOMES = ['shown', 'clicked', 'dismissed'];
+const CONSENTS = ['granted', 'pending', 'denied'];
 const STATE_KEY = 'pqlkit:v1:state';
 // Writes are coalesced: track() never waits for localStorage; page hide writes at once.
 const SAVE_DELAY_MS = 1000;
@@ -43,6 +43,9 @@ const kind = (v) => {
     return 'an unreadable value';
   }
 };
+
+/** A string as itself, anything else by its kind: what a message calls an unusable name. */
+const named = (v) => (typeof v == 'string' ? v : kind(v));
 
 /** crypto.randomUUID exists only in secure contexts (https, localhost). */
 const randomId = () => crypto.randomUUID?.() ?? 'a' + Math.random().toString(36).slice(2) + Date.now().toString(36);
@@ -197,7 +200,7 @@ class Pqlkit {
       }
     };
     this.#debug = Boolean(options.debug);
-    this.#consent = ['granted', 'pending', 'denied'].includes(options.consent) ? options.consent : 'granted';
+    this.#consent = CONSENTS.includes(options.consent) ? options.consent : 'granted';
     this.#localOnly = options.respectPrivacySignals !== false && privacySignal();
     // Under Node there is no localStorage worth trusting: always memory.
     this.#storage = options.storage === 'memory' || !isBrowser() ? 'memory' : 'local';
@@ -313,7 +316,7 @@ class Pqlkit {
   /** Subscribes to an event; returns the function that unsubscribes. */
   on(event, listener) {
     if (!EVENT_NAMES.includes(event) || typeof listener !== 'function') {
-      this.#bad(`on(event, listener): unknown event or no listener function`, typeof event == 'string' ? event : kind(event));
+      this.#bad(`on(event, listener): unknown event or no listener function`, named(event));
       return () => {};
     }
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
@@ -339,7 +342,7 @@ class Pqlkit {
     try {
       var { id, rule } = prompt ?? {};
     } catch {}
-    if (!OUTCOMES.includes(outcome) || typeof id != 'string') return this.#bad('promptOutcome(prompt, outcome)', typeof outcome == 'string' ? outcome : kind(outcome));
+    if (!OUTCOMES.includes(outcome) || typeof id != 'string') return this.#bad('promptOutcome(prompt, outcome)', named(outcome));
     if (outcome !== 'shown') this.#setVisible(false);
     this.#call('promptOutcome', [typeof rule == 'string' ? rule : undefined, id, outcome]);
     this.#emit(`prompt:${outcome}`, prompt);
@@ -347,7 +350,7 @@ class Pqlkit {
 
   /** Changes consent: `granted` stores and sends, `pending` holds everything in memory, `denied` stores and sends nothing. */
   setConsent(consent) {
-    if (!['granted', 'pending', 'denied'].includes(consent)) return this.#bad('setConsent(consent)', typeof consent == 'string' ? consent : kind(consent));
+    if (!CONSENTS.includes(consent)) return this.#bad('setConsent(consent)', named(consent));
     this.#consent = consent;
     this.#read(() => {
       if (this.#mayStore() && this.#storage === 'local' && !this.#core.isPersistent()) {

@@ -55,7 +55,7 @@ export function instantiate(module, host) {
   };
   const imports = {};
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    (imports[from] ??= {})[name] = from === './pqlkit_bg.js' ? shims[name.replace(/^__wbg_|^__wbindgen_|_[\da-f]{16}$/g, '')] : host[name];
+    (imports[from] ??= {})[name] = from === './pqlkit_bg.js' ? shims[name.replace(/^__wbg_|_[\da-f]{16}$/g, '')] : host[name];
   }
   // Built without reference types (.ci/build.js), the runtime has no start function for
   // wasm-bindgen's table of JS values: it holds none.
