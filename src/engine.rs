@@ -6,7 +6,6 @@
 //! a min-heap of `(time, rule)`; [`Engine::advance`] re-evaluates just the rules that are due.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use crate::condition::{Context, RegexEngine};
 use crate::duration::Millis;
@@ -21,10 +20,12 @@ use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState
 
 mod effect;
 mod explain;
+mod schedule;
 mod state;
 
 pub use effect::{Beacon, Effect, Firing, Qualified, RenderedCta, RenderedPrompt};
 pub use explain::{Expected, ExplainNode, ExplainOp, Explanation, RuleScore, Score};
+use schedule::Schedule;
 #[cfg(feature = "sql")]
 pub(crate) use state::key_in_rule;
 pub use state::{StateError, STATE_VERSION};
@@ -80,7 +81,7 @@ pub struct Engine {
     runtime: Vec<RuleRuntime>,
     /// Next check times. An entry whose time no longer equals its rule's `scheduled` is stale
     /// and skipped: cheaper than removing it from the middle of the heap.
-    schedule: BinaryHeap<Reverse<(Millis, usize)>>,
+    schedule: Schedule,
     profile: Profile,
     global: GlobalHistory,
     score: f64,
@@ -147,7 +148,7 @@ impl Engine {
             signal_ranges: Vec::new(),
             by_event: Vec::new(),
             fact_rules: Vec::new(),
-            schedule: BinaryHeap::new(),
+            schedule: Schedule::new(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
             score: 0.0,
