@@ -115,17 +115,31 @@ const PROMPT_FIELDS: &[&str] = &["style", "slot", "title", "body", "cta", "dismi
 const PROMPT_STYLES: &[&str] = &["modal", "banner", "toast", "inline"];
 const EVENT_FIELDS: &[&str] = &["event", "where"];
 
-/// The key that tells each signal shape apart, and the keys that shape allows.
-const SIGNAL_SHAPES: &[(&str, &[&str])] = &[
-    ("count", &["event", "where", "count", "within"]),
-    ("distinctDays", &["event", "where", "distinctDays", "within"]),
-    ("sum", &["event", "where", "sum", "value", "within"]),
-    ("notFollowedBy", &["event", "where", "notFollowedBy", "within"]),
-    ("sessions", &["sessions", "within"]),
-    ("usage", &["limit", "usage"]),
-    ("firstSeen", &["firstSeen", "within"]),
-    ("daysSinceFirstSeen", &["daysSinceFirstSeen"]),
-    ("traits", &["traits"]),
+/// The signal shapes, told apart by their key (the shape's name is its key).
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Count,
+    DistinctDays,
+    Sum,
+    NotFollowedBy,
+    Sessions,
+    Usage,
+    FirstSeen,
+    DaysSinceFirstSeen,
+    Traits,
+}
+
+/// The key that tells each signal shape apart, the shape, and the keys that shape allows.
+const SIGNAL_SHAPES: &[(&str, Shape, &[&str])] = &[
+    ("count", Shape::Count, &["event", "where", "count", "within"]),
+    ("distinctDays", Shape::DistinctDays, &["event", "where", "distinctDays", "within"]),
+    ("sum", Shape::Sum, &["event", "where", "sum", "value", "within"]),
+    ("notFollowedBy", Shape::NotFollowedBy, &["event", "where", "notFollowedBy", "within"]),
+    ("sessions", Shape::Sessions, &["sessions", "within"]),
+    ("usage", Shape::Usage, &["limit", "usage"]),
+    ("firstSeen", Shape::FirstSeen, &["firstSeen", "within"]),
+    ("daysSinceFirstSeen", Shape::DaysSinceFirstSeen, &["daysSinceFirstSeen"]),
+    ("traits", Shape::Traits, &["traits"]),
 ];
 const ALL_SIGNAL_FIELDS: &[&str] = &[
     "event",
@@ -856,10 +870,10 @@ impl<'a> Checker<'a> {
         {
             return self.account_signal(value, path);
         }
-        let mut shapes = SIGNAL_SHAPES.iter().filter(|(key, _)| {
-            value.get(key).is_some() || (*key == "usage" && value.get("limit").is_some())
+        let mut shapes = SIGNAL_SHAPES.iter().filter(|(key, shape, _)| {
+            value.get(key).is_some() || (*shape == Shape::Usage && value.get("limit").is_some())
         });
-        let Some(&(measure, allowed)) = shapes.next() else {
+        let Some(&(measure, shape, allowed)) = shapes.next() else {
             for (key, _) in value.as_object().unwrap_or(&[]) {
                 if !ALL_SIGNAL_FIELDS.contains(&key.as_str()) {
                     self.unknown_field(path, key, ALL_SIGNAL_FIELDS);
@@ -875,7 +889,7 @@ impl<'a> Checker<'a> {
             });
             return None;
         };
-        if let Some(&(other, _)) = shapes.next() {
+        if let Some(&(other, _, _)) = shapes.next() {
             let message = || {
                 join(&[
                     "a signal measures one thing: found both \"",
@@ -893,26 +907,28 @@ impl<'a> Checker<'a> {
         // Present for every shape but `usage`, which `limit` alone also selects.
         let measured = value.get(measure).unwrap_or(&Value::Null);
         let window = ": this signal needs a time window such as \"7d\"";
-        let kind = match measure {
-            "count" | "distinctDays" | "sum" | "notFollowedBy" => {
+        // Every shape's own key names the field its measure is read from.
+        let measure_path = field(measure);
+        let kind = match shape {
+            Shape::Count | Shape::DistinctDays | Shape::Sum | Shape::NotFollowedBy => {
                 let on = self.event_match(value, path);
-                let within = if measure == "distinctDays" || measure == "notFollowedBy" {
+                let within = if shape == Shape::DistinctDays || shape == Shape::NotFollowedBy {
                     let within = self.required(value, path, "within", window);
                     within.and_then(|within| self.duration(within, &field("within"))).map(Some)
                 } else {
                     Some(self.optional_duration(value, path, "within"))
                 };
-                match measure {
-                    "count" => {
-                        let compare = self.comparison(measured, &field("count"));
+                match shape {
+                    Shape::Count => {
+                        let compare = self.comparison(measured, &measure_path);
                         SignalKind::Count { on: on?, within: within?, compare: compare? }
                     }
-                    "distinctDays" => {
-                        let compare = self.comparison(measured, &field("distinctDays"));
+                    Shape::DistinctDays => {
+                        let compare = self.comparison(measured, &measure_path);
                         SignalKind::DistinctDays { on: on?, within: within??, compare: compare? }
                     }
-                    "sum" => {
-                        let property = self.name(measured, &field("sum"));
+                    Shape::Sum => {
+                        let property = self.name(measured, &measure_path);
                         let compare = self
                             .required(
                                 value,
@@ -929,10 +945,9 @@ impl<'a> Checker<'a> {
                         }
                     }
                     _ => {
-                        let then_path = field("notFollowedBy");
                         let then = measured;
-                        let then = if self.object(then, &then_path, EVENT_FIELDS) {
-                            self.event_match(then, &then_path)
+                        let then = if self.object(then, &measure_path, EVENT_FIELDS) {
+                            self.event_match(then, &measure_path)
                         } else {
                             None
                         };
@@ -940,12 +955,12 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            "sessions" => {
-                let compare = self.comparison(measured, &field("sessions"));
+            Shape::Sessions => {
+                let compare = self.comparison(measured, &measure_path);
                 let within = self.optional_duration(value, path, "within");
                 SignalKind::Sessions { within, compare: compare? }
             }
-            "usage" => {
+            Shape::Usage => {
                 let limit = self
                     .required(
                         value,
@@ -961,23 +976,23 @@ impl<'a> Checker<'a> {
                         "usage",
                         ": the used/limit ratio to compare, such as {\"$gte\": 0.8}",
                     )
-                    .and_then(|usage| self.comparison(usage, &field("usage")));
+                    .and_then(|usage| self.comparison(usage, &measure_path));
                 SignalKind::Usage { limit: limit?, compare: compare? }
             }
-            "firstSeen" => {
+            Shape::FirstSeen => {
                 // Only `true` exists: "first seen at least N ago" is written with `not` or
                 // `daysSinceFirstSeen`, so the model keeps one meaning.
                 let recent = match measured {
                     Value::Bool(true) => Some(()),
                     Value::Bool(false) => {
                         self.invalid(
-                            &field("firstSeen"),
+                            &measure_path,
                             "write \"firstSeen\": true; for users first seen longer ago, wrap the signal in {\"not\": ...} or use daysSinceFirstSeen",
                         );
                         None
                     }
                     _ => {
-                        self.wrong_type(&field("firstSeen"), "true", measured);
+                        self.wrong_type(&measure_path, "true", measured);
                         None
                     }
                 };
@@ -987,11 +1002,13 @@ impl<'a> Checker<'a> {
                 recent?;
                 SignalKind::FirstSeen { within: within? }
             }
-            "daysSinceFirstSeen" => {
-                let compare = self.comparison(measured, &field("daysSinceFirstSeen"));
+            Shape::DaysSinceFirstSeen => {
+                let compare = self.comparison(measured, &measure_path);
                 SignalKind::DaysSinceFirstSeen { compare: compare? }
             }
-            _ => SignalKind::Traits { condition: self.condition(measured, &field("traits"))? },
+            Shape::Traits => {
+                SignalKind::Traits { condition: self.condition(measured, &measure_path)? }
+            }
         };
         Some(Signal { path: path.to_string(), source: value.clone(), kind })
     }
