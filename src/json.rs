@@ -287,12 +287,15 @@ pub fn write_string(out: &mut String, s: &str) {
 
 /// A canonical array index ("0", "12"; not "01" or "+1").
 fn array_index(part: &str) -> Option<usize> {
-    let digits = !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if digits && (part == "0" || !part.starts_with("0")) {
-        part.parse().ok()
-    } else {
-        None
+    if part.is_empty() || (part.len() > 1 && part.starts_with("0")) {
+        return None;
     }
+    // Digit by digit rather than `str::parse`, whose generic integer parser the runtime would
+    // carry for this one use; too large an index is no index, as there.
+    part.bytes().try_fold(0usize, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(usize::from(digit))
+    })
 }
 
 /// Parses one JSON document. Nesting deeper than 128 levels is refused so that hostile input
@@ -684,6 +687,20 @@ mod tests {
         let value = parse(text).unwrap();
         assert_eq!(value.get_path("b.c").as_deref().and_then(Value::as_str), Some("x\"y\né"));
         assert_eq!(value.to_json(), r#"{"a":[1,2.5,-300,true,false,null],"b":{"c":"x\"y\né"}}"#);
+    }
+
+    #[test]
+    fn paths_index_arrays_by_canonical_indices_only() {
+        let value = parse(r#"{"items": ["a", "b"]}"#).unwrap();
+        let at = |path: &str| value.get_path(path).and_then(|v| v.as_str().map(str::to_string));
+        assert_eq!(at("items.0").as_deref(), Some("a"));
+        assert_eq!(at("items.1").as_deref(), Some("b"));
+        for path in ["items.01", "items.+1", "items.-1", "items.2", "items.", "items.1x"] {
+            assert_eq!(at(path), None, "{path}");
+        }
+        // Larger than any usize: no index, and no overflow.
+        assert_eq!(value.get_path("items.99999999999999999999999"), None);
+        assert_eq!(value.get_path("items.length").as_deref(), Some(&Value::Number(2.0)));
     }
 
     #[test]
