@@ -175,8 +175,13 @@ const MAX_LISTED_PROMPTS: usize = 10;
 
 /// The valid entries of `groups` (errors are reported later, with the other fields).
 fn groups_of(value: Option<&Value>) -> Value {
-    let entries = value.and_then(Value::as_object).unwrap_or(&[]);
-    Value::Object(entries.iter().filter(|(_, list)| list.as_array().is_some()).cloned().collect())
+    let mut groups = Vec::new();
+    for (name, list) in value.and_then(Value::as_object).unwrap_or(&[]) {
+        if list.as_array().is_some() {
+            groups.push((name.clone(), list.clone()));
+        }
+    }
+    Value::Object(groups)
 }
 
 struct Checker<'a> {
@@ -870,15 +875,15 @@ impl<'a> Checker<'a> {
         {
             return self.account_signal(value, path);
         }
-        let mut shapes = SIGNAL_SHAPES.iter().filter(|(key, shape, _)| {
-            value.get(key).is_some() || (*shape == Shape::Usage && value.get("limit").is_some())
-        });
-        let Some(&(measure, shape, allowed)) = shapes.next() else {
-            for (key, _) in value.as_object().unwrap_or(&[]) {
-                if !ALL_SIGNAL_FIELDS.contains(&key.as_str()) {
-                    self.unknown_field(path, key, ALL_SIGNAL_FIELDS);
-                }
+        // The first two shapes present: one is the signal, two are a mistake.
+        let (mut first, mut second) = (None, None);
+        for entry @ &(key, shape, _) in SIGNAL_SHAPES {
+            if value.get(key).is_some() || (shape == Shape::Usage && value.get("limit").is_some()) {
+                *if first.is_none() { &mut first } else { &mut second } = Some(entry);
             }
+        }
+        let Some(&(measure, shape, allowed)) = first else {
+            self.object(value, path, ALL_SIGNAL_FIELDS);
             self.report(ErrorCode::InvalidSignal, path, || {
                 let lead = if value.get("event").is_some() {
                     "an event signal needs \"count\", \"distinctDays\", \"sum\" or \"notFollowedBy\"; "
@@ -889,7 +894,7 @@ impl<'a> Checker<'a> {
             });
             return None;
         };
-        if let Some(&(other, _, _)) = shapes.next() {
+        if let Some(&(other, _, _)) = second {
             let message = || {
                 join(&[
                     "a signal measures one thing: found both \"",
