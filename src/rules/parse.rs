@@ -398,7 +398,10 @@ impl<'a> Checker<'a> {
                 // A key without `$` would make the condition module compare the number with an
                 // object, which never holds: almost certainly a forgotten `$`.
                 let mut operators_only = true;
-                for (key, _) in entries.iter().filter(|(key, _)| !key.starts_with("$")) {
+                for (key, _) in entries {
+                    if key.starts_with("$") {
+                        continue;
+                    }
                     operators_only = false;
                     let message = || {
                         join(&[
@@ -835,7 +838,10 @@ impl<'a> Checker<'a> {
         else {
             return self.signal(value, path).map(|signal| Node::Signal(Box::new(signal)));
         };
-        for (key, _) in entries.iter().filter(|(key, _)| key != operator) {
+        for (key, _) in entries {
+            if key == operator {
+                continue;
+            }
             let message = || {
                 join(&[
                     "\"",
