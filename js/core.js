@@ -108,8 +108,29 @@ export class Core {
     return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES.indexOf(outcome), now));
   }
 
+  /** The score's total, and `flags`: bit 0 qualified, the bits above the tier's index (in rules()'s tiers) plus one. */
   score() {
-    return answer(this.#wasm, this.#wasm.core_score(this.#handle));
+    return this.#wasm.core_score(this.#handle);
+  }
+
+  scoreFlags() {
+    return this.#wasm.core_score_flags(this.#handle);
+  }
+
+  /** Changes whenever the score, tier, qualified or a rule's matched does. */
+  scoreVersion() {
+    return this.#wasm.core_score_version(this.#handle);
+  }
+
+  /** Each rule's matched (1 or 0), a copy of `count` bytes. */
+  matched(count) {
+    const w = this.#wasm;
+    return new Uint8Array(w.memory.buffer, w.core_matched(this.#handle), count).slice();
+  }
+
+  /** `[[tier, ...], [[id, score], ...]]` as JSON, fixed for a rule set. */
+  rules() {
+    return answer(this.#wasm, this.#wasm.core_rules(this.#handle));
   }
 
   explain(ruleId, now) {

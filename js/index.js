@@ -27,6 +27,24 @@ const POLICY = { store: 1, send: 2, queue: 4 };
 const MAX_TRAPS = 3;
 const TRAP_WINDOW_MS = 60000;
 
+/**
+ * score().rules, built when first read from the matched bytes of the score's snapshot (kept
+ * under LAST); shared by every score object, so that they all have one shape.
+ */
+const LAST = Symbol('pqlkit score');
+const setRules = (score, value) => Object.defineProperty(score, 'rules', { value, writable: true, enumerable: true, configurable: true });
+const LAZY_RULES = {
+  enumerable: true,
+  configurable: true,
+  get() {
+    const { rules, matched } = this[LAST];
+    return setRules(this, rules.map(([id, score], i) => ({ id, matched: matched[i] === 1, score: matched[i] ? score : 0 }))).rules;
+  },
+  set(value) {
+    setRules(this, value);
+  },
+};
+
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
 /**
@@ -167,6 +185,9 @@ class Pqlkit {
   #timer;
   /** The core's next deadline (-1: none), cached so that calls skip advance() until it passes. */
   #deadline = -1;
+  /** The last score read (see #readScore), and the rule set's `[[tier, ...], [[id, score], ...]]`. */
+  #lastScore;
+  #ruleSet;
   /** The deadline #timer was armed for (on the SDK's clock); it fires then or earlier. */
   #armedAt;
   #saveTimer;
@@ -325,8 +346,27 @@ class Pqlkit {
   }
 
   score() {
-    this.#advance();
-    return this.#read(() => JSON.parse(this.#core.score())) ?? { score: 0, tier: null, qualified: false, rules: [] };
+    this.#advance(false);
+    return this.#read(() => this.#readScore()) ?? { score: 0, tier: null, qualified: false, rules: [] };
+  }
+
+  /**
+   * The core is asked again only when its score changed (a version number: one call when
+   * nothing did, whatever the number of rules); `rules` is built when first read, from the
+   * rules' matched bytes copied when the score changed.
+   */
+  #readScore() {
+    const core = this.#core;
+    const version = core.scoreVersion();
+    let last = this.#lastScore;
+    if (last?.core !== core || last.version !== version) {
+      const [tiers, rules] = (this.#ruleSet ??= JSON.parse(core.rules()));
+      const flags = core.scoreFlags();
+      last = this.#lastScore = { core, version, score: core.score(), tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
+    }
+    const score = { score: last.score, tier: last.tier, qualified: last.qualified };
+    Object.defineProperty(score, LAST, { value: last });
+    return Object.defineProperty(score, 'rules', LAZY_RULES);
   }
 
   explain(ruleId) {

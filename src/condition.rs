@@ -80,6 +80,13 @@ impl Condition {
         self.0 .1.eval(v, ctx).unwrap_or(false)
     }
 
+    /// The attributes a condition over an object reads, each the first segment of a dotted
+    /// path (`account.company_size` reads `account`), pushed onto `out` (repeats possible):
+    /// the engine re-evaluates the condition only when one of them changes.
+    pub fn roots<'a>(&'a self, out: &mut Vec<&'a str>) {
+        self.0 .1.roots(out)
+    }
+
     /// The condition as written, for explanations.
     pub fn source(&self) -> &Value {
         &self.0 .0
@@ -144,6 +151,9 @@ enum Test {
     ContainsAll(Vec<Test>),
     /// `$regex` / `$regexi`: pattern and flags.
     Regex(String, &'static str),
+    /// A case-sensitive `$regex` that is plain text (escapes allowed), tested without a
+    /// RegExp: the text, and whether it is anchored at the start (`^`) and at the end (`$`).
+    Literal(String, bool, bool),
     Type(String),
     /// An unknown operator, or an operand that never matches.
     Never,
@@ -451,6 +461,11 @@ fn operator(
         Op::Regex | Op::Regexi => match e.as_str() {
             Some(pattern) => {
                 let flags = if op == Op::Regexi { "i" } else { "" };
+                if flags.is_empty() {
+                    if let Some((text, start, end)) = plain_literal(pattern) {
+                        return Test::Literal(text, start, end);
+                    }
+                }
                 if !ctx.regex.is_valid(pattern, flags) {
                     push(errors, ErrorCode::InvalidRegex, p(), || {
                         join(&[
@@ -498,6 +513,39 @@ fn operator(
     }
 }
 
+/// The text a pattern matches when it is plain text (what a "contains" becomes: letters,
+/// digits, spaces, `\.`-style escapes of punctuation), optionally anchored by a leading `^`
+/// and a trailing `$`; `None` when it uses any other RegExp syntax. Without the `m` flag `^`
+/// and `$` match only at the ends of the input, so the anchored forms are prefix and suffix
+/// tests, and the answer is the one JavaScript's RegExp gives.
+fn plain_literal(pattern: &str) -> Option<(String, bool, bool)> {
+    let start = pattern.starts_with('^');
+    let mut body = &pattern[usize::from(start)..];
+    // A trailing `$` anchors unless it is escaped, i.e. preceded by an odd run of `\\`.
+    let end = body
+        .strip_suffix('$')
+        .is_some_and(|before| (before.len() - before.trim_end_matches('\\').len()) % 2 == 0);
+    if end {
+        body = &body[..body.len() - 1];
+    }
+    let mut text = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                e @ ('^' | '$' | '\\' | '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{'
+                | '}' | '|' | '/' | '-') => text.push(e),
+                _ => return None,
+            },
+            '^' | '$' | '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
+                return None
+            }
+            c => text.push(c),
+        }
+    }
+    Some((text, start, end))
+}
+
 // ---- Evaluation ----
 
 static NULL: Value = Value::Null;
@@ -508,6 +556,17 @@ fn get_path<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
 }
 
 impl Test {
+    /// See [`Condition::roots`]: only the keys of a condition object, `$and` / `$or` / `$nor`
+    /// and `$not` reach attributes; the tests under a key see that key's value.
+    fn roots<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Test::List(tests, ..) => tests.iter().for_each(|t| t.roots(out)),
+            Test::Not(t) => t.roots(out),
+            Test::Field(path, _) => out.push(path.split('.').next().unwrap_or("")),
+            _ => {}
+        }
+    }
+
     fn eval(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
         Some(match self {
             Test::Text(s, false) => js_string(v) == s.as_str(),
@@ -593,6 +652,18 @@ impl Test {
             },
             // `RegExp.test` turns its argument into a string: `null` is tested as "null".
             Test::Regex(pattern, flags) => ctx.regex.is_match(pattern, flags, &js_string(v)),
+            // Bytes, not `str::contains`: a `&str` pattern brings the Two-Way searcher into
+            // the wasm. Byte-wise is exact for UTF-8, as in `pages`.
+            Test::Literal(text, start, end) => {
+                let (v, t) = (js_string(v), text.as_bytes());
+                let v = v.as_bytes();
+                match (start, end) {
+                    (false, false) => t.is_empty() || v.windows(t.len()).any(|w| w == t),
+                    (true, false) => v.starts_with(t),
+                    (false, true) => v.ends_with(t),
+                    (true, true) => v == t,
+                }
+            }
             Test::Type(t) => t == v.map_or("undefined", Value::type_name),
             Test::Never => false,
             Test::Fault => return None,
@@ -998,6 +1069,49 @@ mod tests {
         assert!(ev(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
         assert!(!ev(r#"{"ua": {"$regex": "(("}}"#, r#"{"ua": "(("}"#));
         assert!(!ev(r#"{"ua": {"$regex": 5}}"#, r#"{"ua": "5"}"#));
+    }
+
+    #[test]
+    fn plain_text_patterns_answer_as_the_regex_does() {
+        let texts = ["iOS Mobile", "a.b", "axb", "$5", "costs 5$", "x\\", "", "(x) a/b -", "é€🎉x"];
+        for pattern in [
+            "Mobile",
+            "^iOS",
+            "Mobile$",
+            "^iOS Mobile$",
+            "a\\.b",
+            "\\$5",
+            "5\\$",
+            "x\\\\$",
+            "",
+            "^",
+            "$",
+            "^$",
+            "a/b",
+            "\\-",
+            "\\(x\\)",
+            "🎉x",
+            "^é",
+            "\\\\",
+        ] {
+            assert!(plain_literal(pattern).is_some(), "{pattern} is plain text");
+            let re = compile(pattern, "").unwrap();
+            let condition = Value::Object(vec![(
+                "t".into(),
+                Value::Object(vec![("$regex".into(), pattern.into())]),
+            )]);
+            for text in texts {
+                let attrs = Value::Object(vec![("t".into(), text.into())]);
+                let ctx = Context { groups: &Value::Null, regex: &NativeRegex };
+                let got = eval_condition(&condition, &attrs, &ctx);
+                assert_eq!(got, re.is_match(text), "{pattern:?} on {text:?}");
+            }
+        }
+        for pattern in ["a.b", "\\d", "a|b", "a{2}", "[x]", "a$b", "x^", "a*", "(x)", "\\"] {
+            assert_eq!(plain_literal(pattern), None, "{pattern} needs a RegExp");
+        }
+        assert_eq!(plain_literal("a\\$$"), Some(("a$".into(), false, true)));
+        assert_eq!(plain_literal("x\\\\$"), Some(("x\\".into(), false, true)));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::event::{self, Event};
 use crate::frequency::{self, Blocked, GlobalHistory, RuleHistory};
 use crate::json::{object, Value};
 use crate::pages::page_matches;
-use crate::profile::{merge_traits, Profile};
+use crate::profile::Profile;
 use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
 use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState};
@@ -39,6 +39,8 @@ enum Tree {
     Any(Vec<Tree>),
     Not(Box<Tree>),
     Leaf(usize),
+    /// A `traits` signal, whose truth is kept in `Engine::trait_holds`.
+    Traits(usize),
 }
 
 #[derive(Debug)]
@@ -50,7 +52,6 @@ struct SignalSlot {
 
 #[derive(Debug, Default)]
 struct RuleRuntime {
-    holds: bool,
     /// The rule's audience admits the current attributes (true without an audience): cached,
     /// since attributes change only with identify, group, a loaded state or a reset, while
     /// rules are evaluated at every event.
@@ -76,9 +77,28 @@ pub struct Engine {
     signal_ranges: Vec<(usize, usize)>,
     /// What each event name sets off, ordered by the hash of the name (see `find`).
     by_event: Vec<(u32, String, Listeners)>,
-    /// Rules whose truth depends on traits, audience or metered limits.
-    fact_rules: Vec<usize>,
+    /// Who reads each attribute (the first segment of a path, see `Condition::roots`), in the
+    /// same kind of index: the `traits` signals, and the rules whose audience reads it.
+    /// identify and group re-evaluate only those.
+    by_attribute: Vec<(u32, String, Listeners)>,
+    /// The truth of each `traits` signal for the current attributes (false for other signals).
+    trait_holds: Vec<bool>,
+    /// Whether identify or group evaluated the rules that read facts since the engine started
+    /// (or reset, or loaded a state): the first call evaluates them all, later ones only what
+    /// reads the attributes that changed.
+    facts_evaluated: bool,
+    /// Rules with a `usage` signal: a metered limit's report re-evaluates them.
+    usage_rules: Vec<usize>,
+    /// Rules with a signal that a new session can change (`sessions`, `firstSeen`,
+    /// `daysSinceFirstSeen`), and the `sessions` signals.
+    session_rules: Vec<usize>,
+    session_signals: Vec<usize>,
     runtime: Vec<RuleRuntime>,
+    /// Each rule's truth as of its last evaluation, a byte per rule (read by the facade).
+    holds: Vec<bool>,
+    /// Changes whenever the score, `qualified` or a rule's truth does: a host that cached the
+    /// score asks for it again only then.
+    score_version: u32,
     /// Next check times. An entry whose time no longer equals its rule's `scheduled` is stale
     /// and skipped: cheaper than removing it from the middle of the heap.
     schedule: Schedule,
@@ -95,14 +115,15 @@ pub struct Engine {
     triggered: Vec<usize>,
 }
 
-/// The signals that observe an event name and the rules it triggers.
+/// The signals that observe an event name and the rules it triggers; or the signals and the
+/// audiences (by rule) that read an attribute.
 #[derive(Default)]
 struct Listeners {
     signals: Vec<usize>,
-    triggers: Vec<usize>,
+    rules: Vec<usize>,
 }
 
-static NO_LISTENERS: Listeners = Listeners { signals: Vec::new(), triggers: Vec::new() };
+static NO_LISTENERS: Listeners = Listeners { signals: Vec::new(), rules: Vec::new() };
 
 /// Where `name` is, or would sort, in a `by_event` index: ordered by the name's hash, then the
 /// name, so that a search compares integers and the name itself about once.
@@ -128,6 +149,13 @@ fn push_once(list: &mut Vec<usize>, item: usize) {
     }
 }
 
+/// Adds rule `r` to a sorted list of rules to re-evaluate, once.
+fn touch(touched: &mut Vec<usize>, r: usize) {
+    if let Err(at) = touched.binary_search(&r) {
+        touched.insert(at, r);
+    }
+}
+
 impl Engine {
     /// `anonymous_id` identifies this browser profile; `seed` feeds beacon ids (pass 128
     /// random bits from the host so that tabs never produce the same id).
@@ -142,12 +170,19 @@ impl Engine {
         let mut engine = Engine {
             trees: Vec::with_capacity(rules.rules.len()),
             runtime: rules.rules.iter().map(|_| RuleRuntime::default()).collect(),
+            holds: vec![false; rules.rules.len()],
+            score_version: 0,
             rules,
             regex,
             signals: Vec::new(),
             signal_ranges: Vec::new(),
             by_event: Vec::new(),
-            fact_rules: Vec::new(),
+            by_attribute: Vec::new(),
+            trait_holds: Vec::new(),
+            facts_evaluated: false,
+            usage_rules: Vec::new(),
+            session_rules: Vec::new(),
+            session_signals: Vec::new(),
             schedule: Schedule::new(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
@@ -159,56 +194,69 @@ impl Engine {
             triggered: Vec::new(),
         };
         engine.compile();
-        engine.refresh_audiences();
+        engine.trait_holds = vec![false; engine.signals.len()];
+        engine.refresh_facts();
         engine
     }
 
-    /// Recomputes each rule's cached `in_audience`; called wherever the attributes change.
-    fn refresh_audiences(&mut self) {
+    /// Recomputes each rule's cached `in_audience` and each `traits` signal's truth; called
+    /// wherever all the attributes may have changed (a loaded state, a reset).
+    fn refresh_facts(&mut self) {
         let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        let attributes = Some(&self.profile.attributes);
         for (rule, rt) in self.rules.rules.iter().zip(&mut self.runtime) {
-            rt.in_audience = rule
-                .audience
-                .as_ref()
-                .is_none_or(|a| a.matches(Some(&self.profile.attributes), &ctx));
+            rt.in_audience = rule.audience.as_ref().is_none_or(|a| a.matches(attributes, &ctx));
         }
+        for (slot, holds) in self.signals.iter().zip(&mut self.trait_holds) {
+            *holds = matches!(&slot.def.kind, SignalKind::Traits { condition }
+                if condition.matches(attributes, &ctx));
+        }
+        self.facts_evaluated = false;
+        self.score_changed();
+    }
+
+    fn score_changed(&mut self) {
+        self.score_version = self.score_version.wrapping_add(1);
     }
 
     /// Each rule's `when` moves into the engine, as a tree over the flat signal list.
     fn compile(&mut self) {
         let mut rules = std::mem::take(&mut self.rules.rules);
+        let mut roots = Vec::new();
         for (r, rule) in rules.iter_mut().enumerate() {
-            let mut depends_on_facts = rule.audience.is_some();
             let start = self.signals.len();
-            let tree =
-                rule.when.take().map(|node| self.compile_node(r, node, &mut depends_on_facts));
+            let tree = rule.when.take().map(|node| self.compile_node(r, node));
             self.signal_ranges.push((start, self.signals.len()));
             self.trees.push(tree);
             if let Some(trigger) = &rule.trigger {
-                push_once(&mut listeners(&mut self.by_event, &trigger.event).triggers, r);
+                push_once(&mut listeners(&mut self.by_event, &trigger.event).rules, r);
             }
-            if depends_on_facts {
-                self.fact_rules.push(r);
+            if let Some(audience) = &rule.audience {
+                audience.roots(&mut roots);
+                for root in roots.drain(..) {
+                    push_once(&mut listeners(&mut self.by_attribute, root).rules, r);
+                }
             }
         }
         self.rules.rules = rules;
     }
 
-    fn compile_nodes(&mut self, rule: usize, nodes: Vec<Node>, facts: &mut bool) -> Vec<Tree> {
+    fn compile_nodes(&mut self, rule: usize, nodes: Vec<Node>) -> Vec<Tree> {
         let mut trees = Vec::with_capacity(nodes.len());
         for node in nodes {
-            trees.push(self.compile_node(rule, node, facts));
+            trees.push(self.compile_node(rule, node));
         }
         trees
     }
 
-    fn compile_node(&mut self, rule: usize, node: Node, facts: &mut bool) -> Tree {
+    fn compile_node(&mut self, rule: usize, node: Node) -> Tree {
         match node {
-            Node::All(children) => Tree::All(self.compile_nodes(rule, children, facts)),
-            Node::Any(children) => Tree::Any(self.compile_nodes(rule, children, facts)),
-            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, *child, facts))),
+            Node::All(children) => Tree::All(self.compile_nodes(rule, children)),
+            Node::Any(children) => Tree::Any(self.compile_nodes(rule, children)),
+            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, *child))),
             Node::Signal(signal) => {
                 let index = self.signals.len();
+                let mut tree = Tree::Leaf(index);
                 match &signal.kind {
                     SignalKind::Count { on, .. }
                     | SignalKind::DistinctDays { on, .. }
@@ -219,15 +267,32 @@ impl Engine {
                         push_once(&mut listeners(&mut self.by_event, &on.event).signals, index);
                         push_once(&mut listeners(&mut self.by_event, &then.event).signals, index);
                     }
-                    SignalKind::Usage { .. } | SignalKind::Traits { .. } => *facts = true,
-                    _ => {}
+                    SignalKind::Usage { .. } => push_once(&mut self.usage_rules, rule),
+                    SignalKind::Traits { condition } => {
+                        let mut roots = Vec::new();
+                        condition.roots(&mut roots);
+                        for root in roots {
+                            push_once(&mut listeners(&mut self.by_attribute, root).signals, index);
+                        }
+                        tree = Tree::Traits(index);
+                    }
+                    SignalKind::Sessions { .. } => {
+                        self.session_signals.push(index);
+                        push_once(&mut self.session_rules, rule);
+                    }
+                    SignalKind::FirstSeen { .. } | SignalKind::DaysSinceFirstSeen { .. } => {
+                        push_once(&mut self.session_rules, rule)
+                    }
+                    // Never in an engine's rule set: only the SQL engines evaluate it.
+                    #[cfg(feature = "sql")]
+                    SignalKind::Account { .. } => {}
                 }
                 self.signals.push(SignalSlot {
                     rule,
                     state: SignalState::new(&signal.kind),
                     def: *signal,
                 });
-                Tree::Leaf(index)
+                tree
             }
         }
     }
@@ -321,18 +386,20 @@ impl Engine {
         }
         // Rules to re-evaluate: each once, in rule order, however many of its signals changed.
         let mut touched = std::mem::take(&mut self.touched);
-        let touch = |touched: &mut Vec<usize>, r: usize| {
-            if let Err(at) = touched.binary_search(&r) {
-                touched.insert(at, r);
-            }
-        };
+        let first_event = self.profile.last_activity.is_none();
         if self.profile.touch(now) {
             self.global.session_shows = 0;
-            for slot in self.signals.iter_mut() {
+            for &i in &self.session_signals {
+                let slot = &mut self.signals[i];
                 slot.state.observe_session_start(&slot.def.kind, now);
             }
-            // Session, first-seen and trial-age signals may change with a new session.
-            touched.extend(0..self.rules.rules.len());
+            if first_event {
+                // The first event of a profile evaluates every rule for the first time.
+                touched.extend(0..self.rules.rules.len());
+            } else {
+                // Only session, first-seen and trial-age signals change with a new session.
+                touched.extend_from_slice(&self.session_rules);
+            }
         }
         if event.name == event::LIMIT_HIT || event.name == event::USAGE {
             let limit = event.props.get("limit").and_then(Value::as_str);
@@ -342,23 +409,37 @@ impl Engine {
                 if max > 0.0 {
                     let limit = limit.to_string();
                     self.profile.set_usage(&limit, used / max);
-                    for &r in &self.fact_rules {
+                    for &r in &self.usage_rules {
                         touch(&mut touched, r);
                     }
                 }
             }
         }
-        let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        let facts = Facts {
+            now,
+            first_seen: self.profile.first_seen,
+            usage: &self.profile.usage,
+            attributes: &self.profile.attributes,
+            conditions: Context { groups: &self.rules.groups, regex: &*self.regex },
+        };
         let found = find(&self.by_event, &event.name);
         let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].2);
         for &i in &on_event.signals {
             let slot = &mut self.signals[i];
-            if slot.state.observe(&slot.def.kind, &event, &ctx) {
+            let kind = &slot.def.kind;
+            // Its rule is evaluated again only when what the rule reads of it changed: whether
+            // it holds, or when it next changes by itself. A count going from 7 to 8 against
+            // `{"$gte": 3}` changes neither.
+            let before = slot.state.seen(kind, &facts);
+            if slot.state.observe(kind, &event, &facts.conditions)
+                && slot.state.seen(kind, &facts) != before
+            {
                 touch(&mut touched, slot.rule);
             }
         }
+        let ctx = facts.conditions;
         let mut triggered = std::mem::take(&mut self.triggered);
-        for &r in &on_event.triggers {
+        for &r in &on_event.rules {
             if let Some(trigger) = &self.rules.rules[r].trigger {
                 if matches(trigger, &event, &ctx) {
                     triggered.push(r);
@@ -382,10 +463,11 @@ impl Engine {
     /// score current and schedules the next time-driven check.
     fn evaluate(&mut self, r: usize, now: Millis, trigger: Option<&Event>, step: &mut Step) {
         let holds = self.rule_holds(r, now);
-        let was = std::mem::replace(&mut self.runtime[r].holds, holds);
+        let was = std::mem::replace(&mut self.holds[r], holds);
         let score = self.rules.rules[r].score;
         if holds != was {
             self.score += if holds { score } else { -score };
+            self.score_changed();
         }
         let fires = match (&self.rules.rules[r].trigger, trigger) {
             (Some(_), Some(event)) => holds.then_some(Some(event)),
@@ -420,6 +502,7 @@ impl Engine {
             Tree::Any(children) => children.iter().any(|c| self.tree_holds(c, facts)),
             Tree::Not(child) => !self.tree_holds(child, facts),
             Tree::Leaf(i) => self.measure(*i, facts, false).holds,
+            Tree::Traits(i) => self.trait_holds[*i],
         }
     }
 
@@ -494,11 +577,13 @@ impl Engine {
         if let Some(threshold) = self.rules.scoring.threshold {
             if !self.qualified && self.score >= threshold {
                 self.qualified = true;
+                self.score_changed();
                 step.fired.push(None);
                 let no_signals = Value::Object(Vec::new());
                 self.run_actions(&self.rules.on_qualified, None, None, &no_signals, &mut step);
             } else if self.qualified && self.score < threshold {
                 self.qualified = false;
+                self.score_changed();
             }
         } else {
             // Without a threshold each rule defines a PQL: its firing qualifies the user (the
@@ -620,35 +705,69 @@ impl Engine {
     }
 
     pub fn identify(&mut self, user_id: Option<&str>, traits: &Value, now: Millis) -> Vec<Effect> {
-        if let Some(id) = user_id {
-            self.profile.user_id = Some(id.to_string());
-        }
-        merge_traits(&mut self.profile.traits, traits);
-        self.facts_changed(now)
+        let changed = self.profile.identify(user_id, traits);
+        self.attributes_changed(&changed, now)
     }
 
     pub fn group(&mut self, account_id: Option<&str>, traits: &Value, now: Millis) -> Vec<Effect> {
-        if let Some(id) = account_id {
-            self.profile.account_id = Some(id.to_string());
-        }
-        merge_traits(&mut self.profile.account_traits, traits);
-        self.facts_changed(now)
+        let changed = self.profile.group(account_id, traits);
+        self.attributes_changed(&changed, now)
     }
 
-    fn facts_changed(&mut self, now: Millis) -> Vec<Effect> {
-        self.profile.refresh_attributes();
-        self.refresh_audiences();
+    /// Re-evaluates the audiences and `traits` signals that read a `changed` attribute, then
+    /// the rules where one of them changed.
+    fn attributes_changed(&mut self, changed: &[String], now: Millis) -> Vec<Effect> {
+        let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        let attributes = Some(&self.profile.attributes);
+        let mut touched = std::mem::take(&mut self.touched);
+        if !std::mem::replace(&mut self.facts_evaluated, true) {
+            for (r, rule) in self.rules.rules.iter().enumerate() {
+                let (start, end) = self.signal_ranges[r];
+                let reads_facts = self.signals[start..end].iter().any(|slot| {
+                    matches!(slot.def.kind, SignalKind::Traits { .. } | SignalKind::Usage { .. })
+                });
+                if reads_facts || rule.audience.is_some() {
+                    touched.push(r);
+                }
+            }
+        }
+        for root in changed {
+            let Ok(at) = find(&self.by_attribute, root) else { continue };
+            let readers = &self.by_attribute[at].2;
+            for &r in &readers.rules {
+                let audience = self.rules.rules[r].audience.as_ref();
+                let admits = audience.is_none_or(|a| a.matches(attributes, &ctx));
+                if std::mem::replace(&mut self.runtime[r].in_audience, admits) != admits {
+                    touch(&mut touched, r);
+                }
+            }
+            for &i in &readers.signals {
+                let slot = &self.signals[i];
+                let SignalKind::Traits { condition } = &slot.def.kind else { continue };
+                let holds = condition.matches(attributes, &ctx);
+                if std::mem::replace(&mut self.trait_holds[i], holds) != holds {
+                    touch(&mut touched, slot.rule);
+                }
+            }
+        }
         let mut step = Step::default();
         self.run_schedule(now, &mut step);
-        for r in self.fact_rules.clone() {
+        for &r in &touched {
             self.evaluate(r, now, None, &mut step);
         }
+        touched.clear();
+        self.touched = touched;
         self.finish(now, step)
     }
 
     fn tier(&self) -> Option<&str> {
-        let mut tiers = self.rules.scoring.tiers.iter().rev();
-        tiers.find(|(_, min)| self.score >= *min).map(|(name, _)| name.as_str())
+        self.tier_index().0.map(|i| self.rules.scoring.tiers[i].0.as_str())
+    }
+
+    /// The tier's index in the rule set's `scoring.tiers` (`None`: no tier) and `qualified`.
+    pub fn tier_index(&self) -> (Option<usize>, bool) {
+        let tiers = &self.rules.scoring.tiers;
+        (tiers.iter().rposition(|(_, min)| self.score >= *min), self.qualified)
     }
 
     /// The score as of the last event or [`Engine::advance`].
@@ -659,10 +778,10 @@ impl Engine {
     /// The score, tier, qualification and each rule's part, as of the last event or
     /// [`Engine::advance`].
     pub fn score(&self) -> Score<'_> {
-        let rules = self.rules.rules.iter().zip(&self.runtime).map(|(rule, rt)| RuleScore {
+        let rules = self.rules.rules.iter().zip(&self.holds).map(|(rule, &holds)| RuleScore {
             id: &rule.id,
-            matched: rt.holds,
-            score: if rt.holds { rule.score } else { 0.0 },
+            matched: holds,
+            score: if holds { rule.score } else { 0.0 },
         });
         Score {
             score: self.score,
@@ -670,6 +789,17 @@ impl Engine {
             qualified: self.qualified,
             rules: rules.collect(),
         }
+    }
+
+    /// Changes whenever [`Engine::score`] does (its total, tier, `qualified` or a rule's
+    /// `matched`): a host that keeps the score reads it again only then.
+    pub fn score_version(&self) -> u32 {
+        self.score_version
+    }
+
+    /// Whether each rule holds, in rule-set order: the `matched` of [`Engine::score`].
+    pub fn matched(&self) -> &[bool] {
+        &self.holds
     }
 
     /// [`Engine::score`] as JSON: `{ score, tier, qualified, rules: [{ id, matched, score }] }`.
@@ -713,7 +843,7 @@ impl Engine {
             Tree::All(children) => ExplainNode::all(all(children)),
             Tree::Any(children) => ExplainNode::any(all(children)),
             Tree::Not(child) => ExplainNode::negate(self.explain_tree(child, facts)),
-            Tree::Leaf(i) => {
+            Tree::Leaf(i) | Tree::Traits(i) => {
                 let measure = self.measure(*i, facts, true);
                 let signal = &self.signals[*i].def;
                 ExplainNode {

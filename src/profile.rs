@@ -78,14 +78,86 @@ impl Profile {
     }
 }
 
-/// Merges `update`'s keys into the object `target` (traits given to `identify` / `group`).
-pub fn merge_traits(target: &mut Value, update: &Value) {
+/// Merges `update`'s keys into the object `target` (traits given to `identify` / `group`),
+/// pushing onto `changed` each key whose value is new.
+fn merge_traits(target: &mut Value, update: &Value, changed: &mut Vec<String>) {
     if !matches!(target, Value::Object(_)) {
         *target = Value::Object(Vec::new());
     }
     if let Value::Object(entries) = update {
         for (key, value) in entries {
+            // Numbers by their bits: 0 and -0 are `==` but not the same trait.
+            let same = match (target.get(key), value) {
+                (Some(Value::Number(a)), Value::Number(b)) => a.to_bits() == b.to_bits(),
+                (old, _) => old == Some(value),
+            };
+            if !same && !changed.contains(key) {
+                changed.push(key.clone());
+            }
             target.insert(key, value.clone());
         }
+    }
+}
+
+/// Sets `keys` of the object `to` to their values in `from`, in place: a new key goes before
+/// the last `derived` keys, where [`Profile::refresh_attributes`] would have put it.
+fn copy_keys(to: &mut Value, from: &Value, keys: &[String], derived: usize) {
+    let Value::Object(entries) = to else { return };
+    for key in keys {
+        let value = from.get(key).cloned().unwrap_or(Value::Null);
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => entries.insert(entries.len().saturating_sub(derived), (key.clone(), value)),
+        }
+    }
+}
+
+impl Profile {
+    /// `identify`: the user id (when given) and traits merged into the current ones. Returns
+    /// the attributes that changed; the attributes are updated in place, not rebuilt.
+    pub fn identify(&mut self, user_id: Option<&str>, update: &Value) -> Vec<String> {
+        let mut changed = Vec::new();
+        merge_traits(&mut self.traits, update, &mut changed);
+        // A trait named like a derived attribute is shadowed by it: rebuilt in full (rare).
+        let shadowed = self.traits.get("id").is_some() || self.traits.get("account").is_some();
+        if shadowed {
+            self.refresh_attributes();
+        } else {
+            copy_keys(&mut self.attributes, &self.traits, &changed, 2);
+        }
+        if let Some(id) = user_id.filter(|id| self.user_id.as_deref() != Some(*id)) {
+            self.user_id = Some(id.to_string());
+            self.attributes.insert("id", id.into());
+            changed.push("id".into());
+        }
+        changed
+    }
+
+    /// `group`: the account id (when given) and account traits; returns `["account"]` when
+    /// anything changed.
+    pub fn group(&mut self, account_id: Option<&str>, update: &Value) -> Vec<String> {
+        let mut changed = Vec::new();
+        merge_traits(&mut self.account_traits, update, &mut changed);
+        let new_id = account_id.filter(|id| self.account_id.as_deref() != Some(*id));
+        if let Some(id) = new_id {
+            self.account_id = Some(id.to_string());
+        }
+        let account = match &mut self.attributes {
+            Value::Object(entries) => entries.iter_mut().find(|(k, _)| k == "account"),
+            _ => None,
+        };
+        match account {
+            Some((_, account)) if self.account_traits.get("id").is_none() => {
+                copy_keys(account, &self.account_traits, &changed, 1);
+                if let Some(id) = new_id {
+                    account.insert("id", id.into());
+                }
+            }
+            _ => self.refresh_attributes(),
+        }
+        if changed.is_empty() && new_id.is_none() {
+            return changed;
+        }
+        vec!["account".into()]
     }
 }

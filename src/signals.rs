@@ -183,6 +183,13 @@ impl SignalState {
         }
     }
 
+    /// What a rule reads of the signal at `facts.now`: whether it holds, and when it next
+    /// changes by itself. Not inlined: the engine calls it twice per observed event.
+    #[inline(never)]
+    pub fn seen(&self, kind: &SignalKind, facts: &Facts) -> (bool, Option<Millis>) {
+        (self.measure(kind, facts, false).holds, self.next_change(kind, facts))
+    }
+
     /// The first moment after `now` at which this signal can change without a new event.
     pub fn next_change(&self, kind: &SignalKind, facts: &Facts) -> Option<Millis> {
         let now = facts.now;

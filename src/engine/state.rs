@@ -158,11 +158,11 @@ impl Engine {
         field_bool(&mut out, "qualified", self.qualified);
         key(&mut out, "rules");
         out.push('{');
-        for (rule, rt) in self.rules.rules.iter().zip(&self.runtime) {
+        for ((rule, rt), &holds) in self.rules.rules.iter().zip(&self.runtime).zip(&self.holds) {
             let h = &rt.history;
             // Rule ids are unique (validation), so each key is written once.
             key(&mut out, &rule.id);
-            out.push_str(if rt.holds { "[true," } else { "[false," });
+            out.push_str(if holds { "[true," } else { "[false," });
             write_items(
                 &mut out,
                 &[
@@ -208,8 +208,8 @@ impl Engine {
             if holds {
                 self.score += self.rules.rules[r].score;
             }
+            self.holds[r] = holds;
             let rt = &mut self.runtime[r];
-            rt.holds = holds;
             rt.history = history;
             rt.scheduled = None;
             self.schedule_check(r, Some(now));
@@ -217,7 +217,7 @@ impl Engine {
         for (slot, state) in self.signals.iter_mut().zip(saved.signals) {
             slot.state = state;
         }
-        self.refresh_audiences();
+        self.refresh_facts();
         Ok(())
     }
 
@@ -297,10 +297,11 @@ impl Engine {
         for rt in &mut self.runtime {
             *rt = Default::default();
         }
+        self.holds.fill(false);
         self.schedule.clear();
         for slot in &mut self.signals {
             slot.state = SignalState::new(&slot.def.kind);
         }
-        self.refresh_audiences();
+        self.refresh_facts();
     }
 }

@@ -252,10 +252,60 @@ pub extern "C" fn core_prompt_outcome(
     .unwrap_or(0)
 }
 
-/// `{ score, tier, qualified, rules }` as JSON.
+/// The score's total. The facade reads the score (this, `core_score_flags`, `core_matched`)
+/// only when `core_score_version` changed, and builds its `rules` from `core_rules` when read.
 #[no_mangle]
-pub extern "C" fn core_score(handle: u32) -> u32 {
-    with_engine(handle, |engine, _, output| answer(output, &engine.score().to_json())).unwrap_or(0)
+pub extern "C" fn core_score(handle: u32) -> f64 {
+    with_engine(handle, |engine, _, _| engine.total_score()).unwrap_or(0.0)
+}
+
+/// Bit 0: qualified; the bits above: the tier's index in `core_rules`' tiers plus one (0: none).
+#[no_mangle]
+pub extern "C" fn core_score_flags(handle: u32) -> u32 {
+    with_engine(handle, |engine, _, _| {
+        let (tier, qualified) = engine.tier_index();
+        u32::from(qualified) | tier.map_or(0, |t| t as u32 + 1) << 1
+    })
+    .unwrap_or(0)
+}
+
+/// Changes whenever the score, tier, `qualified` or a rule's truth does.
+#[no_mangle]
+pub extern "C" fn core_score_version(handle: u32) -> u32 {
+    with_engine(handle, |engine, _, _| engine.score_version()).unwrap_or(0)
+}
+
+/// Whether each rule holds, a byte (0 or 1) per rule in rule-set order; valid until the next
+/// call.
+#[no_mangle]
+pub extern "C" fn core_matched(handle: u32) -> *const bool {
+    with_engine(handle, |engine, _, _| engine.matched().as_ptr()).unwrap_or(core::ptr::null())
+}
+
+/// The tier names and the rules' ids and scores, `[[tier, ...], [[id, score], ...]]` in
+/// rule-set order: fixed for a rule set.
+#[no_mangle]
+pub extern "C" fn core_rules(handle: u32) -> u32 {
+    with_engine(handle, |engine, _, output| {
+        let rules = engine.rules();
+        output.clear();
+        output.push('[');
+        for (i, (tier, _)) in rules.scoring.tiers.iter().enumerate() {
+            output.push(if i > 0 { ',' } else { '[' });
+            json::write_string(output, tier);
+        }
+        output.push_str(if rules.scoring.tiers.is_empty() { "[],[" } else { "],[" });
+        for (i, rule) in rules.rules.iter().enumerate() {
+            output.push_str(if i > 0 { ",[" } else { "[" });
+            json::write_string(output, &rule.id);
+            output.push(',');
+            json::write_number(output, rule.score);
+            output.push(']');
+        }
+        output.push_str("]]");
+        output.len() as u32
+    })
+    .unwrap_or(0)
 }
 
 /// The explanation of the rule whose id is in the input, as JSON; `null` for an unknown id.
