@@ -16,7 +16,9 @@ use crate::pages::page_matches;
 use crate::profile::Profile;
 use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
-use crate::signals::{matches, referenced_attributes, Facts, Measure, SignalState};
+use crate::signals::{
+    holds_at, matches, referenced_attributes, same_measure, Facts, Measure, SignalState,
+};
 
 mod effect;
 mod explain;
@@ -47,7 +49,17 @@ enum Tree {
 struct SignalSlot {
     rule: usize,
     def: Signal,
+    /// Its state, in `Engine::sources`.
+    source: usize,
+}
+
+/// A signal's state, shared by every signal that measures alike (see `same_measure`): the
+/// page-view counter of forty rules is one counter, updated once per page view.
+#[derive(Debug)]
+struct Source {
     state: SignalState,
+    /// The signals that read it; the first one's definition says what it measures.
+    signals: Vec<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +85,7 @@ pub struct Engine {
     regex: Box<dyn RegexEngine>,
     trees: Vec<Option<Tree>>,
     signals: Vec<SignalSlot>,
+    sources: Vec<Source>,
     /// `signals[start..end]` belong to rule `r`.
     signal_ranges: Vec<(usize, usize)>,
     /// What each event name sets off, ordered by the hash of the name (see `find`).
@@ -90,9 +103,9 @@ pub struct Engine {
     /// Rules with a `usage` signal: a metered limit's report re-evaluates them.
     usage_rules: Vec<usize>,
     /// Rules with a signal that a new session can change (`sessions`, `firstSeen`,
-    /// `daysSinceFirstSeen`), and the `sessions` signals.
+    /// `daysSinceFirstSeen`), and the sources of the `sessions` signals.
     session_rules: Vec<usize>,
-    session_signals: Vec<usize>,
+    session_sources: Vec<usize>,
     runtime: Vec<RuleRuntime>,
     /// Each rule's truth as of its last evaluation, a byte per rule (read by the facade).
     holds: Vec<bool>,
@@ -115,8 +128,8 @@ pub struct Engine {
     triggered: Vec<usize>,
 }
 
-/// The signals that observe an event name and the rules it triggers; or the signals and the
-/// audiences (by rule) that read an attribute.
+/// In `by_event`, the sources that observe an event name and the rules it triggers; in
+/// `by_attribute`, the `traits` signals and the audiences (by rule) that read an attribute.
 #[derive(Default)]
 struct Listeners {
     signals: Vec<usize>,
@@ -175,6 +188,7 @@ impl Engine {
             rules,
             regex,
             signals: Vec::new(),
+            sources: Vec::new(),
             signal_ranges: Vec::new(),
             by_event: Vec::new(),
             by_attribute: Vec::new(),
@@ -182,7 +196,7 @@ impl Engine {
             facts_evaluated: false,
             usage_rules: Vec::new(),
             session_rules: Vec::new(),
-            session_signals: Vec::new(),
+            session_sources: Vec::new(),
             schedule: Schedule::new(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
@@ -256,17 +270,10 @@ impl Engine {
             Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, *child))),
             Node::Signal(signal) => {
                 let index = self.signals.len();
+                let source = self.source_for(&signal.kind);
+                self.sources[source].signals.push(index);
                 let mut tree = Tree::Leaf(index);
                 match &signal.kind {
-                    SignalKind::Count { on, .. }
-                    | SignalKind::DistinctDays { on, .. }
-                    | SignalKind::Sum { on, .. } => {
-                        push_once(&mut listeners(&mut self.by_event, &on.event).signals, index);
-                    }
-                    SignalKind::NotFollowedBy { on, then, .. } => {
-                        push_once(&mut listeners(&mut self.by_event, &on.event).signals, index);
-                        push_once(&mut listeners(&mut self.by_event, &then.event).signals, index);
-                    }
                     SignalKind::Usage { .. } => push_once(&mut self.usage_rules, rule),
                     SignalKind::Traits { condition } => {
                         let mut roots = Vec::new();
@@ -276,25 +283,59 @@ impl Engine {
                         }
                         tree = Tree::Traits(index);
                     }
-                    SignalKind::Sessions { .. } => {
-                        self.session_signals.push(index);
-                        push_once(&mut self.session_rules, rule);
-                    }
-                    SignalKind::FirstSeen { .. } | SignalKind::DaysSinceFirstSeen { .. } => {
+                    SignalKind::Sessions { .. }
+                    | SignalKind::FirstSeen { .. }
+                    | SignalKind::DaysSinceFirstSeen { .. } => {
                         push_once(&mut self.session_rules, rule)
                     }
-                    // Never in an engine's rule set: only the SQL engines evaluate it.
-                    #[cfg(feature = "sql")]
-                    SignalKind::Account { .. } => {}
+                    _ => {}
                 }
-                self.signals.push(SignalSlot {
-                    rule,
-                    state: SignalState::new(&signal.kind),
-                    def: *signal,
-                });
+                self.signals.push(SignalSlot { rule, source, def: *signal });
                 tree
             }
         }
+    }
+
+    /// The state a signal of this kind reads: the source of a signal that measures alike, or
+    /// a new one, registered with the events (or the session starts) that update it.
+    fn source_for(&mut self, kind: &SignalKind) -> usize {
+        let (on, then) = match kind {
+            SignalKind::Count { on, .. }
+            | SignalKind::DistinctDays { on, .. }
+            | SignalKind::Sum { on, .. } => (Some(&on.event), None),
+            SignalKind::NotFollowedBy { on, then, .. } => (Some(&on.event), Some(&then.event)),
+            _ => (None, None),
+        };
+        let candidates = match (kind, on) {
+            (SignalKind::Sessions { .. }, _) => &self.session_sources[..],
+            (_, Some(event)) => {
+                find(&self.by_event, event).map_or(&[][..], |at| &self.by_event[at].2.signals[..])
+            }
+            _ => &[],
+        };
+        let alike = |&&s: &&usize| same_measure(self.source_kind(s), kind);
+        if let Some(&shared) = candidates.iter().find(alike) {
+            return shared;
+        }
+        let source = self.sources.len();
+        self.sources.push(Source { state: SignalState::new(kind), signals: Vec::new() });
+        for event in [on, then].into_iter().flatten() {
+            push_once(&mut listeners(&mut self.by_event, event).signals, source);
+        }
+        if let SignalKind::Sessions { .. } = kind {
+            self.session_sources.push(source);
+        }
+        source
+    }
+
+    /// What a source measures: its first signal's definition.
+    fn source_kind(&self, source: usize) -> &SignalKind {
+        &self.signals[self.sources[source].signals[0]].def.kind
+    }
+
+    /// A fresh state for every source (a new profile, or one whose saved signals are gone).
+    fn fresh_source_states(&self) -> Vec<SignalState> {
+        (0..self.sources.len()).map(|s| SignalState::new(self.source_kind(s))).collect()
     }
 
     /// The rule set, without its `when` trees: those now live in the engine.
@@ -389,9 +430,9 @@ impl Engine {
         let first_event = self.profile.last_activity.is_none();
         if self.profile.touch(now) {
             self.global.session_shows = 0;
-            for &i in &self.session_signals {
-                let slot = &mut self.signals[i];
-                slot.state.observe_session_start(&slot.def.kind, now);
+            for &s in &self.session_sources {
+                let kind = &self.signals[self.sources[s].signals[0]].def.kind;
+                self.sources[s].state.observe_session_start(kind, now);
             }
             if first_event {
                 // The first event of a profile evaluates every rule for the first time.
@@ -424,17 +465,35 @@ impl Engine {
         };
         let found = find(&self.by_event, &event.name);
         let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].2);
-        for &i in &on_event.signals {
-            let slot = &mut self.signals[i];
-            let kind = &slot.def.kind;
-            // Its rule is evaluated again only when what the rule reads of it changed: whether
-            // it holds, or when it next changes by itself. A count going from 7 to 8 against
-            // `{"$gte": 3}` changes neither.
-            let before = slot.state.seen(kind, &facts);
-            if slot.state.observe(kind, &event, &facts.conditions)
-                && slot.state.seen(kind, &facts) != before
-            {
-                touch(&mut touched, slot.rule);
+        for &s in &on_event.signals {
+            let source = &mut self.sources[s];
+            let kind = &self.signals[source.signals[0]].def.kind;
+            let reading =
+                |state: &SignalState| (state.amount(kind, now), state.next_change(kind, &facts));
+            let before = reading(&source.state);
+            if !source.state.observe(kind, &event, &facts.conditions) {
+                continue;
+            }
+            let after = reading(&source.state);
+            if after == before && after.0.is_some() {
+                continue;
+            }
+            // A signal's rule is evaluated again only when what the rule reads of it changed:
+            // whether it holds, or when it next changes by itself. A count going from 7 to 8
+            // changes neither for `{"$gte": 3}`.
+            for &i in &source.signals {
+                let slot = &self.signals[i];
+                let moved = before.1 != after.1
+                    || match (before.0, after.0) {
+                        (Some(was), Some(is)) => {
+                            let ctx = &facts.conditions;
+                            holds_at(&slot.def.kind, was, ctx) != holds_at(&slot.def.kind, is, ctx)
+                        }
+                        _ => true,
+                    };
+                if moved {
+                    touch(&mut touched, slot.rule);
+                }
             }
         }
         let ctx = facts.conditions;
@@ -508,7 +567,7 @@ impl Engine {
 
     fn measure(&self, i: usize, facts: &Facts, detail: bool) -> Measure {
         let slot = &self.signals[i];
-        slot.state.measure(&slot.def.kind, facts, detail)
+        self.sources[slot.source].state.measure(&slot.def.kind, facts, detail)
     }
 
     /// A rule's signals: compiled in rule order, so they are one contiguous run.
@@ -521,7 +580,7 @@ impl Engine {
         let facts = self.facts(now);
         let next = self.signals[self.signal_range(r)]
             .iter()
-            .filter_map(|slot| slot.state.next_change(&slot.def.kind, &facts))
+            .filter_map(|slot| self.sources[slot.source].state.next_change(&slot.def.kind, &facts))
             .min();
         self.schedule_check(r, next);
     }

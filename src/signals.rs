@@ -116,6 +116,22 @@ impl SignalState {
         }
     }
 
+    /// The number a window state measures at `now`, before any comparison (`None` for the
+    /// other states): signals that differ only in their comparison share one state, and each
+    /// judges this amount with [`holds_at`].
+    pub fn amount(&self, kind: &SignalKind, now: Millis) -> Option<f64> {
+        match (self, kind) {
+            (
+                SignalState::Window(counter),
+                SignalKind::Count { .. } | SignalKind::Sum { .. } | SignalKind::Sessions { .. },
+            ) => Some(counter.total(now)),
+            (SignalState::Window(counter), SignalKind::DistinctDays { .. }) => {
+                Some(counter.distinct_buckets(now) as f64)
+            }
+            _ => None,
+        }
+    }
+
     /// What the signal measures at `facts.now`. Without `detail`, `actual` is left `null` where
     /// building it allocates (a pending follow-up, the attributes of `traits`): deciding whether
     /// a rule holds needs only `holds`, and does so for every rule an event touches.
@@ -125,16 +141,13 @@ impl SignalState {
             let actual = Value::Number(actual);
             Measure { holds: compare.matches(Some(&actual), &facts.conditions), actual }
         };
+        if let Some(amount) = self.amount(kind, now) {
+            return Measure {
+                holds: holds_at(kind, amount, &facts.conditions),
+                actual: Value::Number(amount),
+            };
+        }
         match (self, kind) {
-            (
-                SignalState::Window(counter),
-                SignalKind::Count { compare, .. }
-                | SignalKind::Sum { compare, .. }
-                | SignalKind::Sessions { compare, .. },
-            ) => compared(counter.total(now), compare),
-            (SignalState::Window(counter), SignalKind::DistinctDays { compare, .. }) => {
-                compared(counter.distinct_buckets(now) as f64, compare)
-            }
             (
                 SignalState::Pending { started: Some(start), followed },
                 SignalKind::NotFollowedBy { within, .. },
@@ -183,13 +196,6 @@ impl SignalState {
         }
     }
 
-    /// What a rule reads of the signal at `facts.now`: whether it holds, and when it next
-    /// changes by itself. Not inlined: the engine calls it twice per observed event.
-    #[inline(never)]
-    pub fn seen(&self, kind: &SignalKind, facts: &Facts) -> (bool, Option<Millis>) {
-        (self.measure(kind, facts, false).holds, self.next_change(kind, facts))
-    }
-
     /// The first moment after `now` at which this signal can change without a new event.
     pub fn next_change(&self, kind: &SignalKind, facts: &Facts) -> Option<Millis> {
         let now = facts.now;
@@ -210,6 +216,44 @@ impl SignalState {
             }
             _ => None,
         }
+    }
+}
+
+/// Whether a window signal holds when its state measures `amount` (see [`SignalState::amount`]).
+pub fn holds_at(kind: &SignalKind, amount: f64, ctx: &Context) -> bool {
+    match kind {
+        SignalKind::Count { compare, .. }
+        | SignalKind::Sum { compare, .. }
+        | SignalKind::Sessions { compare, .. }
+        | SignalKind::DistinctDays { compare, .. } => {
+            compare.matches(Some(&Value::Number(amount)), ctx)
+        }
+        _ => false,
+    }
+}
+
+/// Whether two signals measure the same thing, comparisons aside (the same events, filter,
+/// property and window): such signals share one state, so an event updates it once however
+/// many rules count it.
+pub fn same_measure(a: &SignalKind, b: &SignalKind) -> bool {
+    use SignalKind::*;
+    match (a, b) {
+        (Count { on, within, .. }, Count { on: on2, within: within2, .. }) => {
+            on == on2 && within == within2
+        }
+        (DistinctDays { on, within, .. }, DistinctDays { on: on2, within: within2, .. }) => {
+            on == on2 && within == within2
+        }
+        (Sessions { within, .. }, Sessions { within: within2, .. }) => within == within2,
+        (
+            Sum { on, property, within, .. },
+            Sum { on: on2, property: property2, within: within2, .. },
+        ) => on == on2 && property == property2 && within == within2,
+        (
+            NotFollowedBy { on, then, within },
+            NotFollowedBy { on: on2, then: then2, within: within2 },
+        ) => on == on2 && then == then2 && within == within2,
+        _ => false,
     }
 }
 

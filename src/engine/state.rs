@@ -105,8 +105,9 @@ struct Saved {
     qualified: bool,
     /// Per rule of the rule set: whether it holds, and its prompt history.
     rules: Vec<(bool, RuleHistory)>,
-    /// Per signal slot.
-    signals: Vec<SignalState>,
+    /// Per source (the state signals that measure alike share): the state saved for one of
+    /// its signals, `None` when there is none.
+    signals: Vec<Option<SignalState>>,
 }
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
@@ -177,8 +178,10 @@ impl Engine {
         out.push('}');
         key(&mut out, "signals");
         out.push('{');
+        // Each signal's state under its own key, also where signals share one: the format
+        // stays what it was, and a signal keeps its history when its twin leaves the rules.
         for slot in &self.signals {
-            let state = slot.state.to_value();
+            let state = self.sources[slot.source].state.to_value();
             if state.is_null() {
                 continue;
             }
@@ -214,8 +217,9 @@ impl Engine {
             rt.scheduled = None;
             self.schedule_check(r, Some(now));
         }
-        for (slot, state) in self.signals.iter_mut().zip(saved.signals) {
-            slot.state = state;
+        let fresh = self.fresh_source_states();
+        for ((source, state), fresh) in self.sources.iter_mut().zip(saved.signals).zip(fresh) {
+            source.state = state.unwrap_or(fresh);
         }
         self.refresh_facts();
         Ok(())
@@ -274,16 +278,19 @@ impl Engine {
             });
         }
         let saved_signals = doc.get("signals")?;
-        let mut signals = Vec::with_capacity(self.signals.len());
+        let mut signals: Vec<Option<SignalState>> = self.sources.iter().map(|_| None).collect();
         for slot in &self.signals {
             let key = signal_key(&self.rules.rules[slot.rule].id, &slot.def.path);
-            signals.push(match saved_signals.get(&key).and_then(Value::as_array) {
-                Some([Value::Number(hash), state]) if *hash == fingerprint(&slot.def.source) => {
-                    SignalState::from_value(&slot.def.kind, state)?
+            // A definition that changed (or is new) has no history of its own: it takes that
+            // of a signal measuring alike, if one was saved, or starts afresh.
+            if let Some([Value::Number(hash), state]) =
+                saved_signals.get(&key).and_then(Value::as_array)
+            {
+                if *hash == fingerprint(&slot.def.source) {
+                    let state = SignalState::from_value(&slot.def.kind, state)?;
+                    signals[slot.source].get_or_insert(state);
                 }
-                // The definition changed (or is new): its history starts afresh.
-                _ => SignalState::new(&slot.def.kind),
-            });
+            }
         }
         Some(Saved { profile, global, qualified, rules, signals })
     }
@@ -299,8 +306,9 @@ impl Engine {
         }
         self.holds.fill(false);
         self.schedule.clear();
-        for slot in &mut self.signals {
-            slot.state = SignalState::new(&slot.def.kind);
+        let fresh = self.fresh_source_states();
+        for (source, fresh) in self.sources.iter_mut().zip(fresh) {
+            source.state = fresh;
         }
         self.refresh_facts();
     }
