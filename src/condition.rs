@@ -591,12 +591,14 @@ impl Test {
             Test::Equal(e, negated) => v.is_some_and(|a| strict_eq(a, e, false)) != *negated,
             // The abstract relational comparison behind `<`: text against text compares
             // UTF-16 code units, anything else compares as numbers (never when one is NaN).
-            Test::Compare(relation, e) => {
-                relation.holds(match (to_primitive(v), to_primitive(Some(e))) {
+            Test::Compare(relation, e) => relation.holds(match (v, e) {
+                // Two numbers, the common case (every count signal), compare directly.
+                (Some(Value::Number(a)), Value::Number(e)) => a.partial_cmp(e),
+                _ => match (to_primitive(v), to_primitive(Some(e))) {
                     (Ok(a), Ok(e)) => Some(utf16_cmp(&a, &e)),
                     (a, e) => primitive_number(a).partial_cmp(&primitive_number(e)),
-                })
-            }
+                },
+            }),
             Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
             // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
             Test::Exists(e) => *e == !matches!(v, None | Some(Value::Null)),

@@ -17,7 +17,8 @@ use crate::profile::Profile;
 use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
 use crate::signals::{
-    holds_at, matches, referenced_attributes, same_measure, Facts, Measure, SignalState,
+    holds_at, matches, referenced_attributes, same_measure, CachedState, Facts, Measure,
+    SignalState,
 };
 
 mod effect;
@@ -57,7 +58,7 @@ struct SignalSlot {
 /// page-view counter of forty rules is one counter, updated once per page view.
 #[derive(Debug)]
 struct Source {
-    state: SignalState,
+    state: CachedState,
     /// The signals that read it; the first one's definition says what it measures.
     signals: Vec<usize>,
 }
@@ -318,7 +319,8 @@ impl Engine {
             return shared;
         }
         let source = self.sources.len();
-        self.sources.push(Source { state: SignalState::new(kind), signals: Vec::new() });
+        let state = CachedState::new(SignalState::new(kind));
+        self.sources.push(Source { state, signals: Vec::new() });
         for event in [on, then].into_iter().flatten() {
             push_once(&mut listeners(&mut self.by_event, event).signals, source);
         }
@@ -432,7 +434,7 @@ impl Engine {
             self.global.session_shows = 0;
             for &s in &self.session_sources {
                 let kind = &self.signals[self.sources[s].signals[0]].def.kind;
-                self.sources[s].state.observe_session_start(kind, now);
+                self.sources[s].state.state_mut().observe_session_start(kind, now);
             }
             if first_event {
                 // The first event of a profile evaluates every rule for the first time.
@@ -468,13 +470,11 @@ impl Engine {
         for &s in &on_event.signals {
             let source = &mut self.sources[s];
             let kind = &self.signals[source.signals[0]].def.kind;
-            let reading =
-                |state: &SignalState| (state.amount(kind, now), state.next_change(kind, &facts));
-            let before = reading(&source.state);
-            if !source.state.observe(kind, &event, &facts.conditions) {
+            let before = source.state.reading(kind, &facts);
+            if !source.state.state_mut().observe(kind, &event, &facts.conditions) {
                 continue;
             }
-            let after = reading(&source.state);
+            let after = source.state.reading(kind, &facts);
             if after == before && after.0.is_some() {
                 continue;
             }
@@ -580,7 +580,7 @@ impl Engine {
         let facts = self.facts(now);
         let next = self.signals[self.signal_range(r)]
             .iter()
-            .filter_map(|slot| self.sources[slot.source].state.next_change(&slot.def.kind, &facts))
+            .filter_map(|slot| self.sources[slot.source].state.reading(&slot.def.kind, &facts).1)
             .min();
         self.schedule_check(r, next);
     }

@@ -5,6 +5,7 @@
 //! profile and are passed in as [`Facts`].
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::condition::{Condition, Context};
 use crate::duration::{Millis, DAY};
@@ -27,6 +28,13 @@ pub struct Facts<'a> {
 pub struct Measure {
     pub actual: Value,
     pub holds: bool,
+}
+
+impl Measure {
+    /// A window signal's measure when its state measures `amount`.
+    fn of_amount(kind: &SignalKind, amount: f64, ctx: &Context) -> Measure {
+        Measure { holds: holds_at(kind, amount, ctx), actual: Value::Number(amount) }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -142,10 +150,7 @@ impl SignalState {
             Measure { holds: compare.matches(Some(&actual), &facts.conditions), actual }
         };
         if let Some(amount) = self.amount(kind, now) {
-            return Measure {
-                holds: holds_at(kind, amount, &facts.conditions),
-                actual: Value::Number(amount),
-            };
+            return Measure::of_amount(kind, amount, &facts.conditions);
         }
         match (self, kind) {
             (
@@ -215,6 +220,58 @@ impl SignalState {
                 after_now(first.saturating_add((days + 1).saturating_mul(DAY)))
             }
             _ => None,
+        }
+    }
+}
+
+/// A [`SignalState`] that remembers its window's amount and next expiry until a bucket leaves
+/// the window or the state changes: the signals sharing it, and every evaluation of their
+/// rules, read it without summing the buckets again.
+#[derive(Debug)]
+pub struct CachedState {
+    state: SignalState,
+    /// `(at, amount, next expiry)`: the reading at `at`, the same until the expiry.
+    reading: Cell<Option<(Millis, f64, Option<Millis>)>>,
+}
+
+impl CachedState {
+    pub fn new(state: SignalState) -> Self {
+        CachedState { state, reading: Cell::new(None) }
+    }
+
+    pub fn state(&self) -> &SignalState {
+        &self.state
+    }
+
+    /// The state, to change: what was remembered is forgotten.
+    pub fn state_mut(&mut self) -> &mut SignalState {
+        *self.reading.get_mut() = None;
+        &mut self.state
+    }
+
+    /// [`SignalState::amount`] and [`SignalState::next_change`] at `facts.now`.
+    pub fn reading(&self, kind: &SignalKind, facts: &Facts) -> (Option<f64>, Option<Millis>) {
+        let now = facts.now;
+        if let SignalState::Window(counter) = &self.state {
+            if let Some((at, amount, next)) = self.reading.get() {
+                if at <= now && next.is_none_or(|next| now < next) {
+                    return (Some(amount), next);
+                }
+            }
+            if let Some(amount) = self.state.amount(kind, now) {
+                let next = counter.next_expiry(now);
+                self.reading.set(Some((now, amount, next)));
+                return (Some(amount), next);
+            }
+        }
+        (None, self.state.next_change(kind, facts))
+    }
+
+    /// [`SignalState::measure`], from the remembered reading where there is one.
+    pub fn measure(&self, kind: &SignalKind, facts: &Facts, detail: bool) -> Measure {
+        match self.reading(kind, facts).0 {
+            Some(amount) => Measure::of_amount(kind, amount, &facts.conditions),
+            None => self.state.measure(kind, facts, detail),
         }
     }
 }

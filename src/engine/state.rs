@@ -181,7 +181,7 @@ impl Engine {
         // Each signal's state under its own key, also where signals share one: the format
         // stays what it was, and a signal keeps its history when its twin leaves the rules.
         for slot in &self.signals {
-            let state = self.sources[slot.source].state.to_value();
+            let state = self.sources[slot.source].state.state().to_value();
             if state.is_null() {
                 continue;
             }
@@ -219,7 +219,7 @@ impl Engine {
         }
         let fresh = self.fresh_source_states();
         for ((source, state), fresh) in self.sources.iter_mut().zip(saved.signals).zip(fresh) {
-            source.state = state.unwrap_or(fresh);
+            *source.state.state_mut() = state.unwrap_or(fresh);
         }
         self.refresh_facts();
         Ok(())
@@ -308,7 +308,7 @@ impl Engine {
         self.schedule.clear();
         let fresh = self.fresh_source_states();
         for (source, fresh) in self.sources.iter_mut().zip(fresh) {
-            source.state = fresh;
+            *source.state.state_mut() = fresh;
         }
         self.refresh_facts();
     }
