@@ -14,6 +14,7 @@
 use crate::error::{child_path, index_path, join, ByteSplit, ErrorCode, ValidationError};
 use crate::json::Value;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 /// Regular expressions come from the host: the browser's `RegExp` on wasm, the `regex` crate
@@ -127,8 +128,10 @@ enum Test {
     /// otherwise none may fail (the keys of a condition, `$and`, an object of operators).
     /// The third flag negates (`$nor`).
     List(Vec<Test>, bool, bool),
-    /// A condition's key: the attribute's dotted path and the test of its value.
-    Field(String, Box<Test>),
+    /// A condition's key: the attribute's dotted path, the test of its value, and where in the
+    /// object the attribute was found last (`u32::MAX` for a dotted path). Attributes and
+    /// event properties keep their order, so a lookup usually compares that one key.
+    Field(String, Box<Test>, Cell<u32>),
     /// `$eq`, or `$ne` when negated.
     Equal(Value, bool),
     /// `$lt` ... `$gte`.
@@ -333,9 +336,9 @@ fn condition(source: &Value, path: &str, ctx: &Context, errors: &mut Vec<Validat
                 push(errors, code, p.clone(), || {
                     join(&["`", k, why, "{\"plan\": {\"", k, "\": ...}}."])
                 });
-                Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, &mut Vec::new())))
+                field(key, test(v, false, &p, ctx, &mut Vec::new()))
             }
-            _ => Test::Field(key.clone(), Box::new(test(v, false, &p, ctx, errors))),
+            _ => field(key, test(v, false, &p, ctx, errors)),
         });
     }
     Test::List(keys, false, false)
@@ -555,6 +558,32 @@ fn get_path<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
     obj.get_path(path).unwrap_or(Cow::Borrowed(&NULL))
 }
 
+fn field(path: &str, test: Test) -> Test {
+    let last = if path.contains('.') { u32::MAX } else { 0 };
+    Test::Field(path.to_string(), Box::new(test), Cell::new(last))
+}
+
+/// [`get_path`] for a [`Test::Field`], trying first where the attribute was found last.
+fn attribute<'a>(obj: &'a Value, path: &str, last: &Cell<u32>) -> Cow<'a, Value> {
+    match obj {
+        Value::Object(entries) if last.get() != u32::MAX => {
+            if let Some((key, value)) = entries.get(last.get() as usize) {
+                if key == path {
+                    return Cow::Borrowed(value);
+                }
+            }
+            match entries.iter().position(|(key, _)| key == path) {
+                Some(at) => {
+                    last.set(at as u32);
+                    Cow::Borrowed(&entries[at].1)
+                }
+                None => Cow::Borrowed(&NULL),
+            }
+        }
+        _ => get_path(obj, path),
+    }
+}
+
 impl Test {
     /// See [`Condition::roots`]: only the keys of a condition object, `$and` / `$or` / `$nor`
     /// and `$not` reach attributes; the tests under a key see that key's value.
@@ -562,7 +591,7 @@ impl Test {
         match self {
             Test::List(tests, ..) => tests.iter().for_each(|t| t.roots(out)),
             Test::Not(t) => t.roots(out),
-            Test::Field(path, _) => out.push(path.split('.').next().unwrap_or("")),
+            Test::Field(path, ..) => out.push(path.split('.').next().unwrap_or("")),
             _ => {}
         }
     }
@@ -587,7 +616,7 @@ impl Test {
                 (tests.is_empty() || decided == *any) != *negated
             }
             // Conditions are only evaluated on objects: `v` is never undefined here.
-            Test::Field(path, t) => t.eval(Some(&get_path(v?, path)), ctx)?,
+            Test::Field(path, t, last) => t.eval(Some(&attribute(v?, path, last)), ctx)?,
             Test::Equal(e, negated) => v.is_some_and(|a| strict_eq(a, e, false)) != *negated,
             // The abstract relational comparison behind `<`: text against text compares
             // UTF-16 code units, anything else compares as numbers (never when one is NaN).
