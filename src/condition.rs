@@ -81,6 +81,24 @@ impl Condition {
         self.0 .1.eval(v, ctx).unwrap_or(false)
     }
 
+    /// [`Condition::matches`] for a number (what a count or a sum measures): a condition of
+    /// comparisons with numbers, such as `{"$gte": 3}`, is tested without the general walk.
+    pub fn matches_number(&self, n: f64, ctx: &Context) -> bool {
+        if let Test::List(tests, false, false) = &self.0 .1 {
+            let mut holds = true;
+            for test in tests {
+                match test {
+                    Test::Compare(relation, Value::Number(e)) => {
+                        holds &= relation.holds(n.partial_cmp(e));
+                    }
+                    _ => return self.matches(Some(&Value::Number(n)), ctx),
+                }
+            }
+            return holds;
+        }
+        self.matches(Some(&Value::Number(n)), ctx)
+    }
+
     /// The attributes a condition over an object reads, each the first segment of a dotted
     /// path (`account.company_size` reads `account`), pushed onto `out` (repeats possible):
     /// the engine re-evaluates the condition only when one of them changes.
@@ -1100,6 +1118,29 @@ mod tests {
         assert!(ev(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
         assert!(!ev(r#"{"ua": {"$regex": "(("}}"#, r#"{"ua": "(("}"#));
         assert!(!ev(r#"{"ua": {"$regex": 5}}"#, r#"{"ua": "5"}"#));
+    }
+
+    #[test]
+    fn numbers_are_matched_as_the_general_walk_does() {
+        let ctx = Context { groups: &Value::Null, regex: &NativeRegex };
+        let conditions = [
+            r#"{"$gte": 3}"#,
+            r#"{"$gt": 2, "$lte": 4}"#,
+            r#"{"$lt": -0.5}"#,
+            r#"{"$eq": 3}"#,
+            r#"{"$ne": 3}"#,
+            r#"{"$gt": "2"}"#,
+            r#"{"$in": [1, 3]}"#,
+            r#"{}"#,
+            "3",
+        ];
+        for condition in conditions {
+            let c = Condition::value(json(condition), "", &ctx, &mut Vec::new());
+            for n in [-1.0, -0.5, 0.0, 2.0, 2.5, 3.0, 4.0, 5.0, f64::NAN, f64::INFINITY] {
+                let general = c.matches(Some(&Value::Number(n)), &ctx);
+                assert_eq!(c.matches_number(n, &ctx), general, "{condition} on {n}");
+            }
+        }
     }
 
     #[test]

@@ -282,9 +282,7 @@ pub fn holds_at(kind: &SignalKind, amount: f64, ctx: &Context) -> bool {
         SignalKind::Count { compare, .. }
         | SignalKind::Sum { compare, .. }
         | SignalKind::Sessions { compare, .. }
-        | SignalKind::DistinctDays { compare, .. } => {
-            compare.matches(Some(&Value::Number(amount)), ctx)
-        }
+        | SignalKind::DistinctDays { compare, .. } => compare.matches_number(amount, ctx),
         _ => false,
     }
 }
