@@ -216,7 +216,9 @@ impl WindowCounter {
     /// When bucket `b` stops counting: once its end is no longer after `now - W`.
     fn expiry(&self, b: i64) -> Option<Millis> {
         let (g, w) = (self.granularity?, self.window?);
-        Some(b.saturating_add(1).saturating_mul(g).saturating_add(w))
+        // Bucket numbers are bounded by `MAX_TIME / g + 1` (times are clamped, saved state is
+        // checked), so `(b + 1) * g` cannot overflow: no 128-bit multiply per bucket test.
+        Some(((b + 1) * g).saturating_add(w))
     }
 
     fn counts(&self, b: i64, now: Millis) -> bool {
