@@ -190,6 +190,38 @@ fn editing_one_rule_keeps_the_history_of_the_others() {
 }
 
 #[test]
+fn a_new_rule_counting_what_another_counts_starts_with_its_history() {
+    let mut e = engine(RULES);
+    warm_up(&mut e);
+    let saved = e.save_state();
+    // The PM adds a rule over the same pricing views, with a lower bar, and one over views of
+    // another page: the first shares the counter the saved state has, the second starts afresh.
+    let added = r#"{ "id": "pricing-once", "when": { "event": "page_view", "where": { "page": "pricing" }, "count": 1, "within": "7d" }, "score": 5 },
+    { "id": "docs-once", "when": { "event": "page_view", "where": { "page": "docs" }, "count": 1, "within": "7d" }, "score": 5 },
+    { "id": "exports","#;
+    let edited = RULES.replacen(r#"{ "id": "exports","#, added, 1);
+    let mut reloaded = engine(&edited);
+    reloaded.load_state(&saved, T0 + 3 * HOUR).unwrap();
+    reloaded.advance(T0 + 3 * HOUR);
+    let actual = |e: &Engine, id: &str, now: Millis| {
+        let explanation = e.explain(id, now).unwrap();
+        (explanation.when.as_ref().and_then(ExplainNode::actual).cloned(), explanation.matched())
+    };
+    let now = T0 + 3 * HOUR;
+    let counted = Some(Value::Number(1.0));
+    assert_eq!(actual(&reloaded, "pricing-once", now), (counted.clone(), true), "shares the count");
+    let fresh = Some(Value::Number(0.0));
+    assert_eq!(actual(&reloaded, "docs-once", now), (fresh, false), "counts anew");
+    assert_eq!(actual(&reloaded, "pricing", now), (counted, false), "keeps its own bar");
+    // One more pricing view moves both rules that count it, each against its own comparison.
+    reloaded.track("page_view", props(r#"{"path":"/pricing"}"#), T0 + 4 * HOUR);
+    let now = T0 + 4 * HOUR;
+    assert_eq!(actual(&reloaded, "pricing", now), (Some(Value::Number(2.0)), true));
+    let saved_again = reloaded.save_state();
+    assert!(saved_again.contains(r#""pricing-once/when":["#), "each signal keeps its own key");
+}
+
+#[test]
 fn reset_forgets_the_user_counters_and_caps() {
     let mut e = engine(RULES);
     warm_up(&mut e);
