@@ -27,25 +27,23 @@ const POLICY = { store: 1, send: 2, queue: 4 };
 const MAX_TRAPS = 3;
 const TRAP_WINDOW_MS = 60000;
 
-const setRules = (score, value) => Object.defineProperty(score, 'rules', { value, writable: true, enumerable: true, configurable: true });
-
 /**
- * A score object for the app: its own copy, whose `rules` are built when first read from the
- * matched bytes of the score's snapshot `last`. An object literal with an accessor, not
- * defineProperty calls: score() is read after every event by apps and by useScore().
+ * score().rules, built when first read from the matched bytes of the score's snapshot (kept
+ * under LAST); shared by every score object, so that they all have one shape.
  */
-const scoreView = (last) => ({
-  score: last.score,
-  tier: last.tier,
-  qualified: last.qualified,
-  get rules() {
-    const { rules, matched } = last;
+const LAST = Symbol('pqlkit score');
+const setRules = (score, value) => Object.defineProperty(score, 'rules', { value, writable: true, enumerable: true, configurable: true });
+const LAZY_RULES = {
+  enumerable: true,
+  configurable: true,
+  get() {
+    const { rules, matched } = this[LAST];
     return setRules(this, rules.map(([id, score], i) => ({ id, matched: matched[i] === 1, score: matched[i] ? score : 0 }))).rules;
   },
-  set rules(value) {
+  set(value) {
     setRules(this, value);
   },
-});
+};
 
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
@@ -366,7 +364,9 @@ class Pqlkit {
       const flags = core.scoreFlags();
       last = this.#lastScore = { core, version, score: core.score(), tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
     }
-    return scoreView(last);
+    const score = { score: last.score, tier: last.tier, qualified: last.qualified };
+    Object.defineProperty(score, LAST, { value: last });
+    return Object.defineProperty(score, 'rules', LAZY_RULES);
   }
 
   explain(ruleId) {
