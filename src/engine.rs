@@ -314,7 +314,7 @@ impl Engine {
             }
             _ => &[],
         };
-        let alike = |&&s: &&usize| same_measure(self.source_kind(s), kind);
+        let alike = |&&s: &&usize| same_measure(self.source_kind(&self.sources[s]), kind);
         if let Some(&shared) = candidates.iter().find(alike) {
             return shared;
         }
@@ -331,13 +331,8 @@ impl Engine {
     }
 
     /// What a source measures: its first signal's definition.
-    fn source_kind(&self, source: usize) -> &SignalKind {
-        &self.signals[self.sources[source].signals[0]].def.kind
-    }
-
-    /// A fresh state for every source (a new profile, or one whose saved signals are gone).
-    fn fresh_source_states(&self) -> Vec<SignalState> {
-        (0..self.sources.len()).map(|s| SignalState::new(self.source_kind(s))).collect()
+    fn source_kind(&self, source: &Source) -> &SignalKind {
+        &self.signals[source.signals[0]].def.kind
     }
 
     /// The rule set, without its `when` trees: those now live in the engine.

@@ -105,9 +105,8 @@ struct Saved {
     qualified: bool,
     /// Per rule of the rule set: whether it holds, and its prompt history.
     rules: Vec<(bool, RuleHistory)>,
-    /// Per source (the state signals that measure alike share): the state saved for one of
-    /// its signals, `None` when there is none.
-    signals: Vec<Option<SignalState>>,
+    /// Per source (the state that signals measuring alike share).
+    signals: Vec<SignalState>,
 }
 
 /// The signal's key inside its rule: `rules[3].when.all[0]` → `when.all[0]`.
@@ -217,9 +216,8 @@ impl Engine {
             rt.scheduled = None;
             self.schedule_check(r, Some(now));
         }
-        let fresh = self.fresh_source_states();
-        for ((source, state), fresh) in self.sources.iter_mut().zip(saved.signals).zip(fresh) {
-            *source.state.state_mut() = state.unwrap_or(fresh);
+        for (source, state) in self.sources.iter_mut().zip(saved.signals) {
+            *source.state.state_mut() = state;
         }
         self.refresh_facts();
         Ok(())
@@ -278,19 +276,27 @@ impl Engine {
             });
         }
         let saved_signals = doc.get("signals")?;
-        let mut signals: Vec<Option<SignalState>> = self.sources.iter().map(|_| None).collect();
-        for slot in &self.signals {
-            let key = signal_key(&self.rules.rules[slot.rule].id, &slot.def.path);
-            // A definition that changed (or is new) has no history of its own: it takes that
-            // of a signal measuring alike, if one was saved, or starts afresh.
-            if let Some([Value::Number(hash), state]) =
-                saved_signals.get(&key).and_then(Value::as_array)
-            {
-                if *hash == fingerprint(&slot.def.source) {
-                    let state = SignalState::from_value(&slot.def.kind, state)?;
-                    signals[slot.source].get_or_insert(state);
+        let mut signals = Vec::with_capacity(self.sources.len());
+        for source in &self.sources {
+            // The state saved for the first of its signals whose definition is unchanged: a
+            // signal that changed (or is new) has no history of its own and takes that of a
+            // signal measuring alike, or starts afresh.
+            let saved = source.signals.iter().find_map(|&i| {
+                let slot = &self.signals[i];
+                let key = signal_key(&self.rules.rules[slot.rule].id, &slot.def.path);
+                match saved_signals.get(&key).and_then(Value::as_array) {
+                    Some([Value::Number(hash), state])
+                        if *hash == fingerprint(&slot.def.source) =>
+                    {
+                        Some(SignalState::from_value(&slot.def.kind, state))
+                    }
+                    _ => None,
                 }
-            }
+            });
+            signals.push(match saved {
+                Some(state) => state?,
+                None => SignalState::new(self.source_kind(source)),
+            });
         }
         Some(Saved { profile, global, qualified, rules, signals })
     }
@@ -306,9 +312,9 @@ impl Engine {
         }
         self.holds.fill(false);
         self.schedule.clear();
-        let fresh = self.fresh_source_states();
-        for (source, fresh) in self.sources.iter_mut().zip(fresh) {
-            *source.state.state_mut() = fresh;
+        for s in 0..self.sources.len() {
+            let fresh = SignalState::new(self.source_kind(&self.sources[s]));
+            *self.sources[s].state.state_mut() = fresh;
         }
         self.refresh_facts();
     }
