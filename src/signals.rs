@@ -140,18 +140,16 @@ impl SignalState {
         }
     }
 
-    /// What the signal measures at `facts.now`. Without `detail`, `actual` is left `null` where
-    /// building it allocates (a pending follow-up, the attributes of `traits`): deciding whether
-    /// a rule holds needs only `holds`, and does so for every rule an event touches.
-    pub fn measure(&self, kind: &SignalKind, facts: &Facts, detail: bool) -> Measure {
+    /// What a signal that keeps no window measures at `facts.now` (windows are measured from
+    /// their amount, by [`CachedState::measure`]). Without `detail`, `actual` is left `null`
+    /// where building it allocates (a pending follow-up, the attributes of `traits`): deciding
+    /// whether a rule holds needs only `holds`, and does so for every rule an event touches.
+    fn measure(&self, kind: &SignalKind, facts: &Facts, detail: bool) -> Measure {
         let now = facts.now;
         let compared = |actual: f64, compare: &Condition| {
             let actual = Value::Number(actual);
             Measure { holds: compare.matches(Some(&actual), &facts.conditions), actual }
         };
-        if let Some(amount) = self.amount(kind, now) {
-            return Measure::of_amount(kind, amount, &facts.conditions);
-        }
         match (self, kind) {
             (
                 SignalState::Pending { started: Some(start), followed },
