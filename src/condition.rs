@@ -279,7 +279,19 @@ impl Op {
         if !name.starts_with("$") {
             return None;
         }
-        ByteSplit::new(OPERATORS, |b| b == b' ').position(|o| o == name).map(|i| Op::ALL[i])
+        // One pass over the list, comparing each word in place: splitting it through a
+        // separator function was a fifth of compiling 1000 rules.
+        let (list, name) = (OPERATORS.as_bytes(), name.as_bytes());
+        let (mut start, mut index) = (0, 0);
+        for end in 0..=list.len() {
+            if list.get(end).is_none_or(|&b| b == b' ') {
+                if list.get(start..end) == Some(name) {
+                    return Op::ALL.get(index).copied();
+                }
+                (start, index) = (end + 1, index + 1);
+            }
+        }
+        None
     }
 }
 
