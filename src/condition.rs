@@ -24,6 +24,17 @@ pub trait RegexEngine {
     fn is_valid(&self, pattern: &str, flags: &str) -> bool;
     fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool;
 
+    /// An id of `pattern` with `flags`, compiled once by `is_valid`, for `is_match_id`: a
+    /// condition keeps it and tests without looking the pattern up. The engine that compiled a
+    /// rule set must be the one that runs it.
+    fn id(&self, _pattern: &str, _flags: &str) -> Option<i32> {
+        None
+    }
+
+    fn is_match_id(&self, _id: i32, _text: &str) -> bool {
+        false
+    }
+
     /// JavaScript's `text.toLowerCase()`, for `$ini`, `$nini` and `$alli`. Rust's
     /// `to_lowercase` applies the same Unicode mapping; the browser passes the host's own and
     /// spares the wasm Rust's case tables.
@@ -170,8 +181,8 @@ enum Test {
     ElemFault,
     /// `$all` / `$alli`: every test must hold for some element.
     ContainsAll(Vec<Test>),
-    /// `$regex` / `$regexi`: pattern and flags.
-    Regex(String, &'static str),
+    /// `$regex` / `$regexi`: pattern, flags, and its id in the engine that compiled it.
+    Regex(String, &'static str, Option<i32>),
     /// A case-sensitive `$regex` that is plain text (escapes allowed), tested without a
     /// RegExp: the text, and whether it is anchored at the start (`^`) and at the end (`$`).
     Literal(String, bool, bool),
@@ -510,7 +521,7 @@ fn operator(
                         ])
                     });
                 }
-                Test::Regex(pattern.into(), flags)
+                Test::Regex(pattern.into(), flags, ctx.regex.id(pattern, flags))
             }
             None => {
                 wrong_type(errors, p(), name, "a regular expression written as text", e);
@@ -712,7 +723,10 @@ impl Test {
                 _ => false,
             },
             // `RegExp.test` turns its argument into a string: `null` is tested as "null".
-            Test::Regex(pattern, flags) => ctx.regex.is_match(pattern, flags, &js_string(v)),
+            Test::Regex(pattern, flags, id) => match id {
+                Some(id) => ctx.regex.is_match_id(*id, &js_string(v)),
+                None => ctx.regex.is_match(pattern, flags, &js_string(v)),
+            },
             // Bytes, not `str::contains`: a `&str` pattern brings the Two-Way searcher into
             // the wasm. Byte-wise is exact for UTF-8, as in `pages`.
             Test::Literal(text, start, end) => {

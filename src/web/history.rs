@@ -34,9 +34,10 @@ impl Backtest {
     /// JSON when the rule set is invalid (the CLI validates it first).
     #[wasm_bindgen(constructor)]
     pub fn new(rules_json: &str, conversions_json: &str, end: f64) -> Result<Backtest, JsValue> {
-        let rules = parse_rule_set_json(rules_json, &BrowserRegex::default())
+        let regex = Box::new(BrowserRegex::default());
+        let rules = parse_rule_set_json(rules_json, &*regex)
             .map_err(|errors| JsValue::from_str(&ValidationError::list_json(&errors)))?;
-        let engine = Engine::new(rules, Box::new(BrowserRegex::default()), "backtest", 1);
+        let engine = Engine::new(rules, regex, "backtest", 1);
         let end = end.is_finite().then_some(end as i64);
         Ok(Backtest {
             inner: history::Backtest::new(engine, Conversions::from_json(conversions_json), end),

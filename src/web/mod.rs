@@ -139,14 +139,12 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u3
     let b = bindings();
     let rules = text(&b.input, 0, rules_len).unwrap_or("");
     let anonymous_id = text(&b.input, rules_len as usize, id_len).unwrap_or("");
-    let core = match parse_rule_set_json(rules, &regex::BrowserRegex::default()) {
+    // One regex engine compiles the rule set and then runs it: conditions keep their
+    // patterns' indices in it.
+    let regex = Box::new(regex::BrowserRegex::default());
+    let core = match parse_rule_set_json(rules, &*regex) {
         Ok(rules) => Core {
-            engine: Some(Engine::new(
-                rules,
-                Box::new(regex::BrowserRegex::default()),
-                anonymous_id,
-                seed,
-            )),
+            engine: Some(Engine::new(rules, regex, anonymous_id, seed)),
             errors: String::new(),
             store: Store::memory(),
         },

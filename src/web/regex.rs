@@ -14,7 +14,7 @@ pub struct BrowserRegex {
 }
 
 impl BrowserRegex {
-    fn id(&self, pattern: &str, flags: &str) -> i32 {
+    fn compiled_id(&self, pattern: &str, flags: &str) -> i32 {
         let mut compiled = self.compiled.borrow_mut();
         match compiled.iter().find(|(p, f, _)| p == pattern && f == flags) {
             Some(&(_, _, id)) => id,
@@ -39,11 +39,19 @@ impl Drop for BrowserRegex {
 
 impl RegexEngine for BrowserRegex {
     fn is_valid(&self, pattern: &str, flags: &str) -> bool {
-        self.id(pattern, flags) >= 0
+        self.compiled_id(pattern, flags) >= 0
     }
 
     fn is_match(&self, pattern: &str, flags: &str, text: &str) -> bool {
-        let id = self.id(pattern, flags);
+        self.is_match_id(self.compiled_id(pattern, flags), text)
+    }
+
+    /// The host's RegExp id (-1: invalid), valid while this engine lives.
+    fn id(&self, pattern: &str, flags: &str) -> Option<i32> {
+        Some(self.compiled_id(pattern, flags))
+    }
+
+    fn is_match_id(&self, id: i32, text: &str) -> bool {
         id >= 0 && host::regex_test(id, text)
     }
 
