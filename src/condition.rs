@@ -11,7 +11,9 @@
 //! would only work by accident (a string walked as a list of characters), the whole condition
 //! does not match; validation rejects those shapes before they can run.
 
-use crate::error::{child_path, index_path, join, ByteSplit, ErrorCode, ValidationError};
+use crate::error::{
+    child_path, index_path, join, split_at_byte, ByteSplit, ErrorCode, ValidationError,
+};
 use crate::json::Value;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -563,31 +565,34 @@ fn operator(
 /// and `$` match only at the ends of the input, so the anchored forms are prefix and suffix
 /// tests, and the answer is the one JavaScript's RegExp gives.
 fn plain_literal(pattern: &str) -> Option<(String, bool, bool)> {
-    let start = pattern.starts_with('^');
-    let mut body = &pattern[usize::from(start)..];
-    // A trailing `$` anchors unless it is escaped, i.e. preceded by an odd run of `\\`.
-    let end = body
-        .strip_suffix('$')
-        .is_some_and(|before| (before.len() - before.trim_end_matches('\\').len()) % 2 == 0);
-    if end {
-        body = &body[..body.len() - 1];
-    }
-    let mut text = String::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next()? {
-                e @ ('^' | '$' | '\\' | '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{'
-                | '}' | '|' | '/' | '-') => text.push(e),
-                _ => return None,
-            },
-            '^' | '$' | '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
-                return None
-            }
-            c => text.push(c),
+    // Byte by byte (every byte that matters is ASCII): char patterns would bring std's
+    // searcher into the wasm.
+    let bytes = pattern.as_bytes();
+    let start = bytes.first() == Some(&b'^');
+    let mut body = &bytes[usize::from(start)..];
+    // A trailing `$` anchors unless it is escaped, i.e. preceded by an odd run of `\`.
+    if let [before @ .., b'$'] = body {
+        if before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0 {
+            body = before;
         }
     }
-    Some((text, start, end))
+    let end = body.len() + usize::from(start) < bytes.len();
+    let mut text = Vec::with_capacity(body.len());
+    let mut rest = body.iter();
+    while let Some(&b) = rest.next() {
+        match b {
+            b'\\' => match *rest.next()? {
+                e @ (b'^' | b'$' | b'\\' | b'.' | b'*' | b'+' | b'?' | b'(' | b')' | b'['
+                | b']' | b'{' | b'}' | b'|' | b'/' | b'-') => text.push(e),
+                _ => return None,
+            },
+            b'^' | b'$' | b'.' | b'*' | b'+' | b'?' | b'(' | b')' | b'[' | b']' | b'{' | b'}'
+            | b'|' => return None,
+            b => text.push(b),
+        }
+    }
+    // SAFETY: only ASCII bytes were dropped from valid UTF-8, so it still is.
+    Some((unsafe { String::from_utf8_unchecked(text) }, start, end))
 }
 
 // ---- Evaluation ----
@@ -600,7 +605,7 @@ fn get_path<'a>(obj: &'a Value, path: &str) -> Cow<'a, Value> {
 }
 
 fn field(path: &str, test: Test) -> Test {
-    let last = if path.contains('.') { u32::MAX } else { 0 };
+    let last = if path.bytes().any(|b| b == b'.') { u32::MAX } else { 0 };
     Test::Field(path.to_string(), Box::new(test), Cell::new(last))
 }
 
@@ -632,7 +637,7 @@ impl Test {
         match self {
             Test::List(tests, ..) => tests.iter().for_each(|t| t.roots(out)),
             Test::Not(t) => t.roots(out),
-            Test::Field(path, ..) => out.push(path.split('.').next().unwrap_or("")),
+            Test::Field(path, ..) => out.push(split_at_byte(path, |b| b == b'.').0),
             _ => {}
         }
     }
