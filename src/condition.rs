@@ -15,6 +15,7 @@ use crate::error::{
     child_path, index_path, join, split_at_byte, ByteSplit, ErrorCode, ValidationError,
 };
 use crate::json::Value;
+use crate::pages::wildcard_match;
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -185,9 +186,10 @@ enum Test {
     ContainsAll(Vec<Test>),
     /// `$regex` / `$regexi`: pattern, flags, and its id in the engine that compiled it.
     Regex(String, &'static str, Option<i32>),
-    /// A case-sensitive `$regex` that is plain text (escapes allowed), tested without a
-    /// RegExp: the text, and whether it is anchored at the start (`^`) and at the end (`$`).
-    Literal(String, bool, bool),
+    /// A case-sensitive `$regex` that is plain text (escapes allowed, but no `*`), tested
+    /// without a RegExp as the page pattern it amounts to: `Mobile` is `*Mobile*`, `^iOS` is
+    /// `iOS*`, `Mobile$` is `*Mobile`.
+    Literal(String),
     Type(String),
     /// An unknown operator, or an operand that never matches.
     Never,
@@ -508,8 +510,8 @@ fn operator(
             Some(pattern) => {
                 let flags = if op == Op::Regexi { "i" } else { "" };
                 if flags.is_empty() {
-                    if let Some((text, start, end)) = plain_literal(pattern) {
-                        return Test::Literal(text, start, end);
+                    if let Some(glob) = plain_literal(pattern) {
+                        return Test::Literal(glob);
                     }
                 }
                 if !ctx.regex.is_valid(pattern, flags) {
@@ -559,12 +561,12 @@ fn operator(
     }
 }
 
-/// The text a pattern matches when it is plain text (what a "contains" becomes: letters,
-/// digits, spaces, `\.`-style escapes of punctuation), optionally anchored by a leading `^`
-/// and a trailing `$`; `None` when it uses any other RegExp syntax. Without the `m` flag `^`
-/// and `$` match only at the ends of the input, so the anchored forms are prefix and suffix
-/// tests, and the answer is the one JavaScript's RegExp gives.
-fn plain_literal(pattern: &str) -> Option<(String, bool, bool)> {
+/// The page pattern (see `pages`) a `$regex` amounts to when it is plain text: what a
+/// "contains" becomes (letters, digits, spaces, `\.`-style escapes of punctuation), optionally
+/// anchored by a leading `^` and a trailing `$`; `None` when it uses any other RegExp syntax or
+/// matches a `*`. Without the `m` flag `^` and `$` match only at the ends of the input, so the
+/// answer is the one JavaScript's RegExp gives.
+fn plain_literal(pattern: &str) -> Option<String> {
     // Byte by byte (every byte that matters is ASCII): char patterns would bring std's
     // searcher into the wasm.
     let bytes = pattern.as_bytes();
@@ -577,22 +579,28 @@ fn plain_literal(pattern: &str) -> Option<(String, bool, bool)> {
         }
     }
     let end = body.len() + usize::from(start) < bytes.len();
-    let mut text = Vec::with_capacity(body.len());
+    let mut glob = Vec::with_capacity(body.len() + 2);
+    if !start {
+        glob.push(b'*');
+    }
     let mut rest = body.iter();
     while let Some(&b) = rest.next() {
         match b {
             b'\\' => match *rest.next()? {
-                e @ (b'^' | b'$' | b'\\' | b'.' | b'*' | b'+' | b'?' | b'(' | b')' | b'['
-                | b']' | b'{' | b'}' | b'|' | b'/' | b'-') => text.push(e),
+                e @ (b'^' | b'$' | b'\\' | b'.' | b'+' | b'?' | b'(' | b')' | b'[' | b']'
+                | b'{' | b'}' | b'|' | b'/' | b'-') => glob.push(e),
                 _ => return None,
             },
             b'^' | b'$' | b'.' | b'*' | b'+' | b'?' | b'(' | b')' | b'[' | b']' | b'{' | b'}'
             | b'|' => return None,
-            b => text.push(b),
+            b => glob.push(b),
         }
     }
-    // SAFETY: only ASCII bytes were dropped from valid UTF-8, so it still is.
-    Some((unsafe { String::from_utf8_unchecked(text) }, start, end))
+    if !end {
+        glob.push(b'*');
+    }
+    // SAFETY: only ASCII bytes were dropped from valid UTF-8 or added, so it still is.
+    Some(unsafe { String::from_utf8_unchecked(glob) })
 }
 
 // ---- Evaluation ----
@@ -734,16 +742,7 @@ impl Test {
             },
             // Bytes, not `str::contains`: a `&str` pattern brings the Two-Way searcher into
             // the wasm. Byte-wise is exact for UTF-8, as in `pages`.
-            Test::Literal(text, start, end) => {
-                let (v, t) = (js_string(v), text.as_bytes());
-                let v = v.as_bytes();
-                match (start, end) {
-                    (false, false) => t.is_empty() || v.windows(t.len()).any(|w| w == t),
-                    (true, false) => v.starts_with(t),
-                    (false, true) => v.ends_with(t),
-                    (true, true) => v == t,
-                }
-            }
+            Test::Literal(glob) => wildcard_match(glob.as_bytes(), js_string(v).as_bytes()),
             Test::Type(t) => t == v.map_or("undefined", Value::type_name),
             Test::Never => false,
             Test::Fault => return None,
@@ -1213,8 +1212,10 @@ mod tests {
         for pattern in ["a.b", "\\d", "a|b", "a{2}", "[x]", "a$b", "x^", "a*", "(x)", "\\"] {
             assert_eq!(plain_literal(pattern), None, "{pattern} needs a RegExp");
         }
-        assert_eq!(plain_literal("a\\$$"), Some(("a$".into(), false, true)));
-        assert_eq!(plain_literal("x\\\\$"), Some(("x\\".into(), false, true)));
+        assert_eq!(plain_literal("a\\$$").as_deref(), Some("*a$"));
+        assert_eq!(plain_literal("x\\\\$").as_deref(), Some("*x\\"));
+        assert_eq!(plain_literal("^iOS").as_deref(), Some("iOS*"));
+        assert_eq!(plain_literal("a\\*b"), None, "a literal * is no page pattern");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub fn page_matches(pattern: &str, path: &str) -> bool {
 
 /// Glob matching with backtracking to the last `*` only: O(pattern × text), never exponential.
 /// Byte-wise is exact for UTF-8: a literal's first byte never equals a continuation byte.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
+pub(crate) fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     // Position of the last `*` seen, and where in the text its match currently ends.
     let mut star: Option<(usize, usize)> = None;
