@@ -55,7 +55,8 @@ struct SignalSlot {
 }
 
 /// A signal's state, shared by every signal that measures alike (see `same_measure`): the
-/// page-view counter of forty rules is one counter, updated once per page view.
+/// page-view counter of forty rules is one counter, updated once per page view. The signals
+/// that keep no state (traits, usage, first seen) all share one that never changes.
 #[derive(Debug)]
 struct Source {
     state: CachedState,
@@ -299,33 +300,32 @@ impl Engine {
 
     /// The state a signal of this kind reads: the source of a signal that measures alike, or
     /// a new one, registered with the events (or the session starts) that update it.
+    /// Signals that keep no state of their own (traits, usage, first seen) share one.
     fn source_for(&mut self, kind: &SignalKind) -> usize {
+        let state = SignalState::new(kind);
+        let alike = |source: &Source| match &state {
+            SignalState::Facts => matches!(source.state.state(), SignalState::Facts),
+            _ => same_measure(self.source_kind(source), kind),
+        };
+        if let Some(shared) = self.sources.iter().position(alike) {
+            return shared;
+        }
+        let source = self.sources.len();
+        let state = CachedState::new(state);
+        self.sources.push(Source { state, signals: Vec::new() });
         let (on, then) = match kind {
             SignalKind::Count { on, .. }
             | SignalKind::DistinctDays { on, .. }
             | SignalKind::Sum { on, .. } => (Some(&on.event), None),
             SignalKind::NotFollowedBy { on, then, .. } => (Some(&on.event), Some(&then.event)),
+            SignalKind::Sessions { .. } => {
+                self.session_sources.push(source);
+                (None, None)
+            }
             _ => (None, None),
         };
-        let candidates = match (kind, on) {
-            (SignalKind::Sessions { .. }, _) => &self.session_sources[..],
-            (_, Some(event)) => {
-                find(&self.by_event, event).map_or(&[][..], |at| &self.by_event[at].2.signals[..])
-            }
-            _ => &[],
-        };
-        let alike = |&&s: &&usize| same_measure(self.source_kind(&self.sources[s]), kind);
-        if let Some(&shared) = candidates.iter().find(alike) {
-            return shared;
-        }
-        let source = self.sources.len();
-        let state = CachedState::new(SignalState::new(kind));
-        self.sources.push(Source { state, signals: Vec::new() });
         for event in [on, then].into_iter().flatten() {
             push_once(&mut listeners(&mut self.by_event, event).signals, source);
-        }
-        if let SignalKind::Sessions { .. } = kind {
-            self.session_sources.push(source);
         }
         source
     }
