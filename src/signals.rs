@@ -214,8 +214,9 @@ impl SignalState {
             }
             (_, SignalKind::DaysSinceFirstSeen { .. }) => {
                 let first = facts.first_seen?;
-                let days = now.saturating_sub(first).div_euclid(DAY);
-                after_now(first.saturating_add((days + 1).saturating_mul(DAY)))
+                // Capped so that the next midnight's product cannot overflow: a plain multiply.
+                let days = now.saturating_sub(first).div_euclid(DAY).min(i64::MAX / DAY - 1);
+                after_now(first.saturating_add((days + 1) * DAY))
             }
             _ => None,
         }

@@ -209,8 +209,9 @@ impl WindowCounter {
         self.granularity.map_or(0, |g| t.div_euclid(g))
     }
 
+    /// Bounded as in `expiry`: a plain multiply.
     fn start(&self, b: i64) -> Millis {
-        self.granularity.map_or(0, |g| b.saturating_mul(g))
+        self.granularity.map_or(0, |g| b * g)
     }
 
     /// When bucket `b` stops counting: once its end is no longer after `now - W`.
@@ -226,8 +227,9 @@ impl WindowCounter {
     }
 
     /// The buckets counted at `now`: expired ones can only be at the front.
-    fn live(&self, now: Millis) -> impl Iterator<Item = &(i64, f64)> {
-        self.buckets.iter().skip_while(move |e| !self.counts(e.0, now))
+    fn live(&self, now: Millis) -> std::slice::Iter<'_, (i64, f64)> {
+        let first = self.buckets.iter().position(|e| self.counts(e.0, now));
+        self.buckets[first.unwrap_or(self.buckets.len())..].iter()
     }
 }
 
