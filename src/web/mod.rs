@@ -139,8 +139,8 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u3
     let b = bindings();
     let rules = text(&b.input, 0, rules_len).unwrap_or("");
     let anonymous_id = text(&b.input, rules_len as usize, id_len).unwrap_or("");
-    // One regex engine compiles the rule set and then runs it: conditions keep their
-    // patterns' indices in it.
+    // One regex engine compiles the rule set and then runs it: conditions keep the RegExp ids
+    // it gave their patterns.
     let regex = Box::new(regex::BrowserRegex::default());
     let core = match parse_rule_set_json(rules, &*regex) {
         Ok(rules) => Core {
