@@ -85,7 +85,8 @@ export function buildAuthoring() {
  * The browser entries, each one minified ES module next to the readable sources:
  * js/pqlkit.min.js (what every page loads: the facade, UI, outbox, tabs and the runtime's glue)
  * and js/validate.min.js (pqlkit/validate, with the authoring glue). The facade imports the
- * validator and the debug overlay (js/debug.js) only when it needs them, by literal paths that
+ * validator, the debug overlay (js/debug.js) and the Segment / PostHog batch formats
+ * (js/formats.min.js, from js/formats.js) only when it needs them, by literal paths that
  * stay outside its bundle: one request for a first visit, and bundlers downstream see every
  * lazy part. The two bundles both carry js/core.js (1.7 KB gzip); a shared chunk instead cost
  * the first load a second request and 0.2 KB more.
@@ -94,8 +95,9 @@ export function bundle() {
   // wasm-bindgen's glue names the host file's module twice in its import object (one entry per
   // group of imports); the duplicate key is harmless, and the warning is about generated code.
   const common = ['--bundle', '--format=esm', '--minify', '--target=es2022', '--legal-comments=none', '--log-level=warning', '--log-override:duplicate-object-key=silent'];
-  mustRun('esbuild', ['js/index.js', ...common, '--external:./validate.min.js', '--external:./debug.js', '--outfile=js/pqlkit.min.js']);
+  mustRun('esbuild', ['js/index.js', ...common, '--external:./validate.min.js', '--external:./debug.js', '--external:./formats.min.js', '--outfile=js/pqlkit.min.js']);
   mustRun('esbuild', ['js/validate.js', ...common, '--outfile=js/validate.min.js']);
+  mustRun('esbuild', ['js/formats.js', ...common, '--outfile=js/formats.min.js']);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

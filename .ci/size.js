@@ -3,7 +3,7 @@
 // anything it still imports statically), and the wasm. It is checked against size-budget.json
 // (`totalGzipBytes`); tests/e2e/first-load.test.js measures the same bytes as Chromium receives
 // them (`firstLoadGzipBytes`). The lazy parts, fetched only when asked for, are printed on their
-// own and not budgeted: the debug overlay and the validator (`pqlkit/validate` with its wasm).
+// own and not budgeted: the debug overlay, the Segment / PostHog batch formats and the validator (`pqlkit/validate` with its wasm).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +41,7 @@ export function lazyParts(firstLoad = firstLoadFiles()) {
   const validator = [...staticGraph(js('validate.min.js')), js('wasm-validate', 'pqlkit_validate_bg.wasm')];
   return [
     { name: 'debug overlay', files: staticGraph(js('debug.js')) },
+    { name: 'segment / posthog batch formats', files: staticGraph(js('formats.min.js')) },
     { name: 'validator', files: validator },
   ].map((part) => ({ ...part, files: part.files.filter((f) => !loaded.has(f)) }));
 }

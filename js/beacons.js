@@ -6,25 +6,15 @@
 // beacons }). pageHidden() uses sendBeacon (a text/plain body: parse it as JSON whatever the
 // content type) or else fetch keepalive, and keeps the beacons until a later 2xx.
 // Storage shared by tabs: each outbox adopts the stored beacons it has not settled.
-//
-// Bodies; b is a beacon { id, type, rule, score, tier, userId, anonymousId, accountId, signals,
-// timestamp (ms), sdkVersion }, ISO an ISO-8601 time, null ids are left out:
-// pqlkit   { beacons: [b], sentAt: ms }
-// segment  { writeKey: apiKey, sentAt: ISO, batch: [{ type: 'track', event: 'PQL ' + type,
-//            messageId: id, userId, anonymousId, timestamp: ISO, properties: { id, type, rule,
-//            score, tier, accountId, signals, sdkVersion }, context: { library: { name:
-//            'pqlkit', version: sdkVersion }, groupId: accountId } }] }            (/v1/batch)
-// posthog  { api_key: apiKey, batch: [{ event: 'pql_' + type, uuid: id as 8-4-4-4-12 (if 32
-//            hex), timestamp: ISO, properties: { distinct_id: userId ?? anonymousId, $groups:
-//            { company: accountId }, pqlkit_id: id, type, rule, score, tier, userId,
-//            anonymousId, accountId, signals, sdkVersion } }] }                      (/batch)
+// Bodies: pqlkit's own { beacons: [beacon], sentAt: ms }, or what `write` makes of a batch
+// (js/formats.js: Segment's and PostHog's batch APIs, loaded only for apps that ask for them).
+// `write: null` (that module could not load) holds the beacons, queued and persisted, unsent.
 
 import { unref } from './timers.js';
 
 const KEEPALIVE_LIMIT = 60000;
 const encoder = new TextEncoder();
 const byteLength = (s) => encoder.encode(s).length;
-const iso = (t) => (isNaN((t = new Date(t))) ? undefined : t.toISOString());
 const safely = (f, x) => {
   try {
     f(x);
@@ -33,8 +23,7 @@ const safely = (f, x) => {
 
 export function createOutbox({
   url,
-  format = 'pqlkit',
-  apiKey,
+  write = (beacons, sentAt) => ({ beacons, sentAt }),
   storage,
   storageKey = 'pqlkit:v1:outbox',
   fetch = globalThis.fetch,
@@ -78,35 +67,7 @@ export function createOutbox({
     } catch {} // quota: the queue lives on in memory
   };
 
-  const encodeBatch = (list) =>
-    JSON.stringify(
-      format == 'segment'
-        ? {
-            batch: list.map(({ userId, anonymousId, timestamp, ...p }) => ({
-              type: 'track',
-              event: 'PQL ' + p.type,
-              messageId: p.id,
-              userId: userId ?? undefined,
-              anonymousId: anonymousId ?? undefined,
-              timestamp: iso(timestamp),
-              properties: p,
-              context: { library: { name: 'pqlkit', version: p.sdkVersion }, groupId: p.accountId ?? undefined },
-            })),
-            sentAt: iso(now()),
-            writeKey: apiKey,
-          }
-        : format == 'posthog'
-          ? {
-              api_key: apiKey,
-              batch: list.map(({ id, timestamp, ...p }) => ({
-                event: 'pql_' + p.type,
-                uuid: /^[\da-f]{32}$/i.test(id) ? id.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') : undefined,
-                timestamp: iso(timestamp),
-                properties: { ...p, distinct_id: p.userId ?? p.anonymousId, $groups: p.accountId != null ? { company: p.accountId } : undefined, pqlkit_id: id },
-              })),
-            }
-          : { beacons: list, sentAt: now() },
-    );
+  const encodeBatch = (list) => JSON.stringify(write(list, now()));
 
   // The longest prefix (<= 100) whose body fits keepalive.
   const nextBatch = (list) => {
@@ -135,6 +96,7 @@ export function createOutbox({
   // One request at a time; true once its batch is settled.
   const sendNext = () => {
     if (inFlight) return inFlight;
+    if (!write) return Promise.resolve(false);
     if (mode != 'send' || destroyed || !queue.length) return Promise.resolve(true);
     const [batch, body] = nextBatch(queue);
     return (inFlight = send(body, byteLength(body) <= KEEPALIVE_LIMIT)
@@ -185,7 +147,7 @@ export function createOutbox({
       for (let n = 0; n < 1e3 && mode == 'send' && queue.length && (await sendNext()); n++);
     },
     pageHidden() {
-      for (let rest = mode == 'send' ? queue : [], b, body; rest.length; rest = rest.slice(b.length)) {
+      for (let rest = mode == 'send' && write ? queue : [], b, body; rest.length; rest = rest.slice(b.length)) {
         [b, body] = nextBatch(rest);
         let ok;
         try {

@@ -180,7 +180,8 @@ export type ErrorCode =
   | 'outbox_full'
   | 'beacon_rejected'
   | 'styles_blocked'
-  | 'debug_unavailable';
+  | 'debug_unavailable'
+  | 'format_unavailable';
 
 /** What holds a rule's prompt back now (`explain(id).frequency.blocked`), or `null`. */
 export type FrequencyBlock = 'cooldown' | 'snoozed' | 'maxShows' | 'maxDismissals' | 'maxPerSession' | 'maxPerDay' | 'minInterval' | 'visible';

@@ -118,6 +118,11 @@ export async function init(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new PqlkitError('invalid_options', 'init(options) expects an options object');
   }
+  // Segment's and PostHog's batch formats load only for the apps that ask for one, alongside
+  // the rules and the wasm and before any beacon: a page with the default format fetches none of
+  // that code. Should the module not load, the outbox holds its beacons (queued, persisted) unsent.
+  const format = options.collector?.format;
+  const writer = format == 'segment' || format == 'posthog' ? import('./formats.min.js').then((m) => m.batchWriter(format, options.collector.apiKey), () => null) : undefined;
   let rules = options.rules;
   if (typeof rules === 'string') rules = await fetchRules(rules);
   if (rules === null || typeof rules !== 'object') {
@@ -147,7 +152,7 @@ export async function init(options = {}) {
     core.free();
     throw await refusal(rulesJson, found);
   }
-  return new Pqlkit(module, wasm, core, rulesJson, options);
+  return new Pqlkit(module, wasm, core, rulesJson, options, await writer);
 }
 
 /**
@@ -205,7 +210,7 @@ class Pqlkit {
   #shown;
   #tabId = randomId();
 
-  constructor(module, wasm, core, rulesJson, options) {
+  constructor(module, wasm, core, rulesJson, options, write) {
     this.#module = module;
     this.#wasm = wasm;
     this.#core = core;
@@ -243,13 +248,13 @@ class Pqlkit {
         this.#storage === 'local' ? { get: (k) => (this.#mayStore() ? localStorage.getItem(k) : null), set: (k, v) => (this.#mayStore() ? localStorage.setItem(k, v) : v == '[]' && localStorage.removeItem(k)) } : null;
       this.#outbox = createOutbox({
         url: options.collector.url,
-        format: options.collector.format,
-        apiKey: options.collector.apiKey,
+        write,
         storage: local,
         now: this.#now,
         onError: (e) => this.#fault(new PqlkitError(e.code, `beacon delivery: ${e.code}${e.status ? ' (HTTP ' + e.status + ')' : ''}`), false),
       });
       this.#applyConsent();
+      if (write === null) this.#later(new PqlkitError('format_unavailable', `beacon delivery: the ${options.collector.format} format could not load: beacons are kept for a later page`));
     }
     if (isBrowser() && this.#storage === 'local') {
       // Tabs share what they store; an instance in memory (a playground, a test) stays apart.

@@ -23,8 +23,8 @@ import { launch, screenshot, watchErrors } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const budget = JSON.parse(readFileSync(join(root, '.ci', 'size-budget.json'), 'utf8'));
-/** Lazy parts that a first visit must never fetch: a path with a segment named *validate* (validate.min.js, wasm-validate/), debug* or *authoring*. */
-const isLazy = (path) => path.split('/').some((segment) => /validate|^debug|authoring/.test(segment));
+/** Lazy parts that a first visit must never fetch: a path with a segment named *validate* (validate.min.js, wasm-validate/), debug*, formats* (the Segment / PostHog batch formats) or *authoring*. */
+const isLazy = (path) => path.split('/').some((segment) => /validate|^debug|^formats|authoring/.test(segment));
 
 let env;
 before(async () => {

@@ -279,3 +279,43 @@ test('more than 64 KB of beacons from one page all reach the collector, once eac
   assert.ok(bytes > 64 * 1024, `${bytes} bytes of beacons`);
   await context.close();
 });
+
+test("collector.format 'segment' / 'posthog' loads its batch writer before any beacon; unloadable, it holds the beacons for a later page", async () => {
+  const rules = { version: 1, rules: [{ id: 'ping', trigger: { event: 'ping' }, actions: [{ beacon: 'ping' }] }] };
+  const received = async () => (await (await fetch(env.url('/pql/beacons'))).json()).beacons;
+  const context = await env.browser.newContext();
+  const writerRequests = [];
+  context.on('request', (r) => r.url().includes('formats') && writerRequests.push(r.url()));
+  // The writer's module cannot be fetched (offline, not served): nothing is sent in pqlkit's
+  // own format instead, the beacon stays in the persisted outbox and an error says why.
+  await context.route('**/formats.min.js', (route) => route.abort());
+  const held = await open(context, { rules, collector: { url: '/pql/collect', format: 'segment', apiKey: 'wk' }, autocapture: false });
+  const id = await held.page.evaluate(async () => {
+    window.pql.track('ping');
+    await window.pql.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return window.events.find((e) => e.name === 'beacon').id;
+  });
+  assert.ok(await held.page.evaluate(() => window.events.some((e) => e.name === 'error' && e.code === 'format_unavailable')));
+  assert.ok(!(await received()).some((b) => b.id === id), 'not sent while the format is missing');
+  assert.ok(await held.page.evaluate((id) => localStorage.getItem('pqlkit:v1:outbox').includes(id), id), 'kept in the outbox');
+  assert.ok(writerRequests.length > 0, 'the page asked for the writer');
+  await held.page.close();
+  // The next page loads the writer and sends the held beacon as a Segment batch.
+  await context.unroute('**/formats.min.js');
+  const next = await open(context, { rules, collector: { url: '/pql/collect', format: 'segment', apiKey: 'wk' }, autocapture: false });
+  await next.page.evaluate(() => window.pql.flush());
+  assert.equal((await received()).find((b) => b.id === id)?.via, 'segment');
+  assert.deepEqual(next.errors, []);
+  await context.close();
+
+  const posthog = await env.browser.newContext();
+  const ph = await open(posthog, { rules, collector: { url: '/pql/collect', format: 'posthog', apiKey: 'phc' }, autocapture: false });
+  const phId = await ph.page.evaluate(async () => {
+    window.pql.track('ping');
+    await window.pql.flush();
+    return window.events.find((e) => e.name === 'beacon').id;
+  });
+  assert.equal((await received()).find((b) => b.id === phId)?.via, 'posthog');
+  await posthog.close();
+});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { createOutbox as create } from '../../js/beacons.js';
+import { batchWriter } from '../../js/formats.js';
 import { beaconsOf, startServer } from '../../www/server.js';
 
 // Every outbox a test creates is destroyed after it, so a failing test cannot leave retry timers
@@ -392,7 +393,7 @@ for (const format of ['pqlkit', 'segment', 'posthog']) {
   test(`format '${format}' round-trips through the collector with the same ids and fields`, () =>
     withCollector(async ({ collect, stats }) => {
       const f = spyFetch();
-      const ob = createOutbox({ url: collect, format, apiKey: 'key_123', fetch: f, ...fast });
+      const ob = createOutbox({ url: collect, write: batchWriter(format, 'key_123') ?? undefined, fetch: f, ...fast });
       const list = [beacon(), beacon(), beacon(), beacon({ userId: null, accountId: null })];
       for (const b of list) ob.enqueue(b);
       await ob.flush();
@@ -401,7 +402,7 @@ for (const format of ['pqlkit', 'segment', 'posthog']) {
       const got = new Map((await stats()).beacons.map(({ via, receivedAt, ...b }) => [b.id, b]));
       for (const b of list) assert.deepEqual(got.get(b.id), b, `${format}: ${b.id}`);
       // The same beacons sent again are recognised as duplicates by id.
-      const again = createOutbox({ url: collect, format, apiKey: 'key_123', ...fast });
+      const again = createOutbox({ url: collect, write: batchWriter(format, 'key_123') ?? undefined, ...fast });
       for (const b of list) again.enqueue(b);
       await again.flush();
       const s = await stats();
@@ -416,7 +417,7 @@ test('segment body: Segment batch API fields', () => {
   const bodies = [];
   const b = beacon({ userId: 'u_9', accountId: 'acme' });
   const anon = beacon({ userId: null, accountId: null });
-  const ob = createOutbox({ url: '/x', format: 'segment', apiKey: 'wk', now: () => 1_700_000_000_500, setTimeout: () => 0, fetch: async (u, i) => (bodies.push(JSON.parse(i.body)), { status: 200 }) });
+  const ob = createOutbox({ url: '/x', write: batchWriter('segment', 'wk'), now: () => 1_700_000_000_500, setTimeout: () => 0, fetch: async (u, i) => (bodies.push(JSON.parse(i.body)), { status: 200 }) });
   ob.enqueue(b);
   ob.enqueue(anon);
   return ob.flush().then(() => {
@@ -442,7 +443,7 @@ test('posthog body: PostHog /batch fields, uuid derived from the 32-hex id', () 
   const b = beacon({ userId: 'u_9', accountId: 'acme' });
   const anon = beacon({ userId: null, accountId: null });
   const odd = beacon({ id: 'not-hex' });
-  const ob = createOutbox({ url: '/x', format: 'posthog', apiKey: 'phc_1', setTimeout: () => 0, fetch: async (u, i) => (bodies.push(JSON.parse(i.body)), { status: 200 }) });
+  const ob = createOutbox({ url: '/x', write: batchWriter('posthog', 'phc_1'), setTimeout: () => 0, fetch: async (u, i) => (bodies.push(JSON.parse(i.body)), { status: 200 }) });
   for (const x of [b, anon, odd]) ob.enqueue(x);
   return ob.flush().then(() => {
     const [body] = bodies;
@@ -611,4 +612,18 @@ test('enqueue ignores a beacon without an id and one already queued', () => {
   ob.enqueue({ type: 'x' });
   ob.enqueue(null);
   assert.equal(ob.pending(), 1);
+});
+
+test('write: null (the batch format could not load) holds every beacon: queued and stored, never sent', async () => {
+  let calls = 0;
+  const storage = memoryStorage();
+  const ob = createOutbox({ url: '/x', write: null, storage, delayMs: 10, fetch: async () => (calls++, { status: 200 }), sendBeacon: () => (calls++, true) });
+  const b = beacon();
+  ob.enqueue(b);
+  await sleep(40);
+  await ob.flush();
+  ob.pageHidden();
+  assert.equal(calls, 0);
+  assert.equal(ob.pending(), 1);
+  assert.deepEqual(JSON.parse(storage.get('pqlkit:v1:outbox')), [b]);
 });

@@ -1,15 +1,16 @@
-// js/formats.js reads Segment's and PostHog's messages the way js/beacons.js writes beacons in
-// those formats: what the outbox sends reads back with the same user, account and type.
+// js/formats.js reads Segment's and PostHog's messages the way its batch writer, through the
+// outbox (js/beacons.js), writes beacons in those formats: what the outbox sends reads back with
+// the same user, account and type.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createOutbox } from '../../js/beacons.js';
-import { beaconType, POSTHOG_EVENT_PREFIX, readPosthog, readSegment, SEGMENT_EVENT_PREFIX } from '../../js/formats.js';
+import { batchWriter, beaconType, POSTHOG_EVENT_PREFIX, readPosthog, readSegment, SEGMENT_EVENT_PREFIX } from '../../js/formats.js';
 
 const beacon = { id: '0123456789abcdef0123456789abcdef', type: 'intent', rule: 'r', score: 20, tier: 'warm', userId: 'u_42', anonymousId: 'anon', accountId: 'acme', signals: { when: 2 }, timestamp: Date.UTC(2026, 11, 1), sdkVersion: '0.1.0' };
 
 async function sent(format) {
   const bodies = [];
-  const outbox = createOutbox({ url: '/x', format, apiKey: 'k', setTimeout: () => 0, fetch: async (url, init) => (bodies.push(JSON.parse(init.body)), { status: 200 }) });
+  const outbox = createOutbox({ url: '/x', write: batchWriter(format, 'k'), setTimeout: () => 0, fetch: async (url, init) => (bodies.push(JSON.parse(init.body)), { status: 200 }) });
   outbox.enqueue(beacon);
   await outbox.flush();
   return bodies[0].batch[0];

@@ -10,7 +10,7 @@ import { installPacked, pack, run } from './pack.js';
 
 test('the packed tarball installs, imports by name and runs its command line', () => {
   const { dir, files: packed } = pack();
-  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/wasm-authoring/pqlkit_authoring_bg.wasm', 'js/validate.min.js', 'js/validate.d.ts', 'js/debug.js', 'js/cli.js', 'js/cli/backtest.js', 'README.md']) {
+  for (const needed of ['js/pqlkit.min.js', 'js/index.d.ts', 'js/rules.schema.json', 'js/wasm/pqlkit_bg.wasm', 'js/wasm-authoring/pqlkit_authoring_bg.wasm', 'js/validate.min.js', 'js/validate.d.ts', 'js/formats.min.js', 'js/debug.js', 'js/cli.js', 'js/cli/backtest.js', 'README.md']) {
     assert.ok(packed.includes(needed), `${needed} is in the package`);
   }
   assert.ok(!packed.some((p) => p.startsWith('src/') || p.startsWith('tests/')), 'sources and tests stay out');
