@@ -3,8 +3,9 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-// The page's functions the runtime imports (src/web/host.js, copied by the build).
-import * as host from './wasm/host.js';
+// The page's functions the runtime imports (src/web/host.js, copied by the build), by name:
+// a namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
+import { lowercase, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 import { Core, OUTCOMES, consentPolicy } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
@@ -96,6 +97,7 @@ async function fetchRules(url) {
 
 // The module is compiled once; each core gets its own instance (and a healed core a fresh one).
 const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), (module) => module);
+const host = { lowercase, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet };
 const start = (module) => instantiate(module, host);
 
 /** A page whose CSP forbids WebAssembly (no `'wasm-unsafe-eval'`), or an engine without it. */
