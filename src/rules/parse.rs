@@ -511,9 +511,9 @@ impl<'a> Checker<'a> {
             self.wrong_type(path, "an array of rules", value);
             return Vec::new();
         };
-        // Rule id → path of the rule that first used it, found through a table of `seen`
+        // Rule id → index of the rule that first used it, found through a table of `seen`
         // indices (plus one) by the id's hash: comparing every pair made 1000 rules quadratic.
-        let mut seen: Vec<(&str, String)> = Vec::new();
+        let mut seen: Vec<(&str, usize)> = Vec::new();
         let slots = (items.len() * 2).next_power_of_two();
         let mut by_hash = vec![0usize; slots];
         let mut rules = Vec::new();
@@ -525,14 +525,16 @@ impl<'a> Checker<'a> {
                     at &= slots - 1;
                     match by_hash[at] {
                         0 => {
-                            seen.push((id, rule_path.clone()));
+                            seen.push((id, index));
                             by_hash[at] = seen.len();
                             break;
                         }
                         known if seen[known - 1].0 == id => {
-                            let first = &seen[known - 1].1;
-                            let message =
-                                || join(&["rule id \"", id, "\" is already used by ", first]);
+                            let first = seen[known - 1].1;
+                            let message = || {
+                                join(&["rule id \"", id, "\" is already used by "])
+                                    + &index_path(path, first)
+                            };
                             let id_path = child_path(&rule_path, "id");
                             self.report(ErrorCode::DuplicateRuleId, &id_path, message);
                             break;
@@ -591,8 +593,10 @@ impl<'a> Checker<'a> {
         let priority = value.get("priority").and_then(|v| {
             self.whole_number(v, &field("priority"), i32::MIN as i64, i32::MAX as i64)
         });
-        Some(Rule {
-            id: id?,
+        // As a prompt: built whole, dropped whole without an id.
+        let complete = id.is_some();
+        let rule = Rule {
+            id: id.unwrap_or_default(),
             kind,
             audience,
             trigger,
@@ -601,7 +605,8 @@ impl<'a> Checker<'a> {
             actions,
             frequency,
             priority: priority.unwrap_or(0) as i32,
-        })
+        };
+        complete.then_some(rule)
     }
 
     fn frequency(&mut self, value: &Value, path: &str) -> Frequency {
@@ -787,14 +792,18 @@ impl<'a> Checker<'a> {
         if let Some(description) = value.get("description") {
             self.text(description, &field("description"));
         }
-        Some(Prompt {
-            style: style?,
+        // Built whole and dropped whole when a part is missing: a `?` per part gave each exit
+        // its own drops of the parts already read.
+        let complete = style.is_some() && title.is_some();
+        let prompt = Prompt {
+            style: style.unwrap_or(PromptStyle::Modal),
             slot,
-            title: title?,
+            title: title.unwrap_or_default(),
             body: body.unwrap_or_default(),
             cta,
             dismiss,
-        })
+        };
+        complete.then_some(prompt)
     }
 
     fn cta(&mut self, value: &Value, path: &str) -> Option<Cta> {
