@@ -225,6 +225,12 @@ pub fn field_json(out: &mut String, k: &str, value: &Value) {
 
 /// Builds an object from `(key, value)` pairs.
 pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    object_of(Vec::from(entries))
+}
+
+/// [`object`] for any number of pairs: one instance in the wasm, where iterating the array
+/// made one per length, each with its own drop guards.
+fn object_of(entries: Vec<(&str, Value)>) -> Value {
     Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
