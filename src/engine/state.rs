@@ -244,7 +244,12 @@ impl Engine {
         profile.account_traits = read_object(doc.get("accountTraits"))?;
         profile.first_seen = read_millis(doc.get("firstSeen"))?;
         profile.last_activity = read_millis(doc.get("lastActivity"))?;
-        for entry in doc.get("usage").and_then(Value::as_array).unwrap_or(&[]) {
+        // `Option::and_then` with `as_array` would be an instance of its own for two uses.
+        let usage = match doc.get("usage") {
+            Some(Value::Array(entries)) => &entries[..],
+            _ => &[],
+        };
+        for entry in usage {
             match entry.as_array()? {
                 [Value::String(name), Value::Number(ratio)] if ratio.is_finite() => {
                     profile.set_usage(name, *ratio)
@@ -289,10 +294,9 @@ impl Engine {
             let saved_state = source.signals.iter().find_map(|&i| {
                 let slot = &self.signals[i];
                 let key = signal_key(&self.rules.rules[slot.rule].id, &slot.def.path);
-                match saved_signals.get(&key).and_then(Value::as_array) {
-                    Some([Value::Number(hash), state])
-                        if *hash == fingerprint(&slot.def.source) =>
-                    {
+                let Some(Value::Array(saved)) = saved_signals.get(&key) else { return None };
+                match &saved[..] {
+                    [Value::Number(hash), state] if *hash == fingerprint(&slot.def.source) => {
                         Some(SignalState::from_value(&slot.def.kind, state))
                     }
                     _ => None,

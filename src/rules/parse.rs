@@ -37,10 +37,12 @@ fn check<const ACCOUNT: bool>(
     }
     // Linear lookups and no sorting: rule sets hold a handful of prompts, and the sort code
     // would cost more wasm than the lookups cost time. Known ids are listed in document order.
-    let prompt_ids: Vec<&str> = match document.get("prompts").and_then(Value::as_object) {
-        Some(entries) => entries.iter().map(|(id, _)| id.as_str()).collect(),
-        None => Vec::new(),
-    };
+    let mut prompt_ids: Vec<&str> = Vec::new();
+    if let Some(Value::Object(entries)) = document.get("prompts") {
+        for (id, _) in entries {
+            prompt_ids.push(id);
+        }
+    }
     // Conditions anywhere may name groups, so groups are read first.
     let groups = groups_of(document.get("groups"));
     let mut checker = Checker::new(&groups, regex, prompt_ids);
@@ -176,9 +178,11 @@ const MAX_LISTED_PROMPTS: usize = 10;
 /// The valid entries of `groups` (errors are reported later, with the other fields).
 fn groups_of(value: Option<&Value>) -> Value {
     let mut groups = Vec::new();
-    for (name, list) in value.and_then(Value::as_object).unwrap_or(&[]) {
-        if list.as_array().is_some() {
-            groups.push((name.clone(), list.clone()));
+    if let Some(Value::Object(entries)) = value {
+        for (name, list) in entries {
+            if list.as_array().is_some() {
+                groups.push((name.clone(), list.clone()));
+            }
         }
     }
     Value::Object(groups)
