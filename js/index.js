@@ -253,7 +253,7 @@ class Pqlkit {
         write,
         storage: local,
         now: this.#now,
-        onError: (e) => this.#fault(new PqlkitError(e.code, `beacon delivery: ${e.code}${e.status ? ' (HTTP ' + e.status + ')' : ''}`), false),
+        onError: (e) => this.#fault(new PqlkitError(e.code, 'beacon delivery: ' + e.message), false),
       });
       this.#applyConsent();
       if (write === null) this.#later(new PqlkitError('format_unavailable', `beacon delivery: the ${options.collector.format} format could not load: beacons are kept for a later page`));

@@ -30,11 +30,6 @@ fn check<const ACCOUNT: bool>(
     document: &Value,
     regex: &dyn RegexEngine,
 ) -> Result<RuleSet, Vec<ValidationError>> {
-    if document.as_object().is_none() {
-        let mut checker = Checker::new(&Value::Null, regex, Vec::new());
-        checker.wrong_type("", "an object", document);
-        return Err(checker.errors);
-    }
     // Linear lookups and no sorting: rule sets hold a handful of prompts, and the sort code
     // would cost more wasm than the lookups cost time. Known ids are listed in document order.
     let mut prompt_ids: Vec<&str> = Vec::new();
@@ -50,11 +45,13 @@ fn check<const ACCOUNT: bool>(
     {
         checker.account_signals = ACCOUNT;
     }
-    let rule_set = checker.rule_set(document);
-    if checker.errors.is_empty() {
+    let mut rule_set = checker.rule_set(document);
+    let errors = checker.errors;
+    if errors.is_empty() {
+        rule_set.groups = groups;
         Ok(rule_set)
     } else {
-        Err(checker.errors)
+        Err(errors)
     }
 }
 
@@ -439,7 +436,10 @@ impl<'a> Checker<'a> {
             limits: Limits::default(),
             groups: Value::Object(Vec::new()),
         };
-        self.object(document, "", TOP_FIELDS);
+        // A document that is no object is that one problem (its fields are not looked for).
+        if !self.object(document, "", TOP_FIELDS) {
+            return rule_set;
+        }
         match document.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
             Some(Value::Number(_)) => self.report(ErrorCode::UnsupportedVersion, "version", || {
@@ -484,7 +484,6 @@ impl<'a> Checker<'a> {
             } else {
                 self.wrong_type("groups", "an object", groups);
             }
-            rule_set.groups = self.ctx.groups.clone();
         }
         rule_set
     }
