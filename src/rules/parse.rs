@@ -286,13 +286,17 @@ impl<'a> Checker<'a> {
         text
     }
 
-    fn name(&mut self, value: &Value, path: &str) -> Option<String> {
+    fn non_empty<'v>(&mut self, value: &'v Value, path: &str) -> Option<&'v str> {
         let text = self.text(value, path)?;
         if text.is_empty() {
             self.invalid(path, "must not be empty");
             return None;
         }
-        Some(text.to_string())
+        Some(text)
+    }
+
+    fn name(&mut self, value: &Value, path: &str) -> Option<String> {
+        self.non_empty(value, path).map(str::to_string)
     }
 
     fn number(&mut self, value: &Value, path: &str) -> Option<f64> {
@@ -837,9 +841,8 @@ impl<'a> Checker<'a> {
     }
 
     fn template(&mut self, value: &Value, path: &str, non_empty: bool) -> Option<Template> {
-        let text =
-            if non_empty { self.name(value, path)? } else { self.text(value, path)?.to_string() };
-        Some(parse_template(&text, path, &mut self.errors))
+        let text = if non_empty { self.non_empty(value, path)? } else { self.text(value, path)? };
+        Some(parse_template(text, path, &mut self.errors))
     }
 
     /// `event` and `where` of a trigger, an event signal or a `notFollowedBy`.
