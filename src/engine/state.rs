@@ -19,9 +19,10 @@ use crate::signals::SignalState;
 /// Bump when the layout changes; older versions are refused (and so replaced).
 pub const STATE_VERSION: f64 = 1.0;
 
-/// Why saved state was refused.
+/// Saved state was refused: it is corrupt or foreign (not JSON, another version, or any part
+/// malformed). One reason for every flaw, and no words: the host replaces such state whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateError(pub &'static str);
+pub struct StateError;
 
 /// FNV-1a over a signal's JSON: cheap, stable across releases, and only compared for equality.
 fn fingerprint(value: &Value) -> f64 {
@@ -208,7 +209,7 @@ impl Engine {
         json::parse(text)
             .ok()
             .and_then(|doc| self.read_state(&doc, &mut saved))
-            .ok_or(StateError("saved state is corrupt or foreign"))?;
+            .ok_or(StateError)?;
         self.profile = saved.profile;
         self.global = saved.global;
         self.qualified = saved.qualified;

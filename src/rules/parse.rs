@@ -528,16 +528,15 @@ impl<'a> Checker<'a> {
             let rule_path = index_path(path, index);
             if let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
                 let mut at = crate::hash::fnv1a(id.as_bytes()) as usize;
-                loop {
-                    at &= slots - 1;
-                    match by_hash[at] {
-                        0 => {
+                // Read with `get`: indexing would bring a bounds check and its panic location.
+                while let Some(slot) = by_hash.get_mut(at & (slots - 1)) {
+                    match seen.get(slot.wrapping_sub(1)) {
+                        None => {
                             seen.push((id, index));
-                            by_hash[at] = seen.len();
+                            *slot = seen.len();
                             break;
                         }
-                        known if seen[known - 1].0 == id => {
-                            let first = seen[known - 1].1;
+                        Some(&(known, first)) if known == id => {
                             let message = || {
                                 join(&["rule id \"", id, "\" is already used by "])
                                     + &index_path(path, first)
@@ -661,10 +660,19 @@ impl<'a> Checker<'a> {
                                 self.invalid(&tier_path, "a tier's minimum score must be 0 or more")
                             }
                             Some(n) => {
-                                // Kept sorted by minimum score as they are read.
-                                let at = scoring.tiers.iter().position(|(_, min)| *min > n);
-                                let at = at.unwrap_or(scoring.tiers.len());
-                                scoring.tiers.insert(at, (name.clone(), n));
+                                // Kept sorted by minimum score as they are read: the new tier
+                                // goes before the first with a greater minimum, the rest move
+                                // up one (not `Vec::insert`, whose index check and panic
+                                // location the runtime would carry for this one use).
+                                let mut carried = (name.clone(), n);
+                                let mut shifting = false;
+                                for tier in &mut scoring.tiers {
+                                    if shifting || tier.1 > n {
+                                        std::mem::swap(tier, &mut carried);
+                                        shifting = true;
+                                    }
+                                }
+                                scoring.tiers.push(carried);
                             }
                             None => {}
                         }
@@ -1452,6 +1460,14 @@ mod tests {
         assert_eq!(rule.frequency, Frequency::default());
         let tiers: Vec<&str> = set.scoring.tiers.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(tiers, ["cold", "warm", "hot"]);
+        // Tiers of one minimum keep their document order, whatever comes between them.
+        let set = parse(
+            r#"{"version": 1, "rules": [],
+                "scoring": {"tiers": {"b": 50, "x": 10, "c": 50, "a": 30, "d": 50, "y": 10}}}"#,
+        )
+        .unwrap();
+        let tiers: Vec<&str> = set.scoring.tiers.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(tiers, ["x", "y", "a", "b", "c", "d"]);
         assert_eq!(set.scoring.threshold, None);
         assert_eq!(set.groups, json("{}"));
         assert!(parse(r#"{"version": 1, "rules": []}"#).is_ok());
