@@ -200,20 +200,25 @@ pub fn write_shortest(out: &mut String, n: f64) {
                 out.push('0');
             }
         } else {
-            out.push_str(&digits[..point as usize]);
-            out.push('.');
-            out.push_str(&digits[point as usize..]);
+            point_at(out, &digits, point as usize);
         }
     } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
+        point_at(out, &digits, 1);
         out.push('e');
         let exp = point - 1;
         out.push(if exp < 0 { '-' } else { '+' });
         crate::json::write_int(out, i64::from(exp.unsigned_abs()));
+    }
+}
+
+/// `digits` with a decimal point after the first `at` of them, if any follow. The digits are
+/// ASCII: split without the index operators' checks and their panic paths.
+fn point_at(out: &mut String, digits: &str, at: usize) {
+    let (whole, fraction) = digits.split_at_checked(at).unwrap_or((digits, ""));
+    out.push_str(whole);
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
     }
 }
 
