@@ -430,7 +430,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, ParseError> {
+    /// `null`, `true` or `false`, told apart by their first byte.
+    fn literal(&mut self) -> Result<Value, ParseError> {
+        let (word, value) = match self.bytes[self.pos] {
+            b'n' => ("null", Value::Null),
+            b't' => ("true", Value::Bool(true)),
+            _ => ("false", Value::Bool(false)),
+        };
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -442,9 +448,7 @@ impl<'a> Parser<'a> {
     fn value(&mut self) -> Result<Value, ParseError> {
         match self.bytes.get(self.pos) {
             None => Err(self.error("unexpected end of JSON")),
-            Some(b'n') => self.literal("null", Value::Null),
-            Some(b't') => self.literal("true", Value::Bool(true)),
-            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n' | b't' | b'f') => self.literal(),
             Some(b'"') => self.string().map(Value::String),
             Some(b'[') => self.nested(Self::array),
             Some(b'{') => self.nested(Self::object),
