@@ -9,10 +9,18 @@ const OPENED = ['restored', 'empty', 'memory', 'replaced'];
 export const OUTCOMES = ['shown', 'clicked', 'dismissed'];
 
 let view = new Uint8Array(0);
+let viewOf = null;
 
-/** The bytes of `wasm`'s memory; a view is made anew only when the memory grew (or is another instance's). */
+/**
+ * The bytes of `wasm`'s memory; a view is made anew only when the memory grew (which detaches
+ * the old buffer: its views then have no bytes) or is another instance's. Reading
+ * `memory.buffer` at every call cost track() time.
+ */
 function memoryOf(wasm) {
-  if (view.buffer !== wasm.memory.buffer) view = new Uint8Array(wasm.memory.buffer);
+  if (viewOf !== wasm || view.byteLength === 0) {
+    view = new Uint8Array(wasm.memory.buffer);
+    viewOf = wasm;
+  }
   return view;
 }
 
