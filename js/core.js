@@ -63,6 +63,9 @@ export function answer(wasm, length) {
 export class Core {
   #wasm;
   #handle;
+  /** The core's status in the wasm's memory (src/web/mod.rs `Status`). */
+  #statusAt;
+  #status = new Float64Array(0);
 
   /**
    * `seed`: four 32-bit words (128 bits) for beacon ids; a tool that sends no beacons may pass none.
@@ -71,6 +74,24 @@ export class Core {
   constructor(wasm, rulesJson, anonymousId, seed = []) {
     this.#wasm = wasm;
     this.#handle = wasm.core_new(...put(wasm, rulesJson, anonymousId), seed[0], seed[1], seed[2], seed[3]);
+    this.#statusAt = wasm.core_status(this.#handle);
+    if (!this.#statusAt) this.#detach();
+  }
+
+  /** A status of its own, for a refused rule set or a freed core: nothing scheduled, no score. */
+  #detach() {
+    this.#status = Float64Array.of(-1, 0, 0, 0);
+  }
+
+  /**
+   * `[nextDeadline, score, version, flags]` as of the last call, read without a call: when
+   * advance() next has work (-1: none); the score's total; a number that changes whenever the
+   * score, tier, qualified or a rule's matched does; bit 0 qualified, the bits above the tier's
+   * index (in rules()'s tiers) plus one. The view is made anew only when the memory grew.
+   */
+  status() {
+    if (this.#status.byteLength === 0) this.#status = new Float64Array(this.#wasm.memory.buffer, this.#statusAt, 4);
+    return this.#status;
   }
 
   /** The refused rule set's problems (`[{ code, path, message }]`), or `[]`. */
@@ -93,10 +114,6 @@ export class Core {
     return answer(this.#wasm, this.#wasm.core_advance(this.#handle, now));
   }
 
-  nextDeadline() {
-    return this.#wasm.core_next_deadline(this.#handle);
-  }
-
   identify(userId, traitsJson, now) {
     return this.#identify(0, userId, traitsJson, now);
   }
@@ -114,20 +131,6 @@ export class Core {
   promptOutcome(ruleId, promptId, outcome, now) {
     const w = this.#wasm;
     return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES.indexOf(outcome), now));
-  }
-
-  /** The score's total, and `flags`: bit 0 qualified, the bits above the tier's index (in rules()'s tiers) plus one. */
-  score() {
-    return this.#wasm.core_score(this.#handle);
-  }
-
-  scoreFlags() {
-    return this.#wasm.core_score_flags(this.#handle);
-  }
-
-  /** Changes whenever the score, tier, qualified or a rule's matched does. */
-  scoreVersion() {
-    return this.#wasm.core_score_version(this.#handle);
   }
 
   /** Each rule's matched (1 or 0), a copy of `count` bytes. */
@@ -188,6 +191,7 @@ export class Core {
   free() {
     this.#wasm.core_free(this.#handle);
     this.#handle = -1;
+    this.#detach();
   }
 }
 

@@ -376,18 +376,19 @@ class Pqlkit {
   }
 
   /**
-   * The core is asked again only when its score changed (a version number: one call when
-   * nothing did, whatever the number of rules); `rules` is built when first read, from the
-   * rules' matched bytes copied when the score changed.
+   * Read from the core's status, without a call; the core is asked again only when its score
+   * changed (the status's version), whatever the number of rules. `rules` is built when first
+   * read, from the rules' matched bytes copied when the score changed.
    */
   #readScore() {
     const core = this.#core;
-    const version = core.scoreVersion();
+    const status = core.status();
+    const version = status[2];
     let last = this.#lastScore;
     if (last?.core !== core || last.version !== version) {
       const [tiers, rules] = (this.#ruleSet ??= JSON.parse(core.rules()));
-      const flags = core.scoreFlags();
-      last = this.#lastScore = { core, version, score: core.score(), tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
+      const flags = status[3];
+      last = this.#lastScore = { core, version, score: status[1], tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
     }
     const score = { score: last.score, tier: last.tier, qualified: last.qualified };
     new WithSnapshot(score, last);
@@ -669,7 +670,7 @@ class Pqlkit {
   }
 
   #arm() {
-    const deadline = this.#disabled ? -1 : (this.#core?.nextDeadline() ?? -1);
+    const deadline = this.#disabled ? -1 : (this.#core?.status()[0] ?? -1);
     this.#deadline = deadline;
     // A timer armed for an earlier time stays: it wakes, finds nothing due and arms for what
     // is. Deadlines move at most events; re-arming each time cost a clearTimeout + setTimeout.

@@ -39,6 +39,39 @@ struct Core {
     engine: Option<Engine>,
     errors: String,
     store: Store,
+    /// Boxed: the facade keeps its address while `Bindings::cores` grows.
+    status: Box<Status>,
+}
+
+/// What the facade reads after any call without making another (js/core.js `status`): when the
+/// core next has time-driven work, and the score. Written after every call on an engine, so that
+/// neither a track() nor an unchanged score() costs a second crossing. All f64: one view.
+#[repr(C)]
+pub struct Status {
+    /// Milliseconds; -1 when nothing is scheduled.
+    pub next_deadline: f64,
+    pub score: f64,
+    /// Changes whenever the score, tier, `qualified` or a rule's truth does.
+    pub version: f64,
+    /// Bit 0: qualified; the bits above: the tier's index in `core_rules`' tiers plus one (0: none).
+    pub flags: f64,
+}
+
+impl Status {
+    fn new() -> Box<Status> {
+        Box::new(Status { next_deadline: -1.0, score: 0.0, version: 0.0, flags: 0.0 })
+    }
+
+    #[inline(never)]
+    fn publish(&mut self, engine: &Engine) {
+        let (tier, qualified) = engine.tier_index();
+        *self = Status {
+            next_deadline: engine.next_deadline().map_or(-1.0, |t| t as f64),
+            score: engine.total_score(),
+            version: f64::from(engine.score_version()),
+            flags: f64::from(u32::from(qualified) | tier.map_or(0, |t| t as u32 + 1) << 1),
+        };
+    }
 }
 
 struct Bindings {
@@ -98,11 +131,15 @@ fn effects(output: &mut String, effects: &[Effect]) -> u32 {
     output.len() as u32
 }
 
-/// Runs `f` on the core `handle` when it holds a compiled rule set; `None` otherwise.
+/// Runs `f` on the core `handle` when it holds a compiled rule set, then publishes its status;
+/// `None` otherwise.
 fn with_engine<R>(handle: u32, f: impl FnOnce(&mut Engine, &[u8], &mut String) -> R) -> Option<R> {
     let b = bindings();
     let core = b.cores.get_mut(handle as usize)?.as_mut()?;
-    Some(f(core.engine.as_mut()?, &b.input, &mut b.output))
+    let engine = core.engine.as_mut()?;
+    let result = f(engine, &b.input, &mut b.output);
+    core.status.publish(engine);
+    Some(result)
 }
 
 fn store_of(local: u32, key: Option<&str>) -> Store {
@@ -147,11 +184,13 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u3
             engine: Some(Engine::new(rules, regex, anonymous_id, seed)),
             errors: String::new(),
             store: Store::memory(),
+            status: Status::new(),
         },
         Err(errors) => Core {
             engine: None,
             errors: ValidationError::list_json(&errors),
             store: Store::memory(),
+            status: Status::new(),
         },
     };
     let free = b.cores.iter().position(Option::is_none).unwrap_or(b.cores.len());
@@ -197,11 +236,13 @@ pub extern "C" fn core_advance(handle: u32, now: f64) -> u32 {
         .unwrap_or(0)
 }
 
-/// When `core_advance` next has work to do; -1 when nothing is scheduled.
+/// Where the core's [`Status`] is: fixed for the core's life. Null for a refused rule set.
 #[no_mangle]
-pub extern "C" fn core_next_deadline(handle: u32) -> f64 {
-    with_engine(handle, |engine, _, _| engine.next_deadline().map_or(-1.0, |t| t as f64))
-        .unwrap_or(-1.0)
+pub extern "C" fn core_status(handle: u32) -> *const Status {
+    match bindings().cores.get(handle as usize).and_then(Option::as_ref) {
+        Some(core) if core.engine.is_some() => &*core.status,
+        _ => core::ptr::null(),
+    }
 }
 
 /// `identify` (`account` 0) or `group` (1): the id (length -1: none), then the traits' JSON.
@@ -248,29 +289,6 @@ pub extern "C" fn core_prompt_outcome(
         effects(output, &engine.prompt_outcome(rule, prompt, outcome, now as i64))
     })
     .unwrap_or(0)
-}
-
-/// The score's total. The facade reads the score (this, `core_score_flags`, `core_matched`)
-/// only when `core_score_version` changed, and builds its `rules` from `core_rules` when read.
-#[no_mangle]
-pub extern "C" fn core_score(handle: u32) -> f64 {
-    with_engine(handle, |engine, _, _| engine.total_score()).unwrap_or(0.0)
-}
-
-/// Bit 0: qualified; the bits above: the tier's index in `core_rules`' tiers plus one (0: none).
-#[no_mangle]
-pub extern "C" fn core_score_flags(handle: u32) -> u32 {
-    with_engine(handle, |engine, _, _| {
-        let (tier, qualified) = engine.tier_index();
-        u32::from(qualified) | tier.map_or(0, |t| t as u32 + 1) << 1
-    })
-    .unwrap_or(0)
-}
-
-/// Changes whenever the score, tier, `qualified` or a rule's truth does.
-#[no_mangle]
-pub extern "C" fn core_score_version(handle: u32) -> u32 {
-    with_engine(handle, |engine, _, _| engine.score_version()).unwrap_or(0)
 }
 
 /// Whether each rule holds, a byte (0 or 1) per rule in rule-set order; valid until the next
@@ -327,7 +345,9 @@ pub extern "C" fn core_open_storage(handle: u32, local: u32, key_len: i32, now: 
     let (Some(engine), Some(saved)) = (core.engine.as_mut(), core.store.read()) else {
         return if local == 1 && !core.store.is_persistent() { 2 } else { 1 };
     };
-    if engine.load_state(&saved, now as i64).is_ok() {
+    let loaded = engine.load_state(&saved, now as i64).is_ok();
+    core.status.publish(engine);
+    if loaded {
         0
     } else {
         core.store.clear();
@@ -393,6 +413,7 @@ pub extern "C" fn core_reset(handle: u32, id_len: i32) {
     let Some(core) = b.cores.get_mut(handle as usize).and_then(Option::as_mut) else { return };
     if let Some(engine) = core.engine.as_mut() {
         engine.reset(text(&b.input, 0, id_len).unwrap_or(""));
+        core.status.publish(engine);
     }
     core.store.clear();
 }

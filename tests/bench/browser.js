@@ -156,7 +156,7 @@ async function main() {
   const steps = ['stringify', 'advance', 'parseAdvance', 'arm1', 'track', 'parseEffects', 'arm2', 'postMessage'];
   console.log(pad([['rules', ...steps, 'sum', 'wall'], ...all.filter((r) => r.splits).map((r) => [r.rules, ...steps.map((s) => fmt(r.splits.perCallUs[s])), fmt(r.splits.sumUs), fmt(r.splits.wallUs)])]));
   console.log('  stringify = JSON.stringify(props); advance = core.advance(now) (#advance before each call); parseAdvance = JSON.parse of its effects;');
-  console.log('  arm1/arm2 = core.nextDeadline() + clearTimeout/setTimeout (#arm, run after advance and after track); track = core.track (wasm);');
+  console.log('  arm1/arm2 = core.status() + clearTimeout/setTimeout (#arm, run after advance and after track); track = core.track (wasm);');
   console.log('  parseEffects = JSON.parse of the effects; postMessage = BroadcastChannel tab sync; wall = the whole replay / calls');
   for (const r of all.filter((x) => x.splits)) {
     const c = r.splits.coreTrackUs;

@@ -14,8 +14,8 @@
 //             score().score; µs per step (median over batches of BATCH steps), and a second
 //             score() read right after each step (nothing changed in between) on its own.
 //   splits  — the same per-call work done step by step on a bare wasm Core, to see where the
-//             time goes: JSON.stringify(props), core.advance + JSON.parse, nextDeadline +
-//             setTimeout, core.track, JSON.parse(effects), nextDeadline + setTimeout again,
+//             time goes: JSON.stringify(props), core.advance + JSON.parse, status() +
+//             setTimeout, core.track, JSON.parse(effects), status() + setTimeout again,
 //             BroadcastChannel.postMessage (the facade's tab sync).
 //   storage — 200,000 events with storage 'local' (and a collector with &collector=1), then a `pagehide` event
 //             forces the save; the bytes of every `pqlkit:` key in localStorage; then the
@@ -320,7 +320,7 @@ async function measureSplits(rules, results) {
   let timer = 0;
   const arm = (t) => {
     clearTimeout(timer);
-    const deadline = core.nextDeadline();
+    const deadline = core.status()[0];
     if (deadline >= 0) timer = setTimeout(() => {}, Math.min(Math.max(0, deadline - t), 2 ** 31 - 1));
   };
   let effects = 0;
@@ -397,7 +397,7 @@ async function measureSplits(rules, results) {
   const micro = {
     'JSON.stringify(props)': loop((i) => JSON.stringify(evs[i].props)),
     "JSON.parse('[]')": loop(() => JSON.parse('[]')),
-    'core.nextDeadline()': loop(() => probe.nextDeadline()),
+    'core.status()': loop(() => probe.status()[0]),
     'core.advance(now) (nothing due)': loop(() => probe.advance(T0)),
     'clearTimeout + setTimeout': loop(() => {
       clearTimeout(handle);
