@@ -120,6 +120,33 @@ impl Condition {
         self.0 .1.roots(out)
     }
 
+    /// The keys of a condition over an object, each a part tested on its own by
+    /// [`Condition::part_matches`]: the condition holds when every part does, so a change of
+    /// one attribute needs only the parts that read it tested again.
+    pub fn parts(&self) -> usize {
+        match &self.0 .1 {
+            Test::List(tests, false, false) => tests.len(),
+            _ => 1,
+        }
+    }
+
+    fn part(&self, part: usize) -> &Test {
+        match &self.0 .1 {
+            Test::List(tests, false, false) => &tests[part],
+            test => test,
+        }
+    }
+
+    /// Whether part `part` (below [`Condition::parts`]) of a condition over an object holds.
+    pub fn part_matches(&self, part: usize, v: Option<&Value>, ctx: &Context) -> bool {
+        self.part(part).eval(v, ctx).unwrap_or(false)
+    }
+
+    /// [`Condition::roots`] of one part.
+    pub fn part_roots<'a>(&'a self, part: usize, out: &mut Vec<&'a str>) {
+        self.part(part).roots(out)
+    }
+
     /// The condition as written, for explanations.
     pub fn source(&self) -> &Value {
         &self.0 .0
@@ -791,8 +818,13 @@ fn truthy(v: Option<&Value>) -> bool {
 
 /// JavaScript's `String(v)`; text is borrowed, not copied.
 fn js_string(v: Option<&Value>) -> Cow<'_, str> {
-    if let Some(Value::String(s)) = v {
-        return Cow::Borrowed(s);
+    // Borrowed where the text exists already: a missing attribute is tested as "undefined"
+    // by every `$regex` that reads it, at every evaluation.
+    match v {
+        Some(Value::String(s)) => return Cow::Borrowed(s),
+        None => return Cow::Borrowed("undefined"),
+        Some(Value::Null) => return Cow::Borrowed("null"),
+        _ => {}
     }
     let mut out = String::new();
     write_js_string(v, &mut out);

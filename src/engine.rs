@@ -42,7 +42,8 @@ enum Tree {
     Any(Vec<Tree>),
     Not(Box<Tree>),
     Leaf(usize),
-    /// A `traits` signal, whose truth is kept in `Engine::trait_holds`.
+    /// A `traits` signal: it holds when none of its condition's parts fails
+    /// (`Engine::failing_parts`).
     Traits(usize),
 }
 
@@ -62,6 +63,13 @@ struct Source {
     state: CachedState,
     /// The signals that read it; the first one's definition says what it measures.
     signals: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct TraitPart {
+    signal: usize,
+    part: usize,
+    holds: bool,
 }
 
 #[derive(Debug, Default)]
@@ -93,11 +101,15 @@ pub struct Engine {
     /// What each event name sets off, ordered by the hash of the name (see `find`).
     by_event: Vec<(u32, String, Listeners)>,
     /// Who reads each attribute (the first segment of a path, see `Condition::roots`), in the
-    /// same kind of index: the `traits` signals, and the rules whose audience reads it.
-    /// identify and group re-evaluate only those.
+    /// same kind of index: the parts of `traits` conditions (in `trait_parts`), and the rules
+    /// whose audience reads it. identify and group test again only those.
     by_attribute: Vec<(u32, String, Listeners)>,
-    /// The truth of each `traits` signal for the current attributes (false for other signals).
-    trait_holds: Vec<bool>,
+    /// The keys of each `traits` signal's condition (`Condition::parts`), each with its truth
+    /// for the current attributes: a change of `plan` tests `{"plan": ...}` again, not the
+    /// other keys of the condition.
+    trait_parts: Vec<TraitPart>,
+    /// How many parts of each `traits` signal's condition fail now (0 for other signals).
+    failing_parts: Vec<u32>,
     /// Whether identify or group evaluated the rules that read facts since the engine started
     /// (or reset, or loaded a state): the first call evaluates them all, later ones only what
     /// reads the attributes that changed.
@@ -131,7 +143,8 @@ pub struct Engine {
 }
 
 /// In `by_event`, the sources that observe an event name and the rules it triggers; in
-/// `by_attribute`, the `traits` signals and the audiences (by rule) that read an attribute.
+/// `by_attribute`, the `traits` condition parts and the audiences (by rule) that read an
+/// attribute.
 #[derive(Default)]
 struct Listeners {
     signals: Vec<usize>,
@@ -194,7 +207,8 @@ impl Engine {
             signal_ranges: Vec::new(),
             by_event: Vec::new(),
             by_attribute: Vec::new(),
-            trait_holds: Vec::new(),
+            trait_parts: Vec::new(),
+            failing_parts: Vec::new(),
             facts_evaluated: false,
             usage_rules: Vec::new(),
             session_rules: Vec::new(),
@@ -210,22 +224,25 @@ impl Engine {
             triggered: Vec::new(),
         };
         engine.compile();
-        engine.trait_holds = vec![false; engine.signals.len()];
+        engine.failing_parts = vec![0; engine.signals.len()];
         engine.refresh_facts();
         engine
     }
 
-    /// Recomputes each rule's cached `in_audience` and each `traits` signal's truth; called
-    /// wherever all the attributes may have changed (a loaded state, a reset).
+    /// Recomputes each rule's cached `in_audience` and each `traits` condition part's truth;
+    /// called wherever all the attributes may have changed (a loaded state, a reset).
     fn refresh_facts(&mut self) {
         let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
         let attributes = Some(&self.profile.attributes);
         for (rule, rt) in self.rules.rules.iter().zip(&mut self.runtime) {
             rt.in_audience = rule.audience.as_ref().is_none_or(|a| a.matches(attributes, &ctx));
         }
-        for (slot, holds) in self.signals.iter().zip(&mut self.trait_holds) {
-            *holds = matches!(&slot.def.kind, SignalKind::Traits { condition }
-                if condition.matches(attributes, &ctx));
+        self.failing_parts.fill(0);
+        for part in &mut self.trait_parts {
+            if let SignalKind::Traits { condition } = &self.signals[part.signal].def.kind {
+                part.holds = condition.part_matches(part.part, attributes, &ctx);
+                self.failing_parts[part.signal] += u32::from(!part.holds);
+            }
         }
         self.facts_evaluated = false;
         self.score_changed();
@@ -279,9 +296,13 @@ impl Engine {
                     SignalKind::Usage { .. } => push_once(&mut self.usage_rules, rule),
                     SignalKind::Traits { condition } => {
                         let mut roots = Vec::new();
-                        condition.roots(&mut roots);
-                        for root in roots {
-                            push_once(&mut listeners(&mut self.by_attribute, root).signals, index);
+                        for part in 0..condition.parts() {
+                            let id = self.trait_parts.len();
+                            self.trait_parts.push(TraitPart { signal: index, part, holds: false });
+                            condition.part_roots(part, &mut roots);
+                            for root in roots.drain(..) {
+                                push_once(&mut listeners(&mut self.by_attribute, root).signals, id);
+                            }
                         }
                         tree = Tree::Traits(index);
                     }
@@ -556,7 +577,7 @@ impl Engine {
             Tree::Any(children) => children.iter().any(|c| self.tree_holds(c, facts)),
             Tree::Not(child) => !self.tree_holds(child, facts),
             Tree::Leaf(i) => self.measure(*i, facts, false).holds,
-            Tree::Traits(i) => self.trait_holds[*i],
+            Tree::Traits(i) => self.failing_parts[*i] == 0,
         }
     }
 
@@ -795,12 +816,18 @@ impl Engine {
                     touch(&mut touched, r);
                 }
             }
-            for &i in &readers.signals {
-                let slot = &self.signals[i];
+            for &k in &readers.signals {
+                let part = &mut self.trait_parts[k];
+                let slot = &self.signals[part.signal];
                 let SignalKind::Traits { condition } = &slot.def.kind else { continue };
-                let holds = condition.matches(attributes, &ctx);
-                if std::mem::replace(&mut self.trait_holds[i], holds) != holds {
-                    touch(&mut touched, slot.rule);
+                let holds = condition.part_matches(part.part, attributes, &ctx);
+                if std::mem::replace(&mut part.holds, holds) != holds {
+                    let failing = &mut self.failing_parts[part.signal];
+                    let held = *failing == 0;
+                    *failing = if holds { *failing - 1 } else { *failing + 1 };
+                    if held != (*failing == 0) {
+                        touch(&mut touched, slot.rule);
+                    }
                 }
             }
         }

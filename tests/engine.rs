@@ -305,6 +305,28 @@ fn identify_and_group_re_evaluate_what_reads_the_changed_attributes() {
     assert_eq!(num(x.audience.unwrap().actual().unwrap().get("account.company_size")), Some(3.0));
 }
 
+#[test]
+fn a_traits_condition_holds_when_all_its_keys_do_whichever_changed_last() {
+    // Each key is tested again only when its attribute changes: the other keys keep their truth.
+    let mut e = engine(
+        r#"{"id": "fit", "score": 1,
+            "when": {"traits": {"plan": "pro", "seats": {"$gt": 3},
+                                "$or": [{"role": "admin"}, {"title": {"$regex": "Head"}}]}}}"#,
+    );
+    let holds = |e: &Engine| e.score().rules[0].matched;
+    e.identify(None, &props(r#"{"plan": "pro", "seats": 2, "role": "admin"}"#), T0);
+    assert!(!holds(&e), "seats fails");
+    assert_eq!(fired(&e.identify(None, &props(r#"{"seats": 4}"#), T0 + 1)), ["fit"]);
+    e.identify(None, &props(r#"{"role": "member"}"#), T0 + 2);
+    assert!(!holds(&e), "neither role nor title");
+    assert_eq!(fired(&e.identify(None, &props(r#"{"title": "Head of Sales"}"#), T0 + 3)), ["fit"]);
+    e.identify(None, &props(r#"{"plan": "free", "seats": 1}"#), T0 + 4);
+    assert!(!holds(&e), "two keys fail");
+    e.identify(None, &props(r#"{"plan": "pro"}"#), T0 + 5);
+    assert!(!holds(&e), "seats still fails");
+    assert_eq!(fired(&e.identify(None, &props(r#"{"seats": 9}"#), T0 + 6)), ["fit"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signals
 
