@@ -113,6 +113,34 @@ impl Condition {
         self.matches(Some(&Value::Number(n)), ctx)
     }
 
+    /// The smallest and largest numbers a condition value compares with, when it compares
+    /// numbers only (`{"$gte": 3, "$lt": 10}`, `5`). It answers the same for any two amounts
+    /// with no such number between them (or at either): an amount that moves outside the
+    /// range leaves its answer as it was.
+    pub fn number_range(&self) -> Option<(f64, f64)> {
+        let tests = match &self.0 .1 {
+            Test::List(tests, false, false) => tests.as_slice(),
+            one => core::slice::from_ref(one),
+        };
+        let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+        for test in tests {
+            let (Test::Compare(_, Value::Number(n))
+            | Test::Equal(Value::Number(n), _)
+            | Test::Number(n)) = test
+            else {
+                return None;
+            };
+            // Plain comparisons: a NaN operand (which never compares true) widens nothing.
+            if *n < range.0 {
+                range.0 = *n;
+            }
+            if *n > range.1 {
+                range.1 = *n;
+            }
+        }
+        Some(range)
+    }
+
     /// The attributes a condition over an object reads, each the first segment of a dotted
     /// path (`account.company_size` reads `account`), pushed onto `out` (repeats possible):
     /// the engine re-evaluates the condition only when one of them changes.
@@ -1370,6 +1398,37 @@ mod tests {
         assert!(!val("null", None));
         assert!(!val("[]", None), "JSON.stringify(undefined) is not a string");
         assert!(!val("{\"$gte\": 1}", None));
+    }
+
+    #[test]
+    fn a_number_comparison_answers_alike_outside_its_range() {
+        let groups = json(GROUPS);
+        let ctx = Context { groups: &groups, regex: &NativeRegex };
+        let numeric = [r#"{"$gte": 3}"#, r#"{"$ne": 5}"#, "7", r#"{"$lt": 2.5, "$gt": 1}"#];
+        for source in numeric {
+            let condition = Condition::value(json(source), "", &ctx, &mut Vec::new());
+            let (least, most) = condition.number_range().unwrap_or_else(|| panic!("{source}"));
+            let amounts: Vec<f64> = (0..=26).map(|i| f64::from(i) * 0.5).collect();
+            for pair in amounts.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                if least > b || most < a {
+                    let holds = |x: f64| condition.matches_number(x, &ctx);
+                    assert_eq!(holds(a), holds(b), "{source} from {a} to {b}");
+                }
+            }
+        }
+        let both = Condition::value(json(r#"{"$gte": 3, "$lt": 10}"#), "", &ctx, &mut Vec::new());
+        assert_eq!(both.number_range(), Some((3.0, 10.0)));
+        let others = [
+            r#"{"$in": [1, 2]}"#,
+            r#"{"$exists": true}"#,
+            r#"{"$gte": "3"}"#,
+            r#"{"$not": {"$gt": 2}}"#,
+        ];
+        for other in others {
+            let condition = Condition::value(json(other), "", &ctx, &mut Vec::new());
+            assert_eq!(condition.number_range(), None, "{other}");
+        }
     }
 
     #[test]

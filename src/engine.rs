@@ -17,8 +17,8 @@ use crate::profile::Profile;
 use crate::prompt::TemplateValues;
 use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
 use crate::signals::{
-    holds_at, matches, referenced_attributes, same_measure, CachedState, Facts, Measure,
-    SignalState,
+    holds_at, matches, number_range, referenced_attributes, same_measure, CachedState, Facts,
+    Measure, SignalState,
 };
 
 mod effect;
@@ -53,6 +53,9 @@ struct SignalSlot {
     def: Signal,
     /// Its state, in `Engine::sources`.
     source: usize,
+    /// The numbers its comparison compares amounts with, least and most (see
+    /// `Condition::number_range`); everything for other comparisons.
+    range: (f64, f64),
 }
 
 /// A signal's state, shared by every signal that measures alike (see `same_measure`): the
@@ -313,7 +316,8 @@ impl Engine {
                     }
                     _ => {}
                 }
-                self.signals.push(SignalSlot { rule, source, def: *signal });
+                let range = number_range(&signal.kind).unwrap_or((f64::MIN, f64::MAX));
+                self.signals.push(SignalSlot { rule, source, def: *signal, range });
                 tree
             }
         }
@@ -496,18 +500,21 @@ impl Engine {
             }
             // A signal's rule is evaluated again only when what the rule reads of it changed:
             // whether it holds, or when it next changes by itself. A count going from 7 to 8
-            // changes neither for `{"$gte": 3}`.
+            // changes neither for `{"$gte": 3}`, and is not even tested against it.
+            let (Some(was), Some(is), true) = (before.0, after.0, before.1 == after.1) else {
+                for &i in &source.signals {
+                    touch(&mut touched, self.signals[i].rule);
+                }
+                continue;
+            };
+            let (low, high) = if was <= is { (was, is) } else { (is, was) };
             for &i in &source.signals {
                 let slot = &self.signals[i];
-                let moved = before.1 != after.1
-                    || match (before.0, after.0) {
-                        (Some(was), Some(is)) => {
-                            let ctx = &facts.conditions;
-                            holds_at(&slot.def.kind, was, ctx) != holds_at(&slot.def.kind, is, ctx)
-                        }
-                        _ => true,
-                    };
-                if moved {
+                let ctx = &facts.conditions;
+                let outside = slot.range.0 > high || slot.range.1 < low;
+                if !outside
+                    && holds_at(&slot.def.kind, was, ctx) != holds_at(&slot.def.kind, is, ctx)
+                {
                     touch(&mut touched, slot.rule);
                 }
             }

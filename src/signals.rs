@@ -275,15 +275,25 @@ impl CachedState {
     }
 }
 
-/// Whether a window signal holds when its state measures `amount` (see [`SignalState::amount`]).
-pub fn holds_at(kind: &SignalKind, amount: f64, ctx: &Context) -> bool {
+/// What a window signal's amount is judged by.
+fn window_compare(kind: &SignalKind) -> Option<&Condition> {
     match kind {
         SignalKind::Count { compare, .. }
         | SignalKind::Sum { compare, .. }
         | SignalKind::Sessions { compare, .. }
-        | SignalKind::DistinctDays { compare, .. } => compare.matches_number(amount, ctx),
-        _ => false,
+        | SignalKind::DistinctDays { compare, .. } => Some(compare),
+        _ => None,
     }
+}
+
+/// Whether a window signal holds when its state measures `amount` (see [`SignalState::amount`]).
+pub fn holds_at(kind: &SignalKind, amount: f64, ctx: &Context) -> bool {
+    window_compare(kind).is_some_and(|compare| compare.matches_number(amount, ctx))
+}
+
+/// [`Condition::number_range`] of a window signal's comparison; `None` for other signals.
+pub fn number_range(kind: &SignalKind) -> Option<(f64, f64)> {
+    window_compare(kind)?.number_range()
 }
 
 /// Whether two signals measure the same thing, comparisons aside (the same events, filter,
