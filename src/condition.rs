@@ -708,11 +708,9 @@ impl Test {
     fn eval(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
         Some(match self {
             Test::Text(s, false) => js_string(v) == s.as_str(),
-            Test::Text(s, true) => ctx.regex.lowercase(&js_string(v)) == ctx.regex.lowercase(s),
             Test::Number(n) => to_number(v) == *n,
             Test::Bool(b) => v != Some(&Value::Null) && truthy(v) == *b,
             Test::Null => v == Some(&Value::Null),
-            Test::Json(json) => v.is_some_and(|v| v.to_json() == *json),
             Test::List(tests, any, negated) => {
                 // Stops at the first test that decides: a pass for `any`, a failure otherwise.
                 let mut decided = false;
@@ -729,18 +727,36 @@ impl Test {
             Test::Equal(e, negated) => v.is_some_and(|a| strict_eq(a, e, false)) != *negated,
             // The abstract relational comparison behind `<`: text against text compares
             // UTF-16 code units, anything else compares as numbers (never when one is NaN).
-            Test::Compare(relation, e) => relation.holds(match (v, e) {
+            Test::Compare(relation, e) => match (v, e) {
                 // Two numbers, the common case (every count signal), compare directly.
-                (Some(Value::Number(a)), Value::Number(e)) => a.partial_cmp(e),
-                _ => match (to_primitive(v), to_primitive(Some(e))) {
-                    (Ok(a), Ok(e)) => Some(utf16_cmp(&a, &e)),
-                    (a, e) => primitive_number(a).partial_cmp(&primitive_number(e)),
-                },
-            }),
-            Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
+                (Some(Value::Number(a)), Value::Number(e)) => relation.holds(a.partial_cmp(e)),
+                _ => return self.eval_rare(v, ctx),
+            },
             // Loose `!= null`: a missing attribute and an explicit null both "do not exist".
             Test::Exists(e) => *e == !matches!(v, None | Some(Value::Null)),
             Test::In(list, insensitive, negated) => is_in(v, list, *insensitive, ctx) != *negated,
+            Test::Not(t) => !t.eval(v, ctx)?,
+            // `RegExp.test` turns its argument into a string: `null` is tested as "null".
+            Test::Regex(pattern, flags, id) => match id {
+                Some(id) => ctx.regex.is_match_id(*id, &js_string(v)),
+                None => ctx.regex.is_match(pattern, flags, &js_string(v)),
+            },
+            // Bytes, not `str::contains`: a `&str` pattern brings the Two-Way searcher into
+            // the wasm. Byte-wise is exact for UTF-8, as in `pages`.
+            Test::Literal(glob) => wildcard_match(glob.as_bytes(), js_string(v).as_bytes()),
+            _ => return self.eval_rare(v, ctx),
+        })
+    }
+
+    /// The tests [`Test::eval`] leaves out: kept apart so that the function every condition
+    /// runs stays small for the browser's optimising compiler, which compiles what is hot
+    /// while the page runs (Test::eval took as long to compile as the JSON parser nine times).
+    #[inline(never)]
+    fn eval_rare(&self, v: Option<&Value>, ctx: &Context) -> Option<bool> {
+        Some(match self {
+            Test::Text(s, true) => ctx.regex.lowercase(&js_string(v)) == ctx.regex.lowercase(s),
+            Test::Json(json) => v.is_some_and(|v| v.to_json() == *json),
+            Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
             Test::Group(name, negated) => {
                 // `savedGroups[expected] || []`
                 let group = match ctx.groups.get(name) {
@@ -750,7 +766,6 @@ impl Test {
                 };
                 is_in(v, group, false, ctx) != *negated
             }
-            Test::Not(t) => !t.eval(v, ctx)?,
             Test::Size(t) => match v {
                 Some(Value::Array(items)) => {
                     t.eval(Some(&Value::Number(items.len() as f64)), ctx)?
@@ -790,17 +805,18 @@ impl Test {
                 }
                 _ => false,
             },
-            // `RegExp.test` turns its argument into a string: `null` is tested as "null".
-            Test::Regex(pattern, flags, id) => match id {
-                Some(id) => ctx.regex.is_match_id(*id, &js_string(v)),
-                None => ctx.regex.is_match(pattern, flags, &js_string(v)),
-            },
-            // Bytes, not `str::contains`: a `&str` pattern brings the Two-Way searcher into
-            // the wasm. Byte-wise is exact for UTF-8, as in `pages`.
-            Test::Literal(glob) => wildcard_match(glob.as_bytes(), js_string(v).as_bytes()),
             Test::Type(t) => t == v.map_or("undefined", Value::type_name),
             Test::Never => false,
             Test::Fault => return None,
+            // The abstract relational comparison behind `<`: text against text compares
+            // UTF-16 code units, anything else compares as numbers (never when one is NaN).
+            Test::Compare(relation, e) => {
+                relation.holds(match (to_primitive(v), to_primitive(Some(e))) {
+                    (Ok(a), Ok(e)) => Some(utf16_cmp(&a, &e)),
+                    (a, e) => primitive_number(a).partial_cmp(&primitive_number(e)),
+                })
+            }
+            _ => return None,
         })
     }
 }
