@@ -382,13 +382,14 @@ class Pqlkit {
    */
   #readScore() {
     const core = this.#core;
+    // Every number read before the next call: a call may grow the memory, and the status
+    // view with it is gone (a 1000-rule set's first rules() did, and the score read NaN).
     const status = core.status();
-    const version = status[2];
+    const total = status[1], version = status[2], flags = status[3];
     let last = this.#lastScore;
     if (last?.core !== core || last.version !== version) {
       const [tiers, rules] = (this.#ruleSet ??= JSON.parse(core.rules()));
-      const flags = status[3];
-      last = this.#lastScore = { core, version, score: status[1], tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
+      last = this.#lastScore = { core, version, score: total, tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
     }
     const score = { score: last.score, tier: last.tier, qualified: last.qualified };
     new WithSnapshot(score, last);

@@ -74,3 +74,21 @@ test('a score keeps the rules of the moment it was read, and the app may change 
   assert.equal(pql.score().score, 10);
   pql.destroy();
 });
+
+test("the first score() of a large rule set reads the score before rules() grows the wasm's memory", async () => {
+  // 1,500 rules with long ids: rules() answers about 1.5 MB of JSON at the first score(), which
+  // grows the memory and leaves any view of it taken before empty.
+  const many = {
+    version: 1,
+    rules: Array.from({ length: 1500 }, (_, i) => ({ id: `rule-${i}-${'x'.repeat(1000)}`, when: { traits: { plan: 'pro' } }, score: 1 })),
+  };
+  const pql = await init({ rules: many, storage: 'memory', now: () => Date.UTC(2026, 11, 1) });
+  const first = pql.score();
+  assert.equal(first.score, 0);
+  assert.equal(first.qualified, false);
+  assert.equal(first.rules.length, 1500);
+  pql.identify(null, { plan: 'pro' });
+  assert.equal(pql.score().score, 1500);
+  assert.equal(pql.score().qualified, true);
+  pql.destroy();
+});
