@@ -47,6 +47,7 @@ export function instantiate(module, host) {
   const text = (at, length) => decoder.decode(buffer(at, length));
   const shims = {
     lowercase: (a, n, b, m) => host.lowercase(text(a, n), buffer(b, m)),
+    numberText: (x, b, m) => host.numberText(x, buffer(b, m)),
     storageGet: (a, n, b, m) => host.storageGet(text(a, n), buffer(b, m)),
     regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
     regexTest: (id, a, n) => host.regexTest(id, text(a, n)),

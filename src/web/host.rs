@@ -1,5 +1,5 @@
-//! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase` and
-//! localStorage. Strings and numbers only, and the JS side catches what can throw: no JS
+//! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase`,
+//! `String(n)` and localStorage. Strings and numbers only, and the JS side catches what can throw: no JS
 //! object is held by the wasm, so the build carries none of wasm-bindgen's reference table,
 //! nor js-sys and web-sys.
 //!
@@ -39,15 +39,19 @@ extern "C" {
 
     #[wasm_bindgen(js_name = storageRemove)]
     pub fn storage_remove(key: &str);
+
+    /// Writes `String(n)` into `out` when it fits; returns its byte length.
+    #[wasm_bindgen(js_name = numberText)]
+    fn number_text_into(n: f64, out: &mut [u8]) -> i32;
 }
 
 /// The string that `write` (one of the imports above) writes for `arg`: it answers the byte
 /// length it needs (or -1: none), and is asked again with a buffer that large when the first
 /// one was too small.
-fn read_text(arg: &str, first_guess: usize, write: fn(&str, &mut [u8]) -> i32) -> Option<String> {
+fn read_text(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<String> {
     let mut buffer = vec![0; first_guess];
     loop {
-        let needed = usize::try_from(write(arg, &mut buffer)).ok()?;
+        let needed = usize::try_from(write(&mut buffer)).ok()?;
         if needed <= buffer.len() {
             buffer.truncate(needed);
             // SAFETY: host.js wrote these bytes with TextEncoder, whole (the length it
@@ -62,10 +66,15 @@ fn read_text(arg: &str, first_guess: usize, write: fn(&str, &mut [u8]) -> i32) -
 /// `text.toLowerCase()`, as JavaScript lowercases (Unicode, locale-independent).
 pub fn lowercase(text: &str) -> String {
     // Lowercasing grows UTF-8 by half at most (U+0130 → "i̇"): one call nearly always.
-    read_text(text, text.len() + text.len() / 2, lowercase_into).unwrap_or_default()
+    read_text(text.len() + text.len() / 2, &|out| lowercase_into(text, out)).unwrap_or_default()
 }
 
 pub fn storage_get(key: &str) -> Option<String> {
     // Saved states are a few KB: the first call asks the size, the second reads.
-    read_text(key, 0, storage_get_into)
+    read_text(0, &|out| storage_get_into(key, out))
+}
+
+/// JavaScript's `String(n)` (at most 25 characters: one call).
+pub fn number_text(n: f64) -> String {
+    read_text(32, &|out| number_text_into(n, out)).unwrap_or_default()
 }

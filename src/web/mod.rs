@@ -15,7 +15,7 @@ mod alloc;
 mod authoring;
 #[cfg(feature = "backtest")]
 mod history;
-mod host;
+pub(crate) mod host;
 mod regex;
 #[cfg(feature = "sql")]
 mod sql;

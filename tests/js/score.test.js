@@ -75,6 +75,21 @@ test('a score keeps the rules of the moment it was read, and the app may change 
   pql.destroy();
 });
 
+test('fractional scores reach the page as JavaScript writes them (the page writes the digits)', async () => {
+  const tiny = {
+    version: 1,
+    rules: ['0.1', '0.2', '1e-7'].map((score) => ({ id: score, when: { traits: { plan: 'pro' } }, score: Number(score) })),
+  };
+  const pql = await init({ rules: tiny, storage: 'memory', now: () => Date.UTC(2026, 11, 1) });
+  const seen = [];
+  pql.on('qualified', (e) => seen.push(e.score));
+  pql.identify(null, { plan: 'pro' });
+  const total = 0.1 + 0.2 + 1e-7;
+  assert.deepEqual(seen, [total, total, total], 'each firing carries the settled score, digit for digit');
+  assert.equal(pql.score().score, total);
+  pql.destroy();
+});
+
 test("the first score() of a large rule set reads the score before rules() grows the wasm's memory", async () => {
   // 1,500 rules with long ids: rules() answers about 1.5 MB of JSON at the first score(), which
   // grows the memory and leaves any view of it taken before empty.
