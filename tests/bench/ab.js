@@ -14,31 +14,20 @@
 // (core.track + JSON.parse of the effects) and through pql.track (storage 'local', four
 // listeners). Printed: µs per call, min / p10 / p25 / median over the rounds, and for
 // pql.track the median over batches of 10 calls as the bench takes it.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { root } from '../../.ci/tools.js';
+import { buildDir, option, saveBuild } from './builds.js';
 import { startServer } from '../../www/server.js';
 
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv.splice(i, 2)[1] : fallback;
-};
-const store = join(root, 'target', 'ab');
-const saveAs = option('--save', null);
-const rounds = Number(option('--rounds', 12));
-const rules = Number(option('--rules', 100));
+const saveAs = option(argv, '--save', null);
+const rounds = Number(option(argv, '--rounds', 12));
+const rules = Number(option(argv, '--rules', 100));
 
 if (saveAs) {
-  const to = join(store, saveAs);
-  rmSync(to, { recursive: true, force: true });
-  mkdirSync(to, { recursive: true });
-  for (const file of readdirSync(join(root, 'js')).filter((f) => f.endsWith('.js'))) cpSync(join(root, 'js', file), join(to, file));
-  // The whole build folder: the glue, the wasm, and the host functions they import.
-  cpSync(join(root, 'js', 'wasm'), join(to, 'wasm'), { recursive: true });
-  console.log(`pqlkit ab: saved the current build as "${saveAs}" (${to})`);
+  console.log(`pqlkit ab: saved the current build as "${saveAs}" (${saveBuild(saveAs)})`);
   process.exit(0);
 }
 
@@ -47,7 +36,7 @@ if (names.length < 2) {
   console.error('usage: node tests/bench/ab.js --save NAME | NAME NAME... [--rounds N] [--rules N]   ("now" is the current build)');
   process.exit(2);
 }
-const dirOf = (name) => (name === 'now' ? join(root, 'js') : join(store, name));
+const dirOf = buildDir;
 for (const name of names) {
   if (!existsSync(join(dirOf(name), 'index.js'))) {
     console.error(`pqlkit ab: no build "${name}" (node tests/bench/ab.js --save ${name})`);

@@ -5,49 +5,34 @@
 // again and again in the same page, see the same host load, and the low quantiles show what
 // the code itself costs per event (harness included, as in peerbench).
 //
-//   node tests/bench/peer-ab.js --save before       keep the current build (js/) as "before"
+//   node tests/bench/ab.js --save before            keep the current build (js/) as "before"
 //   ... change, npm run build ...
 //   node tests/bench/peer-ab.js before now          compare it with the current build
 //   node tests/bench/peer-ab.js before now --R 1000 --rounds 6 --engine pqlkit-traits
 //
 // Each round builds the engine anew (init) and runs the workload's first N events (20,000).
-// Snapshots live in target/peer-ab/<name>/. Skipped, with a message, where ../shared is absent.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// The builds are ab.js's (tests/bench/builds.js). Skipped, with a message, where ../shared is absent.
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { root } from '../../.ci/tools.js';
+import { buildDir, option } from './builds.js';
 
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv.splice(i, 2)[1] : fallback;
-};
-const store = join(root, 'target', 'peer-ab');
-const saveAs = option('--save', null);
-const R = Number(option('--R', 100));
-const rounds = Number(option('--rounds', 10));
-const N = Number(option('--N', 20000));
-const engine = option('--engine', 'pqlkit-native');
+const R = Number(option(argv, '--R', 100));
+const rounds = Number(option(argv, '--rounds', 10));
+const N = Number(option(argv, '--N', 20000));
+const engine = option(argv, '--engine', 'pqlkit-native');
 
-if (saveAs) {
-  const to = join(store, saveAs);
-  rmSync(to, { recursive: true, force: true });
-  mkdirSync(to, { recursive: true });
-  cpSync(join(root, 'js'), join(to, 'js'), { recursive: true });
-  cpSync(join(root, 'package.json'), join(to, 'package.json'));
-  console.log(`pqlkit peer-ab: saved the current build as "${saveAs}" (${to})`);
-  process.exit(0);
-}
 const peerbench = join(root, '..', 'shared', 'peerbench');
 if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
   console.log(`pqlkit peer-ab: skipped, ${peerbench} is absent`);
   process.exit(0);
 }
 const [a, b] = argv;
-const rootOf = (name) => (name === 'now' ? root : join(store, name));
-if (!a || !b || ![a, b].every((name) => existsSync(join(rootOf(name), 'js', 'pqlkit.min.js')))) {
-  console.error('usage: node tests/bench/peer-ab.js --save NAME | NAME NAME [--R n] [--rounds n] [--N n] [--engine name]   ("now" is the current build)');
+if (!a || !b || ![a, b].every((name) => existsSync(join(buildDir(name), 'pqlkit.min.js')))) {
+  console.error('usage: node tests/bench/peer-ab.js NAME NAME [--R n] [--rounds n] [--N n] [--engine name]   ("now" is the current build; node tests/bench/ab.js --save NAME keeps one)');
   process.exit(2);
 }
 
@@ -58,7 +43,7 @@ const W = await import('/peer/peerbench/workload.mjs');
 const rules = W.generateRules(${R});
 const sides = {};
 for (const side of ['a', 'b']) {
-  globalThis.PQLKIT_MODULE_URL = '/' + side + '/js/pqlkit.min.js';
+  globalThis.PQLKIT_MODULE_URL = '/' + side + '/pqlkit.min.js';
   const { engines } = await import('/peer/engines/pqlkit.mjs?' + side);
   sides[side] = engines.find((e) => e.name === ${JSON.stringify(engine)});
   await sides[side].init();
@@ -76,7 +61,7 @@ globalThis.round = async (side) => {
 globalThis.ready = true;
 </script>`;
 const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-const served = { '/a/': rootOf(a), '/b/': rootOf(b), '/peer/': peerbench };
+const served = { '/a/': buildDir(a), '/b/': buildDir(b), '/peer/': peerbench };
 const server = createServer((req, res) => {
   const url = decodeURIComponent(req.url.split('?')[0]);
   if (url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
