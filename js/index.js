@@ -5,7 +5,7 @@
 // `error` events.
 // The page's functions the runtime imports (src/web/host.js, copied by the build), by name:
 // a namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
-import { lowercase, numberText, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
+import { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 import { Core, OUTCOMES, consentPolicy } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
@@ -115,7 +115,7 @@ async function fetchRules(url) {
 
 // The module is compiled once; each core gets its own instance (and a healed core a fresh one).
 const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), (module) => module);
-const host = { lowercase, numberText, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet };
+const host = { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet };
 const start = (module) => instantiate(module, host);
 
 /** A page whose CSP forbids WebAssembly (no `'wasm-unsafe-eval'`), or an engine without it. */

@@ -48,6 +48,7 @@ export function instantiate(module, host) {
   const shims = {
     lowercase: (a, n, b, m) => host.lowercase(text(a, n), buffer(b, m)),
     numberText: (x, b, m) => host.numberText(x, buffer(b, m)),
+    numberValue: (a, n) => host.numberValue(text(a, n)),
     storageGet: (a, n, b, m) => host.storageGet(text(a, n), buffer(b, m)),
     regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
     regexTest: (id, a, n) => host.regexTest(id, text(a, n)),

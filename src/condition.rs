@@ -932,11 +932,31 @@ fn to_number(v: Option<&Value>) -> f64 {
     primitive_number(to_primitive(v))
 }
 
+/// JavaScript's order of strings (by UTF-16 code units), from their UTF-8 bytes. The first
+/// byte that differs is a lead byte (or a later byte of two characters of one length), and
+/// UTF-8 orders as code points do, but for one thing: in UTF-16 a character past U+FFFF (a
+/// lead byte from F0) is a surrogate pair, D800-DBFF, so it sorts before U+E000-U+FFFF (EE
+/// and EF) and after everything below. Without `encode_utf16`'s decoder in the runtime.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        None => a.len().cmp(&b.len()),
+        Some(i) => {
+            let rank =
+                |byte: u8| (if byte >= 0xf0 { 0xed * 2 + 1 } else { u16::from(byte) * 2 }, byte);
+            rank(a[i]).cmp(&rank(b[i]))
+        }
+    }
+}
+
+/// JavaScript's `Number(text)`: in the page, its own.
+#[cfg(target_arch = "wasm32")]
+fn str_to_number(s: &str) -> f64 {
+    crate::web::host::number_value(s)
 }
 
 /// JavaScript's `Number(text)`.
+#[cfg(not(target_arch = "wasm32"))]
 fn str_to_number(s: &str) -> f64 {
     let t = s.trim_matches(|c: char| c.is_whitespace() && c != '\u{85}' || c == '\u{feff}');
     if t.is_empty() {
@@ -1021,6 +1041,35 @@ fn padded_version(v: Option<&Value>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn strings_order_as_javascript_orders_them() {
+        let samples = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "Z",
+            "é",
+            "ü",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{d7ff}",
+            "\u{e000}",
+            "\u{ffff}",
+            "\u{10000}",
+            "😀",
+            "😀a",
+            "\u{10ffff}",
+            "a😀",
+            "a\u{ffff}",
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(utf16_cmp(a, b), a.encode_utf16().cmp(b.encode_utf16()), "{a:?} {b:?}");
+            }
+        }
+    }
+
     use super::*;
     use crate::json::parse;
 

@@ -1,14 +1,18 @@
 //! Decimal text ⇄ `f64` without `core::fmt` or `str::parse::<f64>`, whose float machinery
 //! (flt2dec, dec2flt and their tables) would be about a fifth of the wasm.
 //!
-//! Exactness: a number whose decimal mantissa has at most 15 significant digits and whose
-//! decimal exponent is within ±22 — every count, threshold, ratio and timestamp pqlkit sees —
-//! is read correctly rounded (Clinger's fast path: one exact integer and one exact power of
-//! ten, one rounding). Longer mantissas or larger exponents are read to within a few units in
-//! the last place. Writing picks the shortest digits (up to 17) that read back to the same
-//! number, in the notation of JavaScript's `Number.prototype.toString`.
+//! In the page (or Node), the wasm hands everything but small integers to JavaScript's own
+//! `Number(text)` and `String(n)` (src/web/host.rs): the search for digits below stays out of
+//! the wasm every page downloads. Natively, exactness: a number whose decimal mantissa has at
+//! most 15 significant digits and whose decimal exponent is within ±22 — every count,
+//! threshold, ratio and timestamp pqlkit sees — is read correctly rounded (Clinger's fast
+//! path: one exact integer and one exact power of ten, one rounding). Longer mantissas or
+//! larger exponents are read to within a few units in the last place. Writing picks the
+//! shortest digits (up to 17) that read back to the same number, in the notation of
+//! JavaScript's `Number.prototype.toString`.
 
 /// `10^k` for `0 <= k <= 22` is exact in an `f64`; beyond that it is approximate.
+#[cfg(not(target_arch = "wasm32"))]
 fn pow10(k: u32) -> f64 {
     let mut result = 1.0;
     let mut base = 10.0f64;
@@ -23,12 +27,14 @@ fn pow10(k: u32) -> f64 {
     result
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn pow10_int(k: u32) -> u64 {
     10u64.pow(k)
 }
 
 /// `x × 10^exponent`; for |exponent| <= 22 a single correctly rounded operation, beyond that
 /// in steps that never overflow an intermediate power (so 5e-324 and 1e308 stay finite).
+#[cfg(not(target_arch = "wasm32"))]
 fn mul_pow10(x: f64, exponent: i32) -> f64 {
     let mut x = x;
     let mut e = exponent;
@@ -47,6 +53,7 @@ fn mul_pow10(x: f64, exponent: i32) -> f64 {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn scale(mantissa: u64, exponent: i32) -> f64 {
     mul_pow10(mantissa as f64, exponent)
 }
@@ -54,6 +61,26 @@ fn scale(mantissa: u64, exponent: i32) -> f64 {
 /// Reads `[+-]digits[.digits][(e|E)[+-]digits]` (a leading or trailing `.` is allowed, as in
 /// JavaScript's `Number()`). Returns `None` for anything else, including empty text.
 pub fn parse_decimal(text: &str) -> Option<f64> {
+    // Counts, ids and timestamps: digits alone, read here without a call to the page.
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+        return Some(if digits.len() < text.len() { -n } else { n });
+    }
+    // Over these characters `Number(text)` reads exactly the grammar above, and NaN is its
+    // answer to anything else.
+    #[cfg(target_arch = "wasm32")]
+    return text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        .then(|| crate::web::host::number_value(text))
+        .filter(|n| !n.is_nan());
+    #[cfg(not(target_arch = "wasm32"))]
+    read_decimal(text)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn read_decimal(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
     let mut i = 0;
     let negative = match bytes.first() {

@@ -125,8 +125,10 @@ pub fn parse_template(text: &str, path: &str, errors: &mut Vec<ValidationError>)
         if open > 0 {
             parts.push(TemplatePart::Text(rest[..open].to_string()));
         }
+        // Spaces around a name are ASCII ones ({{ user.name }}): std's Unicode `trim` would
+        // bring a character decoder into the runtime for this one use.
         if let Some(placeholder) =
-            placeholder(rest[open + 2..open + 2 + length].trim(), path, errors)
+            placeholder(rest[open + 2..open + 2 + length].trim_ascii(), path, errors)
         {
             parts.push(placeholder);
         }

@@ -1,5 +1,5 @@
-// What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase, String(n)
-// and localStorage. Only strings, numbers and booleans cross (a string back into a buffer `out` of
+// What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase, String(n),
+// Number(text) and localStorage. Only strings, numbers and booleans cross (a string back into a buffer `out` of
 // the wasm's memory), and nothing throws into the wasm: a
 // failure comes back as a value. wasm-bindgen copies this file next to each build's glue.
 
@@ -43,6 +43,11 @@ export function lowercase(text, out) {
 /** `String(n)`: the shortest digits that read back as `n`, as every JSON and text in pqlkit writes a number. */
 export function numberText(n, out) {
   return give(String(n), out);
+}
+
+/** `Number(text)`: decimal text read correctly rounded, and JavaScript's coercion of a string to a number. */
+export function numberValue(text) {
+  return Number(text);
 }
 
 /** Whether localStorage can be reached: it is missing under Node and throws in sandboxed frames and some private modes. */

@@ -1,5 +1,5 @@
 //! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase`,
-//! `String(n)` and localStorage. Strings and numbers only, and the JS side catches what can throw: no JS
+//! `String(n)`, `Number(text)` and localStorage. Strings and numbers only, and the JS side catches what can throw: no JS
 //! object is held by the wasm, so the build carries none of wasm-bindgen's reference table,
 //! nor js-sys and web-sys.
 //!
@@ -43,6 +43,10 @@ extern "C" {
     /// Writes `String(n)` into `out` when it fits; returns its byte length.
     #[wasm_bindgen(js_name = numberText)]
     fn number_text_into(n: f64, out: &mut [u8]) -> i32;
+
+    /// JavaScript's `Number(text)`.
+    #[wasm_bindgen(js_name = numberValue)]
+    pub fn number_value(text: &str) -> f64;
 }
 
 /// The string that `write` (one of the imports above) writes for `arg`: it answers the byte

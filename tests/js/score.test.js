@@ -107,3 +107,25 @@ test("the first score() of a large rule set reads the score before rules() grows
   assert.equal(pql.score().qualified, true);
   pql.destroy();
 });
+
+test('numbers are read as JavaScript reads them: every digit, and strings coerced as Number(text)', async () => {
+  // Past 15 significant digits and at the ends of the range, where only a correctly rounded
+  // reading gives back the number the app wrote.
+  const hard = [0.30000000000000004, 123456789.12345679, 2.2250738585072014e-308, 5e-324, 1.7976931348623157e308, 9007199254740993, 1e21, -0.1];
+  const set = {
+    version: 1,
+    rules: [
+      ...hard.map((score, i) => ({ id: `n${i}`, when: { traits: { plan: 'pro' } }, score })),
+      // GrowthBook compares a string with a number as JavaScript does: Number(" 0x1F ") is 31.
+      { id: 'seats', when: { traits: { seats: { $gt: 30, $lt: 32 } } }, score: 0 },
+    ],
+  };
+  const pql = await init({ rules: set, storage: 'memory', now: () => Date.UTC(2026, 11, 1) });
+  pql.identify(null, { plan: 'pro', seats: ' 0x1F\n' });
+  const { rules } = pql.score();
+  assert.deepEqual(rules.slice(0, hard.length).map((r) => r.score), hard);
+  assert.equal(rules[hard.length].matched, true, 'the string " 0x1F\\n" reads as 31');
+  pql.identify(null, { seats: '31px' });
+  assert.equal(pql.score().rules[hard.length].matched, false, '"31px" is NaN, as Number() reads it');
+  pql.destroy();
+});
