@@ -938,15 +938,13 @@ fn to_number(v: Option<&Value>) -> f64 {
 /// lead byte from F0) is a surrogate pair, D800-DBFF, so it sorts before U+E000-U+FFFF (EE
 /// and EF) and after everything below. Without `encode_utf16`'s decoder in the runtime.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        None => a.len().cmp(&b.len()),
-        Some(i) => {
-            let rank =
-                |byte: u8| (if byte >= 0xf0 { 0xed * 2 + 1 } else { u16::from(byte) * 2 }, byte);
-            rank(a[i]).cmp(&rank(b[i]))
+    let rank = |byte: u8| if byte >= 0xf0 { 0xed * 2 + 1 } else { u16::from(byte) * 2 };
+    for (&x, &y) in a.as_bytes().iter().zip(b.as_bytes()) {
+        if x != y {
+            return rank(x).cmp(&rank(y)).then(x.cmp(&y));
         }
     }
+    a.len().cmp(&b.len())
 }
 
 /// JavaScript's `Number(text)`: in the page, its own.
@@ -1020,12 +1018,10 @@ fn padded_version(v: Option<&Value>) -> String {
         Some(i) => &s[..line + i],
         None => s,
     };
-    let mut parts: Vec<&str> = ByteSplit::new(s, |b| b == b'-' || b == b'.').collect();
-    if parts.len() == 3 {
-        parts.push("~");
-    }
+    // Walked twice rather than collected: a `Vec<&str>` of the parts is an instance of its own.
+    let parts = || ByteSplit::new(s, |b| b == b'-' || b == b'.');
     let mut out = String::new();
-    for (i, part) in parts.iter().enumerate() {
+    for (i, part) in parts().enumerate() {
         if i > 0 {
             out.push('-');
         }
@@ -1035,6 +1031,9 @@ fn padded_version(v: Option<&Value>) -> String {
             }
         }
         out.push_str(part);
+    }
+    if parts().count() == 3 {
+        out.push_str("-~");
     }
     out
 }

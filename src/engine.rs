@@ -269,9 +269,11 @@ impl Engine {
             }
             if let Some(audience) = &rule.audience {
                 audience.roots(&mut roots);
-                for root in roots.drain(..) {
+                // Not `drain(..)`: its iterator and drop guard are code of their own.
+                for root in &roots {
                     push_once(&mut listeners(&mut self.by_attribute, root).rules, r);
                 }
+                roots.clear();
             }
         }
         self.rules.rules = rules;
@@ -303,9 +305,10 @@ impl Engine {
                             let id = self.trait_parts.len();
                             self.trait_parts.push(TraitPart { signal: index, part, holds: false });
                             condition.part_roots(part, &mut roots);
-                            for root in roots.drain(..) {
+                            for root in &roots {
                                 push_once(&mut listeners(&mut self.by_attribute, root).signals, id);
                             }
+                            roots.clear();
                         }
                         tree = Tree::Traits(index);
                     }
@@ -407,8 +410,12 @@ impl Engine {
         }
         // Stale entries of rules rescheduled again and again stay bounded.
         if self.schedule.len() > 2 * self.runtime.len() + 64 {
-            let live = self.runtime.iter().enumerate();
-            self.schedule = live.filter_map(|(r, rt)| Some(Reverse((rt.scheduled?, r)))).collect();
+            self.schedule.clear();
+            for (r, rt) in self.runtime.iter().enumerate() {
+                if let Some(t) = rt.scheduled {
+                    self.schedule.push(Reverse((t, r)));
+                }
+            }
         }
         self.drop_stale();
     }
@@ -673,7 +680,10 @@ impl Engine {
             self.qualified |= !step.fired.is_empty();
         }
         let mut effects = Vec::new();
-        for rule in step.fired {
+        // By reference, each value taken: a by-value iterator and its drop guard are code of
+        // their own in the wasm.
+        for rule in &mut step.fired {
+            let rule = rule.take();
             effects.push(Effect::Qualified(Qualified {
                 rule,
                 timestamp: now,
@@ -682,8 +692,8 @@ impl Engine {
                 qualified: self.qualified,
             }));
         }
-        for (kind, r, signals) in step.beacons {
-            let beacon = self.beacon(kind, r, signals, now);
+        for (kind, r, signals) in &mut step.beacons {
+            let beacon = self.beacon(std::mem::take(kind), *r, std::mem::take(signals), now);
             effects.push(Effect::Beacon(beacon));
         }
         // The highest priority that no limit holds back; among equals, the rule written first.
@@ -925,8 +935,13 @@ impl Engine {
     }
 
     fn explain_tree(&self, tree: &Tree, facts: &Facts) -> ExplainNode<'_> {
-        let all =
-            |children: &[Tree]| children.iter().map(|c| self.explain_tree(c, facts)).collect();
+        let all = |children: &[Tree]| {
+            let mut nodes = Vec::with_capacity(children.len());
+            for child in children {
+                nodes.push(self.explain_tree(child, facts));
+            }
+            nodes
+        };
         match tree {
             Tree::All(children) => ExplainNode::all(all(children)),
             Tree::Any(children) => ExplainNode::any(all(children)),

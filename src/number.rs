@@ -62,7 +62,7 @@ fn scale(mantissa: u64, exponent: i32) -> f64 {
 /// JavaScript's `Number()`). Returns `None` for anything else, including empty text.
 pub fn parse_decimal(text: &str) -> Option<f64> {
     // Counts, ids and timestamps: digits alone, read here without a call to the page.
-    let digits = text.strip_prefix('-').unwrap_or(text);
+    let digits = text.strip_prefix("-").unwrap_or(text);
     if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
         return Some(if digits.len() < text.len() { -n } else { n });
@@ -70,11 +70,10 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     // Over these characters `Number(text)` reads exactly the grammar above, and NaN is its
     // answer to anything else.
     #[cfg(target_arch = "wasm32")]
-    return text
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-        .then(|| crate::web::host::number_value(text))
-        .filter(|n| !n.is_nan());
+    return (!text.is_empty()
+        && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')))
+    .then(|| crate::web::host::number_value(text))
+    .filter(|n| !n.is_nan());
     #[cfg(not(target_arch = "wasm32"))]
     read_decimal(text)
 }

@@ -66,16 +66,6 @@ impl Schedule {
     }
 }
 
-impl FromIterator<Entry> for Schedule {
-    fn from_iter<I: IntoIterator<Item = Entry>>(entries: I) -> Self {
-        let mut schedule = Schedule::new();
-        for entry in entries {
-            schedule.push(entry);
-        }
-        schedule
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

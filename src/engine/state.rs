@@ -214,18 +214,20 @@ impl Engine {
         self.global = saved.global;
         self.qualified = saved.qualified;
         self.score = 0.0;
-        for (r, (holds, history)) in saved.rules.into_iter().enumerate() {
-            if holds {
+        // By reference, the values swapped in: a by-value iterator over `saved`'s lists and
+        // its drop guard are code of their own.
+        for (r, (holds, history)) in saved.rules.iter_mut().enumerate() {
+            if *holds {
                 self.score += self.rules.rules[r].score;
             }
-            self.holds[r] = holds;
+            self.holds[r] = *holds;
             let rt = &mut self.runtime[r];
-            rt.history = history;
+            std::mem::swap(&mut rt.history, history);
             rt.scheduled = None;
             self.schedule_check(r, Some(now));
         }
-        for (source, state) in self.sources.iter_mut().zip(saved.signals) {
-            *source.state.state_mut() = state;
+        for (source, state) in self.sources.iter_mut().zip(&mut saved.signals) {
+            std::mem::swap(source.state.state_mut(), state);
         }
         self.refresh_facts();
         Ok(())
