@@ -279,10 +279,11 @@ impl Engine {
         self.rules.rules = rules;
     }
 
-    fn compile_nodes(&mut self, rule: usize, nodes: Vec<Node>) -> Vec<Tree> {
+    fn compile_nodes(&mut self, rule: usize, mut nodes: Vec<Node>) -> Vec<Tree> {
         let mut trees = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            trees.push(self.compile_node(rule, node));
+        // Taken by reference: a by-value iterator and its drop guard are code of their own.
+        for node in &mut nodes {
+            trees.push(self.compile_node(rule, std::mem::replace(node, Node::All(Vec::new()))));
         }
         trees
     }

@@ -179,20 +179,11 @@ pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u3
     // One regex engine compiles the rule set and then runs it: conditions keep the RegExp ids
     // it gave their patterns.
     let regex = Box::new(regex::BrowserRegex::default());
-    let core = match parse_rule_set_json(rules, &*regex) {
-        Ok(rules) => Core {
-            engine: Some(Engine::new(rules, regex, anonymous_id, seed)),
-            errors: String::new(),
-            store: Store::memory(),
-            status: Status::new(),
-        },
-        Err(errors) => Core {
-            engine: None,
-            errors: ValidationError::list_json(&errors),
-            store: Store::memory(),
-            status: Status::new(),
-        },
+    let (engine, errors) = match parse_rule_set_json(rules, &*regex) {
+        Ok(rules) => (Some(Engine::new(rules, regex, anonymous_id, seed)), String::new()),
+        Err(errors) => (None, ValidationError::list_json(&errors)),
     };
+    let core = Core { engine, errors, store: Store::memory(), status: Status::new() };
     let free = b.cores.iter().position(Option::is_none).unwrap_or(b.cores.len());
     if free == b.cores.len() {
         b.cores.push(None);
