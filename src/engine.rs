@@ -11,7 +11,7 @@ use crate::condition::{Context, RegexEngine};
 use crate::duration::Millis;
 use crate::event::{self, Event};
 use crate::frequency::{self, Blocked, GlobalHistory, RuleHistory};
-use crate::json::{object, Value};
+use crate::json::Value;
 use crate::pages::page_matches;
 use crate::profile::Profile;
 use crate::prompt::TemplateValues;
@@ -789,7 +789,9 @@ impl Engine {
             PromptOutcome::Dismissed => event::PROMPT_DISMISSED,
         };
         let rule_value = rule_id.map_or(Value::Null, Value::from);
-        let props = object([("rule", rule_value), ("prompt", prompt_id.into())]);
+        let mut props = Value::Object(Vec::new());
+        props.insert("rule", rule_value);
+        props.insert("prompt", prompt_id.into());
         let mut step = Step::default();
         self.run_schedule(now, &mut step);
         self.ingest(Event::new(name, props.clone(), now), &mut step);

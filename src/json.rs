@@ -223,7 +223,9 @@ pub fn field_json(out: &mut String, k: &str, value: &Value) {
     value.write_json(out);
 }
 
-/// Builds an object from `(key, value)` pairs.
+/// Builds an object from `(key, value)` pairs. The runtime builds its few objects with
+/// [`Value::insert`] instead: this function's iterator and its instances per length cost the
+/// wasm about 240 B gzip for three uses.
 pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
     object_of(Vec::from(entries))
 }

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use crate::condition::{Condition, Context};
 use crate::duration::{Millis, DAY};
 use crate::event::Event;
-use crate::json::{object, Value};
+use crate::json::Value;
 use crate::rules::{EventMatch, SignalKind};
 use crate::window::WindowCounter;
 
@@ -157,11 +157,11 @@ impl SignalState {
             ) => Measure {
                 holds: !followed && now >= start.saturating_add(*within),
                 actual: if detail {
-                    object([
-                        ("started", Value::Number(*start as f64)),
-                        ("deadline", Value::Number(start.saturating_add(*within) as f64)),
-                        ("followed", Value::Bool(*followed)),
-                    ])
+                    let mut actual = Value::Object(Vec::new());
+                    actual.insert("started", Value::Number(*start as f64));
+                    actual.insert("deadline", Value::Number(start.saturating_add(*within) as f64));
+                    actual.insert("followed", Value::Bool(*followed));
+                    actual
                 } else {
                     Value::Null
                 },

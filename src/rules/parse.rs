@@ -13,7 +13,7 @@ use super::{
 use crate::condition::{Condition, Context, RegexEngine};
 use crate::duration::{parse_duration, Millis};
 use crate::error::{child_path, index_path, join, ErrorCode, ValidationError};
-use crate::json::{self, object, Value};
+use crate::json::{self, Value};
 use crate::prompt::{is_safe_url, parse_template, Cta, Prompt, PromptStyle, Template};
 
 /// Parses and validates a rule-set document (already parsed from JSON).
@@ -392,7 +392,8 @@ impl<'a> Checker<'a> {
         match value {
             Value::Number(_) => {
                 let n = self.number(value, path)?;
-                let compare = object([("$gte", Value::Number(n))]);
+                let mut compare = Value::Object(Vec::new());
+                compare.insert("$gte", Value::Number(n));
                 Some(Condition::value(compare, path, &self.ctx, &mut self.errors))
             }
             Value::Object(entries) => {
@@ -1167,6 +1168,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
     use crate::duration::{DAY, HOUR};
+    use crate::json::object;
     use crate::prompt::{Namespace, TemplatePart};
 
     /// The `regex` crate stands in for the browser's `RegExp` natively.
