@@ -464,12 +464,17 @@ impl Engine {
                 let kind = &self.signals[self.sources[s].signals[0]].def.kind;
                 self.sources[s].state.state_mut().observe_session_start(kind, now);
             }
+            // Pushed one by one: `extend` over a range and over a slice are instances of their own.
             if first_event {
                 // The first event of a profile evaluates every rule for the first time.
-                touched.extend(0..self.rules.rules.len());
+                for r in 0..self.rules.rules.len() {
+                    touched.push(r);
+                }
             } else {
                 // Only session, first-seen and trial-age signals change with a new session.
-                touched.extend_from_slice(&self.session_rules);
+                for &r in &self.session_rules {
+                    touched.push(r);
+                }
             }
         }
         if event.name == event::LIMIT_HIT || event.name == event::USAGE {
