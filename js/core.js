@@ -182,6 +182,11 @@ export class Core {
     return this.#wasm.core_is_persistent(this.#handle) === 1;
   }
 
+  /** Whether anything listens to `qualified` or `rule:fired`: the core writes those effects only then. */
+  hearFirings(heard) {
+    this.#wasm.core_hear_firings(this.#handle, heard ? 1 : 0);
+  }
+
   setPromptVisible(visible) {
     this.#wasm.core_set_prompt_visible(this.#handle, visible ? 1 : 0);
   }

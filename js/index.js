@@ -250,6 +250,7 @@ class Pqlkit {
     this.#localOnly = options.respectPrivacySignals !== false && privacySignal();
     // Under Node there is no localStorage worth trusting: always memory.
     this.#storage = options.storage === 'memory' || !isBrowser() ? 'memory' : 'local';
+    this.#hearFirings();
     const opened = this.#read(() => core.openStorage(this.#mayStore() ? this.#storage : 'memory', STATE_KEY, this.#time() ?? Date.now()));
     // Reported once listeners can hear it: after init resolves.
     if (opened === 'replaced') this.#later(new PqlkitError('state_replaced', 'saved state was corrupt or foreign and was replaced'));
@@ -367,7 +368,17 @@ class Pqlkit {
     }
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
     this.#listeners.get(event).add(listener);
-    return () => this.#listeners.get(event)?.delete(listener);
+    this.#hearFirings();
+    return () => {
+      this.#listeners.get(event)?.delete(listener);
+      this.#hearFirings();
+    };
+  }
+
+  /** Tells the core whether firings are heard: unheard, it writes no `qualified` effect (an event per firing). */
+  #hearFirings() {
+    const heard = Boolean(this.#listeners.get('qualified')?.size || this.#listeners.get('rule:fired')?.size);
+    this.#read(() => this.#core.hearFirings(heard));
   }
 
   score() {
@@ -762,6 +773,7 @@ class Pqlkit {
     }
     core.setPromptVisible(this.#shown || this.#remoteVisible.size > 0);
     this.#core = core;
+    this.#hearFirings();
     this.#unsaved = 0;
     this.#deadline = -1;
     this.#arm();

@@ -138,6 +138,9 @@ pub struct Engine {
     qualified: bool,
     /// A prompt is on screen (in this tab or another): no other is issued meanwhile.
     prompt_visible: bool,
+    /// Whether the host hears firings (`qualified` effects): when it does not, none is written
+    /// and a rule's signals are measured for its beacons only.
+    firings_heard: bool,
     /// Two xorshift64* streams, one per half of a beacon id.
     rng: [u64; 2],
     /// Scratch lists for `ingest`, kept to spare two allocations per event.
@@ -222,6 +225,7 @@ impl Engine {
             score: 0.0,
             qualified: false,
             prompt_visible: false,
+            firings_heard: true,
             rng: [half(seed as u64), half((seed >> 64) as u64)],
             touched: Vec::new(),
             triggered: Vec::new(),
@@ -629,9 +633,15 @@ impl Engine {
     }
 
     fn fire(&mut self, r: usize, now: Millis, trigger: Option<&Event>, step: &mut Step) {
-        let signals = self.signal_values(r, now);
+        step.any_fired = true;
+        let beacons = self.rules.rules[r].actions.iter().any(|a| matches!(a, Action::Beacon(_)));
+        let signals =
+            if self.firings_heard || beacons { self.signal_values(r, now) } else { Value::Null };
         let rule = &self.rules.rules[r];
         self.run_actions(&rule.actions, Some(r), trigger, &signals, step);
+        if !self.firings_heard {
+            return;
+        }
         step.fired.push(Some(Firing {
             index: r,
             id: rule.id.clone(),
@@ -669,7 +679,10 @@ impl Engine {
             if !self.qualified && self.score >= threshold {
                 self.qualified = true;
                 self.score_changed();
-                step.fired.push(None);
+                step.any_fired = true;
+                if self.firings_heard {
+                    step.fired.push(None);
+                }
                 let no_signals = Value::Object(Vec::new());
                 self.run_actions(&self.rules.on_qualified, None, None, &no_signals, &mut step);
             } else if self.qualified && self.score < threshold {
@@ -679,7 +692,7 @@ impl Engine {
         } else {
             // Without a threshold each rule defines a PQL: its firing qualifies the user (the
             // host names it `qualified` as well as `rule:fired`), until `reset`.
-            self.qualified |= !step.fired.is_empty();
+            self.qualified |= step.any_fired;
         }
         let mut effects = Vec::new();
         // By reference, each value taken: a by-value iterator and its drop guard are code of
@@ -722,6 +735,12 @@ impl Engine {
             }
         }
         effects
+    }
+
+    /// Whether the host hears firings. A page with no `qualified` or `rule:fired` listener
+    /// says no: the effects it would drop unread are not written, nor their signals measured.
+    pub fn set_firings_heard(&mut self, heard: bool) {
+        self.firings_heard = heard;
     }
 
     /// The UI reports whether a prompt is on screen; at most one is visible at a time.
@@ -1004,6 +1023,8 @@ struct Step {
     /// The rules that fired, in order; `None` when the score reached the threshold. They
     /// become `qualified` effects in `finish`, with the score the step settles on.
     fired: Vec<Option<Firing>>,
+    /// Whether a rule fired (or the threshold was reached), heard or not.
+    any_fired: bool,
     beacons: Vec<(String, Option<usize>, Value)>,
     prompts: Vec<PromptCandidate>,
 }

@@ -390,6 +390,12 @@ pub extern "C" fn core_is_persistent(handle: u32) -> u32 {
     u32::from(core.is_some_and(|c| c.store.is_persistent()))
 }
 
+/// Whether the page listens to firings (`qualified`, `rule:fired`): 1 yes, 0 no.
+#[no_mangle]
+pub extern "C" fn core_hear_firings(handle: u32, heard: u32) {
+    with_engine(handle, |engine, _, _| engine.set_firings_heard(heard == 1));
+}
+
 /// Whether a prompt is on screen, here or in another tab: no other is issued meanwhile.
 #[no_mangle]
 pub extern "C" fn core_set_prompt_visible(handle: u32, visible: u32) {

@@ -129,3 +129,34 @@ test('numbers are read as JavaScript reads them: every digit, and strings coerce
   assert.equal(pql.score().rules[hard.length].matched, false, '"31px" is NaN, as Number() reads it');
   pql.destroy();
 });
+
+test('firings are written for the page only while it listens; score, qualified and beacons do not depend on it', async () => {
+  const set = {
+    version: 1,
+    rules: [
+      { id: 'pro', when: { traits: { plan: 'pro' } }, score: 30, actions: [{ beacon: 'intent' }] },
+      { id: 'seats', when: { traits: { seats: { $gt: 3 } } }, score: 40 },
+      { id: 'admin', when: { traits: { role: 'admin' } }, score: 5 },
+    ],
+  };
+  const pql = await init({ rules: set, storage: 'memory', now: () => Date.UTC(2026, 11, 1) });
+  const beacons = [];
+  pql.on('beacon', (b) => beacons.push(b));
+  // Nobody listens to firings: the beacon still carries the values of its rule's signals,
+  // and a firing still qualifies the user (no threshold: each rule defines a PQL).
+  pql.identify(null, { plan: 'pro' });
+  assert.deepEqual(beacons.map((b) => [b.type, b.rule, b.signals]), [['intent', 'pro', { when: { plan: 'pro' } }]]);
+  assert.equal(pql.score().qualified, true);
+  assert.equal(pql.score().score, 30);
+  const heard = [];
+  const off = pql.on('qualified', (e) => heard.push(e.rule));
+  pql.identify(null, { seats: 5 });
+  assert.deepEqual(heard, ['seats'], 'a listener added later hears the next firing');
+  off();
+  const fired = [];
+  pql.on('rule:fired', (e) => fired.push([e.rule, e.score]));
+  pql.identify(null, { role: 'admin' });
+  assert.deepEqual(heard, ['seats'], 'an unsubscribed listener hears nothing');
+  assert.deepEqual(fired, [['admin', 75]], 'rule:fired alone is heard too, with the settled score');
+  pql.destroy();
+});
