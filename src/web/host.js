@@ -1,7 +1,7 @@
 // What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase, String(n),
-// Number(text) and localStorage. Only strings, numbers and booleans cross (a string back into a buffer `out` of
-// the wasm's memory), and nothing throws into the wasm: a
-// failure comes back as a value. wasm-bindgen copies this file next to each build's glue.
+// Number(text) and localStorage. Only strings, numbers and booleans cross (a string back into
+// a buffer `out` of the wasm's memory), and nothing throws into the wasm: a failure comes back
+// as a value. wasm-bindgen copies this file next to each build's glue.
 
 /** Compiled patterns by id; a forgotten id's slot is reused. */
 const patterns = [];
