@@ -2,10 +2,10 @@
 //!
 //! Compiling a rule set flattens every signal leaf into one list and indexes it by event name,
 //! so an event touches only the signals and rules that mention it. Changes that come with time
-//! alone (windows expiring, `notFollowedBy` deadlines, trial age) are kept in a schedule of
-//! a min-heap of `(time, rule)`; [`Engine::advance`] re-evaluates just the rules that are due.
-
-use std::cmp::Reverse;
+//! alone are kept in a min-heap of `(time, item)`: a rule's own deadlines (`notFollowedBy`,
+//! trial age), and each window's next expiry, once for every signal that shares the window.
+//! [`Engine::advance`] re-evaluates the rules that are due, and of a window that lost a bucket
+//! only the rules whose signal it flipped.
 
 use crate::condition::{Context, RegexEngine};
 use crate::duration::Millis;
@@ -82,7 +82,6 @@ struct RuleRuntime {
     /// rules are evaluated at every event.
     in_audience: bool,
     history: RuleHistory,
-    scheduled: Option<Millis>,
 }
 
 /// How a user reacted to a prompt; reported by the UI or by a headless app.
@@ -129,8 +128,8 @@ pub struct Engine {
     /// Changes whenever the score, `qualified` or a rule's truth does: a host that cached the
     /// score asks for it again only then.
     score_version: u32,
-    /// Next check times. An entry whose time no longer equals its rule's `scheduled` is stale
-    /// and skipped: cheaper than removing it from the middle of the heap.
+    /// Next check times: item `r` is rule `r`'s own check, item `rules + s` window source `s`'s
+    /// next expiry.
     schedule: Schedule,
     profile: Profile,
     global: GlobalHistory,
@@ -143,7 +142,8 @@ pub struct Engine {
     firings_heard: bool,
     /// Two xorshift64* streams, one per half of a beacon id.
     rng: [u64; 2],
-    /// Scratch lists for `ingest`, kept to spare two allocations per event.
+    /// Scratch lists for `ingest` (and `triggered` for `run_schedule`, which runs before it),
+    /// kept to spare allocations per event.
     touched: Vec<usize>,
     triggered: Vec<usize>,
 }
@@ -219,7 +219,7 @@ impl Engine {
             usage_rules: Vec::new(),
             session_rules: Vec::new(),
             session_sources: Vec::new(),
-            schedule: Schedule::new(),
+            schedule: Schedule::default(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),
             score: 0.0,
@@ -231,6 +231,7 @@ impl Engine {
             triggered: Vec::new(),
         };
         engine.compile();
+        engine.schedule = Schedule::new(engine.runtime.len() + engine.sources.len());
         engine.failing_parts = vec![0; engine.signals.len()];
         engine.refresh_facts();
         engine
@@ -380,54 +381,53 @@ impl Engine {
         self.finish(now, step)
     }
 
+    /// Evaluates, in rule order, the rules due by `now`: those whose own deadline passed, and
+    /// those whose signal flipped as a window lost a bucket.
     fn run_schedule(&mut self, now: Millis, step: &mut Step) {
-        while let Some(&Reverse((due, rule))) = self.schedule.peek() {
-            if due > now {
-                break;
-            }
-            self.schedule.pop();
-            if self.runtime[rule].scheduled == Some(due) {
-                self.runtime[rule].scheduled = None;
-                self.evaluate(rule, now, None, step);
-            }
-        }
-        self.drop_stale();
-    }
-
-    /// Pops stale entries off the top, so that the top is the true next deadline.
-    fn drop_stale(&mut self) {
-        while let Some(&Reverse((due, rule))) = self.schedule.peek() {
-            if self.runtime[rule].scheduled == Some(due) {
-                break;
-            }
-            self.schedule.pop();
-        }
-    }
-
-    /// Schedules a check of rule `r` at `t` (or none), replacing its previous one.
-    fn schedule_check(&mut self, r: usize, t: Option<Millis>) {
-        if self.runtime[r].scheduled == t {
-            return;
-        }
-        self.runtime[r].scheduled = t;
-        if let Some(t) = t {
-            self.schedule.push(Reverse((t, r)));
-        }
-        // Stale entries of rules rescheduled again and again stay bounded.
-        if self.schedule.len() > 2 * self.runtime.len() + 64 {
-            self.schedule.clear();
-            for (r, rt) in self.runtime.iter().enumerate() {
-                if let Some(t) = rt.scheduled {
-                    self.schedule.push(Reverse((t, r)));
+        let mut due = std::mem::take(&mut self.triggered);
+        let rules = self.runtime.len();
+        while let Some((at, item)) = self.schedule.pop_due(now) {
+            let Some(s) = item.checked_sub(rules) else {
+                touch(&mut due, item);
+                continue;
+            };
+            // The amount just before the expiry is what the rules reading it were judged by.
+            let kind = self.source_kind(&self.sources[s]);
+            let state = &self.sources[s].state;
+            let was = state.state().amount(kind, at.saturating_sub(1));
+            if let (Some(is), next) = state.reading(kind, &self.facts(now)) {
+                if let Some(was) = was {
+                    self.touch_flipped(s, was, is, &mut due);
                 }
+                self.schedule.set(item, next);
             }
         }
-        self.drop_stale();
+        for &r in &due {
+            self.evaluate(r, now, None, step);
+        }
+        due.clear();
+        self.triggered = due;
+    }
+
+    /// Adds to `touched` the rules of source `s` with a signal that holds for one of two
+    /// amounts and not for the other.
+    fn touch_flipped(&self, s: usize, was: f64, is: f64, touched: &mut Vec<usize>) {
+        let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
+        let (low, high) = if was <= is { (was, is) } else { (is, was) };
+        for &i in &self.sources[s].signals {
+            let slot = &self.signals[i];
+            // A signal whose comparison lies wholly outside the move is not even tested.
+            let outside = slot.range.0 > high || slot.range.1 < low;
+            if !outside && holds_at(&slot.def.kind, was, &ctx) != holds_at(&slot.def.kind, is, &ctx)
+            {
+                touch(touched, slot.rule);
+            }
+        }
     }
 
     /// The earliest time at which [`Engine::advance`] has work to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.schedule.peek().map(|&Reverse((t, _))| t)
+        self.schedule.next()
     }
 
     /// Records an event and returns what it set off.
@@ -458,12 +458,9 @@ impl Engine {
         // Rules to re-evaluate: each once, in rule order, however many of its signals changed.
         let mut touched = std::mem::take(&mut self.touched);
         let first_event = self.profile.last_activity.is_none();
-        if self.profile.touch(now) {
+        let new_session = self.profile.touch(now);
+        if new_session {
             self.global.session_shows = 0;
-            for &s in &self.session_sources {
-                let kind = &self.signals[self.sources[s].signals[0]].def.kind;
-                self.sources[s].state.state_mut().observe_session_start(kind, now);
-            }
             // Pushed one by one: `extend` over a range and over a slice are instances of their own.
             if first_event {
                 // The first event of a profile evaluates every rule for the first time.
@@ -498,6 +495,16 @@ impl Engine {
             attributes: &self.profile.attributes,
             conditions: Context { groups: &self.rules.groups, regex: &*self.regex },
         };
+        // A window this call changes expires on its own schedule: item `rules + s`.
+        let rules = self.runtime.len();
+        if new_session {
+            for &s in &self.session_sources {
+                let source = &mut self.sources[s];
+                let kind = &self.signals[source.signals[0]].def.kind;
+                source.state.state_mut().observe_session_start(kind, now);
+                self.schedule.set(rules + s, source.state.reading(kind, &facts).1);
+            }
+        }
         let found = find(&self.by_event, &event.name);
         let on_event = found.map_or(&NO_LISTENERS, |i| &self.by_event[i].2);
         for &s in &on_event.signals {
@@ -508,29 +515,17 @@ impl Engine {
                 continue;
             }
             let after = source.state.reading(kind, &facts);
-            if after == before && after.0.is_some() {
-                continue;
-            }
-            // A signal's rule is evaluated again only when what the rule reads of it changed:
-            // whether it holds, or when it next changes by itself. A count going from 7 to 8
-            // changes neither for `{"$gte": 3}`, and is not even tested against it.
-            let (Some(was), Some(is), true) = (before.0, after.0, before.1 == after.1) else {
+            // A window's rules are evaluated again only when one of their signals flips: a
+            // count going from 7 to 8 does not for `{"$gte": 3}`, and is not even tested against
+            // it. When the window next expires is its own entry in the schedule.
+            let (Some(was), Some(is)) = (before.0, after.0) else {
                 for &i in &source.signals {
                     touch(&mut touched, self.signals[i].rule);
                 }
                 continue;
             };
-            let (low, high) = if was <= is { (was, is) } else { (is, was) };
-            for &i in &source.signals {
-                let slot = &self.signals[i];
-                let ctx = &facts.conditions;
-                let outside = slot.range.0 > high || slot.range.1 < low;
-                if !outside
-                    && holds_at(&slot.def.kind, was, ctx) != holds_at(&slot.def.kind, is, ctx)
-                {
-                    touch(&mut touched, slot.rule);
-                }
-            }
+            self.schedule.set(rules + s, after.1);
+            self.touch_flipped(s, was, is, &mut touched);
         }
         let ctx = facts.conditions;
         let mut triggered = std::mem::take(&mut self.triggered);
@@ -612,13 +607,17 @@ impl Engine {
         start..end
     }
 
+    /// Schedules rule `r`'s own next check: its signals' deadlines, windows aside (a window's
+    /// expiry is scheduled once for all the rules reading it).
     fn reschedule(&mut self, r: usize, now: Millis) {
         let facts = self.facts(now);
         let next = self.signals[self.signal_range(r)]
             .iter()
-            .filter_map(|slot| self.sources[slot.source].state.reading(&slot.def.kind, &facts).1)
+            .filter_map(|slot| {
+                self.sources[slot.source].state.state().next_change(&slot.def.kind, &facts)
+            })
             .min();
-        self.schedule_check(r, next);
+        self.schedule.set(r, next);
     }
 
     /// The values of a rule's signals at `now`, keyed by their path inside the rule.

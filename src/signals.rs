@@ -199,12 +199,12 @@ impl SignalState {
         }
     }
 
-    /// The first moment after `now` at which this signal can change without a new event.
+    /// The first moment after `now` at which this signal can change without a new event;
+    /// windows aside, whose expiries [`CachedState::reading`] gives.
     pub fn next_change(&self, kind: &SignalKind, facts: &Facts) -> Option<Millis> {
         let now = facts.now;
         let after_now = |t: Millis| (t > now).then_some(t);
         match (self, kind) {
-            (SignalState::Window(counter), _) => counter.next_expiry(now),
             (
                 SignalState::Pending { started: Some(start), followed: false },
                 SignalKind::NotFollowedBy { within, .. },
@@ -248,7 +248,8 @@ impl CachedState {
         &mut self.state
     }
 
-    /// [`SignalState::amount`] and [`SignalState::next_change`] at `facts.now`.
+    /// A window's amount at `facts.now` and its next expiry (`None` for the other states, which
+    /// their rules schedule through [`SignalState::next_change`]).
     pub fn reading(&self, kind: &SignalKind, facts: &Facts) -> (Option<f64>, Option<Millis>) {
         let now = facts.now;
         if let SignalState::Window(counter) = &self.state {
@@ -263,7 +264,7 @@ impl CachedState {
                 return (Some(amount), next);
             }
         }
-        (None, self.state.next_change(kind, facts))
+        (None, None)
     }
 
     /// [`SignalState::measure`], from the remembered reading where there is one.

@@ -157,6 +157,69 @@ fn edge_triggered_rule_fires_once_until_it_went_false_and_true_again() {
 }
 
 #[test]
+fn windows_that_lose_buckets_leave_every_rule_as_a_fresh_evaluation_finds_it() {
+    // Rules sharing windows (one counter per event and window), with comparisons of every
+    // shape: a bucket leaving a window re-evaluates only the rules it flips, and an event only
+    // the rules its counts flip, so each rule's held truth must still be what evaluating it
+    // from scratch says, after every call, whenever the calls come.
+    let compares = [
+        r#"{"$gte": 3}"#,
+        r#"{"$lt": 2}"#,
+        r#"{"$eq": 4}"#,
+        r#"{"$ne": 1}"#,
+        r#"{"$in": [1, 5]}"#,
+        r#"{"$gt": 1, "$lte": 6}"#,
+    ];
+    let windows = ["90s", "1h", "24h", "7d"];
+    let mut rules = Vec::new();
+    for (w, within) in windows.iter().enumerate() {
+        for (c, compare) in compares.iter().enumerate() {
+            let event = ["a", "b"][(w + c) % 2];
+            rules.push(format!(
+                r#"{{"id": "count-{w}-{c}", "when": {{"event": "{event}", "count": {compare}, "within": "{within}"}}}}"#
+            ));
+            rules.push(format!(
+                r#"{{"id": "days-{w}-{c}", "when": {{"any": [{{"event": "b", "distinctDays": {compare}, "within": "{within}"}}, {{"not": {{"sessions": {compare}, "within": "{within}"}}}}]}}}}"#
+            ));
+        }
+        rules.push(format!(
+            r#"{{"id": "sum-{w}", "when": {{"all": [{{"event": "a", "sum": "n", "value": {{"$gte": 5}}, "within": "{within}"}}, {{"event": "b", "count": {{"$lt": 3}}, "within": "{within}"}}]}}}}"#
+        ));
+    }
+    let ids: Vec<String> =
+        (0..rules.len()).map(|i| rules[i].split('"').nth(3).expect("an id").to_string()).collect();
+    let mut e = engine(&rules.join(","));
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut t = T0;
+    for step in 0..3000 {
+        // Gaps from a second to days: bursts, windows half emptied, windows emptied whole.
+        t += [1_000, 20_000, 10 * MINUTE, 3 * HOUR, 2 * DAY][next(5) as usize]
+            * (1 + next(3) as i64);
+        match next(4) {
+            0 => drop(e.advance(t)),
+            1 => drop(run_until(&mut e, t)),
+            _ => {
+                let name = if next(2) == 0 { "a" } else { "b" };
+                drop(e.track(name, props(&format!(r#"{{"n": {}}}"#, next(4))), t));
+            }
+        }
+        for (r, id) in ids.iter().enumerate() {
+            assert_eq!(
+                e.matched()[r],
+                explain(&e, id, t).matched(),
+                "rule {id} after step {step} at {t}"
+            );
+        }
+    }
+}
+
+#[test]
 fn trigger_rule_fires_on_each_trigger_while_when_holds_and_never_without_it() {
     let mut e = engine(
         r#"{"id": "project-limit", "kind": "usage",

@@ -1,7 +1,10 @@
-//! The engine's schedule of rule checks: a binary min-heap of `(time, rule)`, with the part of
-//! `BinaryHeap<Reverse<_>>`'s interface the engine uses. Written out because std's heap brings
-//! its hole-based sifts, its rebuild and its drain into the wasm pages download for this one
-//! use; the order entries come out in is the same (the smallest `(time, rule)` first).
+//! The engine's schedule: for each item (a rule's own check, a window's next expiry) at most
+//! one time, and the items due come out earliest first (ties by item).
+//!
+//! A binary min-heap of `(time, item)` beside each item's live time. Moving an item leaves its
+//! old entry in the heap, stale, skipped when it reaches the top: cheaper than removing it from
+//! the middle. Written out because std's heap brings its hole-based sifts, its rebuild and its
+//! drain into the wasm pages download for this one use.
 
 use std::cmp::Reverse;
 
@@ -10,28 +13,71 @@ use crate::duration::Millis;
 type Entry = Reverse<(Millis, usize)>;
 
 #[derive(Default)]
-pub struct Schedule(Vec<Entry>);
+pub struct Schedule {
+    heap: Vec<Entry>,
+    /// Each item's live time; an entry of the heap that differs is stale.
+    times: Vec<Option<Millis>>,
+}
 
 impl Schedule {
-    pub fn new() -> Self {
-        Schedule(Vec::new())
+    /// A schedule of `items` items, none scheduled.
+    pub fn new(items: usize) -> Self {
+        Schedule { heap: Vec::new(), times: vec![None; items] }
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
+    /// Unschedules every item.
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.heap.clear();
+        self.times.fill(None);
     }
 
-    /// The earliest entry.
-    pub fn peek(&self) -> Option<&Entry> {
-        self.0.first()
+    /// Schedules `item` at `t` (or never), replacing its previous time.
+    pub fn set(&mut self, item: usize, t: Option<Millis>) {
+        if self.times[item] == t {
+            return;
+        }
+        self.times[item] = t;
+        if let Some(t) = t {
+            self.push(Reverse((t, item)));
+        }
+        // Stale entries of items moved again and again stay bounded.
+        if self.heap.len() > 2 * self.times.len() + 64 {
+            self.heap.clear();
+            for item in 0..self.times.len() {
+                if let Some(t) = self.times[item] {
+                    self.push(Reverse((t, item)));
+                }
+            }
+        }
+        self.drop_stale();
     }
 
-    pub fn push(&mut self, entry: Entry) {
-        let heap = &mut self.0;
+    /// The earliest time an item is scheduled at.
+    pub fn next(&self) -> Option<Millis> {
+        self.heap.first().map(|&Reverse((t, _))| t)
+    }
+
+    /// The earliest item due by `now`, and its time, unscheduled.
+    pub fn pop_due(&mut self, now: Millis) -> Option<(Millis, usize)> {
+        let &Reverse((t, item)) = self.heap.first().filter(|&&Reverse((t, _))| t <= now)?;
+        self.times[item] = None;
+        self.pop();
+        self.drop_stale();
+        Some((t, item))
+    }
+
+    /// Pops stale entries off the top, so that the top is the true next time.
+    fn drop_stale(&mut self) {
+        while let Some(&Reverse((t, item))) = self.heap.first() {
+            if self.times[item] == Some(t) {
+                break;
+            }
+            self.pop();
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let heap = &mut self.heap;
         let mut at = heap.len();
         heap.push(entry);
         while at > 0 {
@@ -45,8 +91,8 @@ impl Schedule {
     }
 
     /// Removes the earliest entry.
-    pub fn pop(&mut self) {
-        let heap = &mut self.0;
+    fn pop(&mut self) {
+        let heap = &mut self.heap;
         let Some(last) = heap.pop() else { return };
         let Some(first) = heap.first_mut() else { return };
         *first = last;
@@ -71,7 +117,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_come_out_smallest_first_as_from_std_heap() {
+    fn items_come_out_at_their_latest_time_earliest_first() {
         let mut seed = 0x2545_f491_u64;
         let mut next = || {
             seed ^= seed << 13;
@@ -79,26 +125,30 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let mut ours = Schedule::new();
-        let mut std_heap = std::collections::BinaryHeap::new();
-        for round in 0..2000 {
+        // Few items and times: ties, moves and unscheduling are common; the naive model is
+        // each item's latest time.
+        let mut ours = Schedule::new(8);
+        let mut model: [Option<Millis>; 8] = [None; 8];
+        for round in 0..5000 {
             if next() % 3 == 0 {
-                assert_eq!(ours.peek().copied(), std_heap.peek().copied(), "round {round}");
-                ours.pop();
-                std_heap.pop();
+                let now = (next() % 60) as Millis;
+                let due = model
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(item, t)| t.filter(|&t| t <= now).map(|t| (t, item)))
+                    .min();
+                assert_eq!(ours.pop_due(now), due, "round {round}");
+                if let Some((_, item)) = due {
+                    model[item] = None;
+                }
             } else {
-                // Few distinct times and rules: ties and repeated entries are common.
-                let entry = Reverse(((next() % 50) as Millis, (next() % 8) as usize));
-                ours.push(entry);
-                std_heap.push(entry);
+                let item = (next() % 8) as usize;
+                let t = (next() % 5 != 0).then(|| (next() % 50) as Millis);
+                ours.set(item, t);
+                model[item] = t;
             }
-            assert_eq!(ours.len(), std_heap.len());
+            assert_eq!(ours.next(), model.iter().flatten().min().copied(), "round {round}");
+            assert!(ours.heap.len() <= 2 * 8 + 64 + 1);
         }
-        while let Some(&entry) = std_heap.peek() {
-            assert_eq!(ours.peek(), Some(&entry));
-            ours.pop();
-            std_heap.pop();
-        }
-        assert_eq!(ours.peek(), None);
     }
 }

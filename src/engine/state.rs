@@ -223,11 +223,13 @@ impl Engine {
             self.holds[r] = *holds;
             let rt = &mut self.runtime[r];
             std::mem::swap(&mut rt.history, history);
-            rt.scheduled = None;
-            self.schedule_check(r, Some(now));
         }
         for (source, state) in self.sources.iter_mut().zip(&mut saved.signals) {
             std::mem::swap(source.state.state_mut(), state);
+        }
+        // Every rule and window is checked at the next call: deadlines passed meanwhile.
+        for item in 0..self.runtime.len() + self.sources.len() {
+            self.schedule.set(item, Some(now));
         }
         self.refresh_facts();
         Ok(())
