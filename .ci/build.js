@@ -1,6 +1,6 @@
 // `npm run build`: the release package in js/wasm (wasm-pack, then wasm-opt -Oz from npm binaryen).
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureToolchain, mustRun, root, SIZE_TOOLCHAIN } from './tools.js';
@@ -19,6 +19,10 @@ export function build() {
   // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
   // the crate's name and version, which a release would change.
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
+  importFromHost(join(outDir, 'pqlkit_bg.wasm'));
+  // wasm-bindgen's glue for the runtime, which nothing loads, would not match it now.
+  rmSync(join(outDir, 'pqlkit.js'));
+  rmSync(join(outDir, 'snippets'), { recursive: true });
   // pqlkit/validate's wasm: the checker with every message, built for size like the runtime.
   // A page fetches it on a refused rule set or in the playground, so it carries neither the
   // command line's backtest driver nor its SQL builder.
@@ -59,6 +63,64 @@ function buildForPages(outDir, name, features) {
   // the core goes deep: JSON 128 levels, rules 32), so constant offsets fold into loads and
   // stores: 157 B gzip together.
   optimise(join(root, outDir, name + '_bg.wasm'), ['-Oz', '--converge', '--one-caller-inline-max-function-size', '20', '--zero-filled-memory', '--low-memory-unused']);
+}
+
+/**
+ * Names the runtime's imports as host.js names its functions, all in one module `host`, the
+ * object js/loader.js `instantiate` passes. wasm-bindgen links a string-taking import as
+ * `./pqlkit_bg.js` `__wbg_<name>_<hash>` (a shim of its glue) and the others under the path
+ * of its copy of host.js, with the crate's hash: names for its glue, which the runtime does
+ * not use, and incompressible to gzip (241 B of the first load).
+ */
+function importFromHost(file) {
+  const wasm = readFileSync(file);
+  const leb = (at) => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = wasm[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return [value, at];
+    }
+  };
+  const uleb = (n) => {
+    const out = [];
+    do {
+      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n >>>= 7;
+    } while (n);
+    return Buffer.from(out);
+  };
+  const name = (text) => Buffer.concat([uleb(Buffer.byteLength(text)), Buffer.from(text)]);
+  const parts = [wasm.subarray(0, 8)];
+  for (let at = 8; at < wasm.length; ) {
+    const id = wasm[at];
+    const [size, start] = leb(at + 1);
+    const end = start + size;
+    if (id !== 2) {
+      parts.push(wasm.subarray(at, end));
+    } else {
+      // An entry: module name, field name, then its kind and type, kept as they are.
+      let [count, p] = leb(start);
+      const entries = [uleb(count)];
+      while (count--) {
+        let length;
+        [length, p] = leb(p);
+        const from = wasm.toString('utf8', p, p + length);
+        [length, p] = leb(p + length);
+        const field = wasm.toString('utf8', p, p + length);
+        p += length;
+        if (wasm[p] !== 0) throw new Error(`pqlkit build: the runtime imports ${from} ${field}, not a function`);
+        const [, after] = leb(p + 1);
+        if (from !== './pqlkit_bg.js' && !from.endsWith('/src/web/host.js')) throw new Error(`pqlkit build: the runtime imports from ${from}`);
+        entries.push(name('host'), name(field.replace(/^__wbg_|_[\da-f]{16}$/g, '')), wasm.subarray(p, after));
+        p = after;
+      }
+      const body = Buffer.concat(entries);
+      parts.push(Buffer.from([2]), uleb(body.length), body);
+    }
+    at = end;
+  }
+  writeFileSync(file, Buffer.concat(parts));
 }
 
 /**

@@ -36,30 +36,28 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 /**
  * A fresh instance of the runtime's `module` (its exports), with its own memory: the facade
  * starts one per core and, after a trap, another. wasm-bindgen's glue keeps one instance per
- * page, so the runtime's few imports are bound here instead: `host` is src/web/host.js, whose
- * functions the wasm imports either directly (numbers only) or through `./pqlkit_bg.js` shims
- * named `__wbg_<name>_<hash>` that pass each string as (pointer, byte length), and a buffer
- * for a string back as (pointer, byte length) too (src/web/host.rs).
+ * page, so the runtime's imports are bound here instead, from module `host` (.ci/build.js
+ * names them so): `host` is src/web/host.js, whose functions take numbers directly, or strings
+ * and buffers for strings back as (pointer, byte length) pairs (src/web/host.rs), which these
+ * shims read.
  */
 export function instantiate(module, host) {
   let w;
   const buffer = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
   const text = (at, length) => decoder.decode(buffer(at, length));
-  const shims = {
+  const imports = {
     lowercase: (a, n, b, m) => host.lowercase(text(a, n), buffer(b, m)),
     numberText: (x, b, m) => host.numberText(x, buffer(b, m)),
     numberValue: (a, n) => host.numberValue(text(a, n)),
     storageGet: (a, n, b, m) => host.storageGet(text(a, n), buffer(b, m)),
     regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
     regexTest: (id, a, n) => host.regexTest(id, text(a, n)),
+    regexForget: host.regexForget,
     storageSet: (a, n, b, m) => host.storageSet(text(a, n), text(b, m)),
     storageRemove: (a, n) => host.storageRemove(text(a, n)),
+    storageAvailable: host.storageAvailable,
   };
-  const imports = {};
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    (imports[from] ??= {})[name] = from === './pqlkit_bg.js' ? shims[name.replace(/^__wbg_|_[\da-f]{16}$/g, '')] : host[name];
-  }
   // Built without reference types (.ci/build.js), the runtime has no start function for
   // wasm-bindgen's table of JS values: it holds none.
-  return (w = new WebAssembly.Instance(module, imports).exports);
+  return (w = new WebAssembly.Instance(module, { host: imports }).exports);
 }
