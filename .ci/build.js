@@ -21,8 +21,8 @@ export function build() {
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
   importFromHost(join(outDir, 'pqlkit_bg.wasm'));
   // wasm-bindgen's glue for the runtime, which nothing loads, would not match it now.
-  rmSync(join(outDir, 'pqlkit.js'));
-  rmSync(join(outDir, 'snippets'), { recursive: true });
+  rmSync(join(outDir, 'pqlkit.js'), { force: true });
+  rmSync(join(outDir, 'snippets'), { recursive: true, force: true });
   // pqlkit/validate's wasm: the checker with every message, built for size like the runtime.
   // A page fetches it on a refused rule set or in the playground, so it carries neither the
   // command line's backtest driver nor its SQL builder.
