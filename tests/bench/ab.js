@@ -56,15 +56,22 @@ async function compare({ names, rounds, rules: size }) {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const builds = {};
   for (const name of names) {
-    const glue = await import(`/ab/${name}/wasm/pqlkit.js`);
+    // Builds before the runtime imported from `host` shipped wasm-bindgen's glue for it.
+    const glue = await import(`/ab/${name}/wasm/pqlkit.js`).catch(() => null);
+    const module = () => WebAssembly.compileStreaming(fetch(`/ab/${name}/wasm/pqlkit_bg.wasm`));
     let newCore;
-    if (glue.Core) {
+    if (glue?.Core) {
       // A build from before the numeric boundary: wasm-bindgen's Core class.
       await glue.default({ module_or_path: `/ab/${name}/wasm/pqlkit_bg.wasm` });
       newCore = (json) => new glue.Core(json, 'anon', 7);
     } else {
       const { Core } = await import(`/ab/${name}/core.js`);
-      const wasm = glue.initSync({ module: await WebAssembly.compileStreaming(fetch(`/ab/${name}/wasm/pqlkit_bg.wasm`)) });
+      let wasm;
+      if (glue) wasm = glue.initSync({ module: await module() });
+      else {
+        const [{ instantiate }, host] = await Promise.all([import(`/ab/${name}/loader.js`), import(`/ab/${name}/wasm/host.js`)]);
+        wasm = instantiate(await module(), host);
+      }
       newCore = (json) => new Core(wasm, json, 'anon', 7);
     }
     builds[name] = { newCore, api: await import(`/ab/${name}/index.js`), bare: [], facade: [], batches: [] };

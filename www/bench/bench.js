@@ -300,15 +300,15 @@ async function measureTraits(pqlkit, rules, results) {
 }
 
 /** A bare Core (js/core.js) on a wasm instance of its own: the glue at `glueUrl` (a query makes a distinct module). */
-async function bareCore(glueUrl) {
-  const [glue, core] = await Promise.all([import(glueUrl), import('/pqlkit/core.js')]);
+async function bareCore() {
+  const [core, { instantiate }, host] = await Promise.all([import('/pqlkit/core.js'), import('/pqlkit/loader.js'), import('/pqlkit/wasm/host.js')]);
   const module = await WebAssembly.compileStreaming(fetch('/pqlkit/wasm/pqlkit_bg.wasm'));
-  return { ...core, wasm: glue.initSync({ module }) };
+  return { ...core, wasm: instantiate(module, host) };
 }
 
 /** The facade's per-track work, step by step, on a bare Core: where the time goes. */
 async function measureSplits(rules, results) {
-  const { Core, consentPolicy, wasm } = await bareCore('/pqlkit/wasm/pqlkit.js');
+  const { Core, consentPolicy, wasm } = await bareCore();
   const evs = events(WARMUP + N);
   const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
@@ -518,7 +518,7 @@ async function measureStorage(pqlkit, rules, results) {
 async function measureMemory(rules, results) {
   // A module instance of its own (the query makes it a distinct module), so what the other
   // phases allocated is not counted.
-  const { Core, wasm } = await bareCore('/pqlkit/wasm/pqlkit.js?memory');
+  const { Core, wasm } = await bareCore();
   const bytes = () => wasm.memory.buffer.byteLength;
   const start = bytes();
   const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
