@@ -19,14 +19,17 @@ export function build() {
   // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
   // the crate's name and version, which a release would change.
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
-  importFromHost(join(outDir, 'pqlkit_bg.wasm'));
-  // wasm-bindgen's glue for the runtime, which nothing loads, would not match it now.
-  rmSync(join(outDir, 'pqlkit.js'), { force: true });
-  rmSync(join(outDir, 'snippets'), { recursive: true, force: true });
   // pqlkit/validate's wasm: the checker with every message, built for size like the runtime.
   // A page fetches it on a refused rule set or in the playground, so it carries neither the
   // command line's backtest driver nor its SQL builder.
   buildForPages('js/wasm-validate', 'pqlkit_validate', ['authoring']);
+  // Pages bind both wasm files' imports with js/loader.js `instantiate`: wasm-bindgen's glue
+  // for them, which nothing loads, would not match them after `importFromHost`.
+  for (const [dir, name] of [['js/wasm', 'pqlkit'], ['js/wasm-validate', 'pqlkit_validate']]) {
+    importFromHost(join(root, dir, name + '_bg.wasm'));
+    rmSync(join(root, dir, name + '.js'), { force: true });
+    rmSync(join(root, dir, 'snippets'), { recursive: true, force: true });
+  }
   buildAuthoring();
   bundle();
 }
@@ -66,11 +69,11 @@ function buildForPages(outDir, name, features) {
 }
 
 /**
- * Names the runtime's imports as host.js names its functions, all in one module `host`, the
+ * Names a page wasm's imports as host.js names its functions, all in one module `host`, the
  * object js/loader.js `instantiate` passes. wasm-bindgen links a string-taking import as
- * `./pqlkit_bg.js` `__wbg_<name>_<hash>` (a shim of its glue) and the others under the path
- * of its copy of host.js, with the crate's hash: names for its glue, which the runtime does
- * not use, and incompressible to gzip (241 B of the first load).
+ * `./<name>_bg.js` `__wbg_<name>_<hash>` (a shim of its glue) and the others under the path
+ * of its copy of host.js, with the crate's hash: names for its glue, which pages do not use,
+ * and incompressible to gzip (241 B of the first load).
  */
 function importFromHost(file) {
   const wasm = readFileSync(file);
@@ -109,9 +112,9 @@ function importFromHost(file) {
         [length, p] = leb(p + length);
         const field = wasm.toString('utf8', p, p + length);
         p += length;
-        if (wasm[p] !== 0) throw new Error(`pqlkit build: the runtime imports ${from} ${field}, not a function`);
+        if (wasm[p] !== 0) throw new Error(`pqlkit build: ${file} imports ${from} ${field}, not a function`);
         const [, after] = leb(p + 1);
-        if (from !== './pqlkit_bg.js' && !from.endsWith('/src/web/host.js')) throw new Error(`pqlkit build: the runtime imports from ${from}`);
+        if (!/^\.\/\w+_bg\.js$/.test(from) && !from.endsWith('/src/web/host.js')) throw new Error(`pqlkit build: ${file} imports from ${from}`);
         entries.push(name('host'), name(field.replace(/^__wbg_|_[\da-f]{16}$/g, '')), wasm.subarray(p, after));
         p = after;
       }

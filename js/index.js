@@ -3,9 +3,6 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-// The page's functions the runtime imports (src/web/host.js, copied by the build), by name:
-// a namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
-import { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 import { Core, OUTCOMES, consentPolicy } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
@@ -115,8 +112,6 @@ async function fetchRules(url) {
 
 // The module is compiled once; each core gets its own instance (and a healed core a fresh one).
 const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), (module) => module);
-const host = { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet };
-const start = (module) => instantiate(module, host);
 
 /** A page whose CSP forbids WebAssembly (no `'wasm-unsafe-eval'`), or an engine without it. */
 function blocked(cause) {
@@ -157,7 +152,7 @@ export async function init(options = {}) {
   let module, wasm;
   try {
     module = await loadRuntime(options.wasmUrl);
-    wasm = start(module);
+    wasm = instantiate(module);
   } catch (cause) {
     throw blocked(cause);
   }
@@ -759,7 +754,7 @@ class Pqlkit {
 
   /** A new core in a fresh instance: `restore`d from the saved state, or empty. */
   #restart(restore) {
-    const wasm = start(this.#module);
+    const wasm = instantiate(this.#module);
     const core = new Core(wasm, this.#rulesJson, randomId(), seed());
     this.#wasm = wasm;
     const now = this.#time() ?? Date.now();

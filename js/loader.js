@@ -1,3 +1,7 @@
+// The page's functions the wasm imports (src/web/host.js, copied by the build), by name: a
+// namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
+import { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
+
 // Loads a wasm build once: `wasmLoader(url, start)` compiles the module (memoised) and hands it
 // to `start(module)`. In a browser the .wasm is compiled as it streams in (or from its bytes when
 // the server sends a wrong MIME type); under Node it is read from disk, since Node's fetch cannot
@@ -34,30 +38,30 @@ async function compile(url) {
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
- * A fresh instance of the runtime's `module` (its exports), with its own memory: the facade
- * starts one per core and, after a trap, another. wasm-bindgen's glue keeps one instance per
- * page, so the runtime's imports are bound here instead, from module `host` (.ci/build.js
- * names them so): `host` is src/web/host.js, whose functions take numbers directly, or strings
- * and buffers for strings back as (pointer, byte length) pairs (src/web/host.rs), which these
- * shims read.
+ * A fresh instance of `module` (the runtime's or the validator's; its exports), with its own
+ * memory: the facade starts one per core and, after a trap, another. wasm-bindgen's glue keeps
+ * one instance per page, so their imports are bound here instead, from module `host`
+ * (.ci/build.js names them so): src/web/host.js's functions, which take numbers directly, or
+ * strings and buffers for strings back as (pointer, byte length) pairs (src/web/host.rs),
+ * which these shims read.
  */
-export function instantiate(module, host) {
+export function instantiate(module) {
   let w;
   const buffer = (at, length) => new Uint8Array(w.memory.buffer, at >>> 0, length >>> 0);
   const text = (at, length) => decoder.decode(buffer(at, length));
-  const imports = {
-    lowercase: (a, n, b, m) => host.lowercase(text(a, n), buffer(b, m)),
-    numberText: (x, b, m) => host.numberText(x, buffer(b, m)),
-    numberValue: (a, n) => host.numberValue(text(a, n)),
-    storageGet: (a, n, b, m) => host.storageGet(text(a, n), buffer(b, m)),
-    regexCompile: (a, n, b, m) => host.regexCompile(text(a, n), text(b, m)),
-    regexTest: (id, a, n) => host.regexTest(id, text(a, n)),
-    regexForget: host.regexForget,
-    storageSet: (a, n, b, m) => host.storageSet(text(a, n), text(b, m)),
-    storageRemove: (a, n) => host.storageRemove(text(a, n)),
-    storageAvailable: host.storageAvailable,
+  const host = {
+    lowercase: (a, n, b, m) => lowercase(text(a, n), buffer(b, m)),
+    numberText: (x, b, m) => numberText(x, buffer(b, m)),
+    numberValue: (a, n) => numberValue(text(a, n)),
+    storageGet: (a, n, b, m) => storageGet(text(a, n), buffer(b, m)),
+    regexCompile: (a, n, b, m) => regexCompile(text(a, n), text(b, m)),
+    regexTest: (id, a, n) => regexTest(id, text(a, n)),
+    regexForget,
+    storageSet: (a, n, b, m) => storageSet(text(a, n), text(b, m)),
+    storageRemove: (a, n) => storageRemove(text(a, n)),
+    storageAvailable,
   };
-  // Built without reference types (.ci/build.js), the runtime has no start function for
+  // Built without reference types (.ci/build.js), the wasm has no start function for
   // wasm-bindgen's table of JS values: it holds none.
-  return (w = new WebAssembly.Instance(module, { host: imports }).exports);
+  return (w = new WebAssembly.Instance(module, { host }).exports);
 }

@@ -4,12 +4,11 @@
 // validator build of the core (js/wasm-validate: the checker with its messages, size-optimised),
 // which a page downloads only when it asks for this module: the runtime wasm keeps each
 // problem's code and path, not its words.
-import { initSync } from './wasm-validate/pqlkit_validate.js';
 import { Core, put } from './core.js';
 import { PqlkitError } from './errors.js';
-import { wasmLoader } from './loader.js';
+import { instantiate, wasmLoader } from './loader.js';
 
-export const loadValidator = wasmLoader(new URL('./wasm-validate/pqlkit_validate_bg.wasm', import.meta.url), (module) => initSync({ module }));
+export const loadValidator = wasmLoader(new URL('./wasm-validate/pqlkit_validate_bg.wasm', import.meta.url), instantiate);
 
 /**
  * Every problem of a rule set (an object, or JSON text): `{ valid, errors: [{ code, path, message }] }`.

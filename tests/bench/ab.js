@@ -69,6 +69,7 @@ async function compare({ names, rounds, rules: size }) {
       let wasm;
       if (glue) wasm = glue.initSync({ module: await module() });
       else {
+        // The host functions: an argument of `instantiate` in some saved builds, ignored later.
         const [{ instantiate }, host] = await Promise.all([import(`/ab/${name}/loader.js`), import(`/ab/${name}/wasm/host.js`)]);
         wasm = instantiate(await module(), host);
       }

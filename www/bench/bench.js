@@ -301,9 +301,9 @@ async function measureTraits(pqlkit, rules, results) {
 
 /** A bare Core (js/core.js) on a wasm instance of its own: the glue at `glueUrl` (a query makes a distinct module). */
 async function bareCore() {
-  const [core, { instantiate }, host] = await Promise.all([import('/pqlkit/core.js'), import('/pqlkit/loader.js'), import('/pqlkit/wasm/host.js')]);
+  const [core, { instantiate }] = await Promise.all([import('/pqlkit/core.js'), import('/pqlkit/loader.js')]);
   const module = await WebAssembly.compileStreaming(fetch('/pqlkit/wasm/pqlkit_bg.wasm'));
-  return { ...core, wasm: instantiate(module, host) };
+  return { ...core, wasm: instantiate(module) };
 }
 
 /** The facade's per-track work, step by step, on a bare Core: where the time goes. */
