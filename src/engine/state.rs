@@ -227,7 +227,8 @@ impl Engine {
         for (source, state) in self.sources.iter_mut().zip(&mut saved.signals) {
             std::mem::swap(source.state.state_mut(), state);
         }
-        // Every rule and window is checked at the next call: deadlines passed meanwhile.
+        // Every rule and source is checked at the next call, for deadlines passed meanwhile; a
+        // source without a window leaves the schedule then (only windows expire).
         for item in 0..self.runtime.len() + self.sources.len() {
             self.schedule.set(item, Some(now));
         }
