@@ -10,24 +10,23 @@
 use crate::condition::{Context, RegexEngine};
 use crate::duration::Millis;
 use crate::event::{self, Event};
-use crate::frequency::{self, Blocked, GlobalHistory, RuleHistory};
+use crate::frequency::{self, GlobalHistory, RuleHistory};
 use crate::json::Value;
 use crate::pages::page_matches;
 use crate::profile::Profile;
-use crate::prompt::TemplateValues;
-use crate::rules::{Action, Node, RuleSet, Signal, SignalKind};
-use crate::signals::{
-    holds_at, matches, number_range, referenced_attributes, same_measure, CachedState, Facts,
-    Measure, SignalState,
-};
+use crate::rules::{Action, RuleSet, Signal, SignalKind};
+use crate::signals::{holds_at, matches, CachedState, Facts, Measure};
 
+mod compile;
 mod effect;
 mod explain;
+mod prompts;
 mod schedule;
 mod state;
 
 pub use effect::{Beacon, Effect, Firing, Qualified, RenderedCta, RenderedPrompt};
 pub use explain::{Expected, ExplainNode, ExplainOp, Explanation, RuleScore, Score};
+use prompts::PromptCandidate;
 use schedule::Schedule;
 #[cfg(feature = "sql")]
 pub(crate) use state::key_in_rule;
@@ -258,110 +257,6 @@ impl Engine {
 
     fn score_changed(&mut self) {
         self.score_version = self.score_version.wrapping_add(1);
-    }
-
-    /// Each rule's `when` moves into the engine, as a tree over the flat signal list.
-    fn compile(&mut self) {
-        let mut rules = std::mem::take(&mut self.rules.rules);
-        let mut roots = Vec::new();
-        for (r, rule) in rules.iter_mut().enumerate() {
-            let start = self.signals.len();
-            let tree = rule.when.take().map(|node| self.compile_node(r, node));
-            self.signal_ranges.push((start, self.signals.len()));
-            self.trees.push(tree);
-            if let Some(trigger) = &rule.trigger {
-                push_once(&mut listeners(&mut self.by_event, &trigger.event).rules, r);
-            }
-            if let Some(audience) = &rule.audience {
-                audience.roots(&mut roots);
-                // Not `drain(..)`: its iterator and drop guard are code of their own.
-                for root in &roots {
-                    push_once(&mut listeners(&mut self.by_attribute, root).rules, r);
-                }
-                roots.clear();
-            }
-        }
-        self.rules.rules = rules;
-    }
-
-    fn compile_nodes(&mut self, rule: usize, mut nodes: Vec<Node>) -> Vec<Tree> {
-        let mut trees = Vec::with_capacity(nodes.len());
-        // Taken by reference: a by-value iterator and its drop guard are code of their own.
-        for node in &mut nodes {
-            trees.push(self.compile_node(rule, std::mem::replace(node, Node::All(Vec::new()))));
-        }
-        trees
-    }
-
-    fn compile_node(&mut self, rule: usize, node: Node) -> Tree {
-        match node {
-            Node::All(children) => Tree::All(self.compile_nodes(rule, children)),
-            Node::Any(children) => Tree::Any(self.compile_nodes(rule, children)),
-            Node::Not(child) => Tree::Not(Box::new(self.compile_node(rule, *child))),
-            Node::Signal(signal) => {
-                let index = self.signals.len();
-                let source = self.source_for(&signal.kind);
-                self.sources[source].signals.push(index);
-                let mut tree = Tree::Leaf(index);
-                match &signal.kind {
-                    SignalKind::Usage { .. } => push_once(&mut self.usage_rules, rule),
-                    SignalKind::Traits { condition } => {
-                        let mut roots = Vec::new();
-                        for part in 0..condition.parts() {
-                            let id = self.trait_parts.len();
-                            self.trait_parts.push(TraitPart { signal: index, part, holds: false });
-                            condition.part_roots(part, &mut roots);
-                            for root in &roots {
-                                push_once(&mut listeners(&mut self.by_attribute, root).signals, id);
-                            }
-                            roots.clear();
-                        }
-                        tree = Tree::Traits(index);
-                    }
-                    SignalKind::Sessions { .. }
-                    | SignalKind::FirstSeen { .. }
-                    | SignalKind::DaysSinceFirstSeen { .. } => {
-                        push_once(&mut self.session_rules, rule)
-                    }
-                    _ => {}
-                }
-                let range = number_range(&signal.kind).unwrap_or((f64::MIN, f64::MAX));
-                self.signals.push(SignalSlot { rule, source, def: *signal, range });
-                tree
-            }
-        }
-    }
-
-    /// The state a signal of this kind reads: the source of a signal that measures alike, or
-    /// a new one, registered with the events (or the session starts) that update it.
-    /// Signals that keep no state of their own (traits, usage, first seen) share one.
-    fn source_for(&mut self, kind: &SignalKind) -> usize {
-        let state = SignalState::new(kind);
-        let alike = |source: &Source| match &state {
-            SignalState::Facts => matches!(source.state.state(), SignalState::Facts),
-            _ => same_measure(self.source_kind(source), kind),
-        };
-        if let Some(shared) = self.sources.iter().position(alike) {
-            return shared;
-        }
-        let source = self.sources.len();
-        let state = CachedState::new(state);
-        self.sources.push(Source { state, signals: Vec::new() });
-        let (on, then) = match kind {
-            SignalKind::Count { on, .. }
-            | SignalKind::DistinctDays { on, .. }
-            | SignalKind::Sum { on, .. } => (Some(&on.event), None),
-            SignalKind::NotFollowedBy { on, then, .. } => (Some(&on.event), Some(&then.event)),
-            SignalKind::Sessions { .. } => {
-                self.session_sources.push(source);
-                (None, None)
-            }
-            _ => (None, None),
-        };
-        for event in [on, then].into_iter().flatten() {
-            push_once(&mut listeners(&mut self.by_event, event).signals, source);
-        }
-        source
     }
 
     /// What a source measures: its first signal's definition.
@@ -742,82 +637,6 @@ impl Engine {
         self.firings_heard = heard;
     }
 
-    /// The UI reports whether a prompt is on screen; at most one is visible at a time.
-    pub fn set_prompt_visible(&mut self, visible: bool) {
-        self.prompt_visible = visible;
-    }
-
-    fn prompt_blocked(&self, r: Option<usize>, now: Millis) -> Option<Blocked> {
-        if self.prompt_visible {
-            return Some(Blocked { reason: "visible", until: None });
-        }
-        let default = (Default::default(), RuleHistory::default());
-        let (frequency, history) = match r {
-            Some(r) => (&self.rules.rules[r].frequency, &self.runtime[r].history),
-            None => (&default.0, &default.1),
-        };
-        frequency::check(frequency, history, &self.rules.limits, &self.global, now)
-    }
-
-    fn render_prompt(&self, candidate: &PromptCandidate) -> Option<RenderedPrompt> {
-        let (_, prompt) = self.rules.prompts.iter().find(|(id, _)| *id == candidate.prompt)?;
-        let rule_id = candidate.rule.map(|r| self.rules.rules[r].id.as_str());
-        let no_event = Value::Object(Vec::new());
-        let values = TemplateValues {
-            user: &self.profile.attributes,
-            account: self.profile.attributes.get("account").unwrap_or(&no_event),
-            event: candidate.event.as_ref().unwrap_or(&no_event),
-            rule_id: rule_id.unwrap_or(""),
-        };
-        Some(RenderedPrompt {
-            rule: rule_id.map(str::to_string),
-            id: candidate.prompt.clone(),
-            style: prompt.style,
-            slot: prompt.slot.clone(),
-            title: prompt.title.render(&values),
-            body: prompt.body.render(&values),
-            cta: prompt
-                .cta
-                .as_ref()
-                .map(|cta| RenderedCta { label: cta.label.render(&values), url: cta.url.clone() }),
-            dismiss: prompt.dismiss.as_ref().map(|d| d.render(&values)),
-            priority: candidate.priority,
-            event: candidate.event.clone(),
-        })
-    }
-
-    /// The app or the built-in UI reports what became of a prompt. It is tracked as an event
-    /// (`prompt_shown` / `prompt_clicked` / `prompt_dismissed`, so rules may use it) and sent
-    /// as a beacon.
-    pub fn prompt_outcome(
-        &mut self,
-        rule_id: Option<&str>,
-        prompt_id: &str,
-        outcome: PromptOutcome,
-        now: Millis,
-    ) -> Vec<Effect> {
-        let r = rule_id.and_then(|id| self.rules.rules.iter().position(|rule| rule.id == id));
-        if outcome == PromptOutcome::Dismissed {
-            if let Some(r) = r {
-                frequency::record_dismissal(&mut self.runtime[r].history, now);
-            }
-        }
-        let name = match outcome {
-            PromptOutcome::Shown => event::PROMPT_SHOWN,
-            PromptOutcome::Clicked => event::PROMPT_CLICKED,
-            PromptOutcome::Dismissed => event::PROMPT_DISMISSED,
-        };
-        let rule_value = rule_id.map_or(Value::Null, Value::from);
-        let mut props = Value::Object(Vec::new());
-        props.insert("rule", rule_value);
-        props.insert("prompt", prompt_id.into());
-        let mut step = Step::default();
-        self.run_schedule(now, &mut step);
-        self.ingest(Event::new(name, props.clone(), now), &mut step);
-        step.beacons.push((name.to_string(), r, props));
-        self.finish(now, step)
-    }
-
     pub fn identify(&mut self, user_id: Option<&str>, traits: &Value, now: Millis) -> Vec<Effect> {
         let changed = self.profile.identify(user_id, traits);
         self.attributes_changed(&changed, now)
@@ -927,58 +746,6 @@ impl Engine {
         self.score().to_json()
     }
 
-    /// Why a rule does or does not match at `now`, condition by condition, with actual values,
-    /// and what would hold its prompt back. `None` for an unknown rule id.
-    pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Explanation<'_>> {
-        let r = self.rules.rules.iter().position(|rule| rule.id == rule_id)?;
-        let facts = self.facts(now);
-        let rule = &self.rules.rules[r];
-        let attributes = &self.profile.attributes;
-        let audience = rule.audience.as_ref().map(|condition| ExplainNode {
-            matched: condition.matches(Some(attributes), &facts.conditions),
-            op: ExplainOp::Condition {
-                condition,
-                actual: referenced_attributes(condition.source(), attributes),
-            },
-        });
-        let has_prompt = rule.actions.iter().any(|a| matches!(a, Action::Prompt(_)));
-        Some(Explanation {
-            id: &rule.id,
-            audience,
-            when: self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts)),
-            frequency: if has_prompt { self.prompt_blocked(Some(r), now) } else { None },
-            trigger: rule.trigger.as_ref(),
-        })
-    }
-
-    /// [`Engine::explain`] as JSON text.
-    pub fn explain_json(&self, rule_id: &str, now: Millis) -> Option<String> {
-        self.explain(rule_id, now).map(|x| x.to_json())
-    }
-
-    fn explain_tree(&self, tree: &Tree, facts: &Facts) -> ExplainNode<'_> {
-        let all = |children: &[Tree]| {
-            let mut nodes = Vec::with_capacity(children.len());
-            for child in children {
-                nodes.push(self.explain_tree(child, facts));
-            }
-            nodes
-        };
-        match tree {
-            Tree::All(children) => ExplainNode::all(all(children)),
-            Tree::Any(children) => ExplainNode::any(all(children)),
-            Tree::Not(child) => ExplainNode::negate(self.explain_tree(child, facts)),
-            Tree::Leaf(i) | Tree::Traits(i) => {
-                let measure = self.measure(*i, facts, true);
-                let signal = &self.signals[*i].def;
-                ExplainNode {
-                    matched: measure.holds,
-                    op: ExplainOp::Signal { signal, actual: measure.actual },
-                }
-            }
-        }
-    }
-
     fn beacon(&mut self, kind: String, r: Option<usize>, signals: Value, now: Millis) -> Beacon {
         let id = self.next_id();
         let p = &self.profile;
@@ -1007,13 +774,6 @@ impl Engine {
         }
         id
     }
-}
-
-struct PromptCandidate {
-    rule: Option<usize>,
-    prompt: String,
-    priority: i32,
-    event: Option<Value>,
 }
 
 /// What one call set off, before it becomes effects.

@@ -1,12 +1,13 @@
 //! What the host can ask about: the score (PRODUCT.md §4 "Score") and why a rule does or does
 //! not match (§3 `explain`). Both borrow from the engine; JSON is written at the boundary.
 
+use super::{Engine, Tree};
 use crate::condition::Condition;
 use crate::duration::Millis;
 use crate::frequency::Blocked;
-
 use crate::json::{field_bool, field_json, field_num, field_opt, field_str, key, Value};
-use crate::rules::{EventMatch, Signal, SignalKind};
+use crate::rules::{Action, EventMatch, Signal, SignalKind};
+use crate::signals::{referenced_attributes, Facts};
 
 /// `{ score, tier, qualified, rules: [{ id, matched, score }] }`.
 #[derive(Clone, Debug, PartialEq)]
@@ -262,5 +263,59 @@ impl Score<'_> {
             out.push('}');
         }
         out.push_str("]}");
+    }
+}
+
+impl Engine {
+    /// Why a rule does or does not match at `now`, condition by condition, with actual values,
+    /// and what would hold its prompt back. `None` for an unknown rule id.
+    pub fn explain(&self, rule_id: &str, now: Millis) -> Option<Explanation<'_>> {
+        let r = self.rules.rules.iter().position(|rule| rule.id == rule_id)?;
+        let facts = self.facts(now);
+        let rule = &self.rules.rules[r];
+        let attributes = &self.profile.attributes;
+        let audience = rule.audience.as_ref().map(|condition| ExplainNode {
+            matched: condition.matches(Some(attributes), &facts.conditions),
+            op: ExplainOp::Condition {
+                condition,
+                actual: referenced_attributes(condition.source(), attributes),
+            },
+        });
+        let has_prompt = rule.actions.iter().any(|a| matches!(a, Action::Prompt(_)));
+        Some(Explanation {
+            id: &rule.id,
+            audience,
+            when: self.trees[r].as_ref().map(|tree| self.explain_tree(tree, &facts)),
+            frequency: if has_prompt { self.prompt_blocked(Some(r), now) } else { None },
+            trigger: rule.trigger.as_ref(),
+        })
+    }
+
+    /// [`Engine::explain`] as JSON text.
+    pub fn explain_json(&self, rule_id: &str, now: Millis) -> Option<String> {
+        self.explain(rule_id, now).map(|x| x.to_json())
+    }
+
+    fn explain_tree(&self, tree: &Tree, facts: &Facts) -> ExplainNode<'_> {
+        let all = |children: &[Tree]| {
+            let mut nodes = Vec::with_capacity(children.len());
+            for child in children {
+                nodes.push(self.explain_tree(child, facts));
+            }
+            nodes
+        };
+        match tree {
+            Tree::All(children) => ExplainNode::all(all(children)),
+            Tree::Any(children) => ExplainNode::any(all(children)),
+            Tree::Not(child) => ExplainNode::negate(self.explain_tree(child, facts)),
+            Tree::Leaf(i) | Tree::Traits(i) => {
+                let measure = self.measure(*i, facts, true);
+                let signal = &self.signals[*i].def;
+                ExplainNode {
+                    matched: measure.holds,
+                    op: ExplainOp::Signal { signal, actual: measure.actual },
+                }
+            }
+        }
     }
 }
