@@ -11,6 +11,13 @@
 //   node tests/bench/peer-ab.js before now --R 1000 --rounds 6 --engine pqlkit-traits
 //
 // Each round builds the engine anew (init) and runs the workload's first N events (20,000).
+//
+// `--fresh` measures as peerbench does instead: every round in a new browser context (a new
+// renderer: no JIT feedback, no compiled code), which loads only the side it measures. It shows
+// what the page's first 20,000 events cost, V8's tier-up included. `--flags "--js-flags=..."`
+// passes Chromium switches to both modes, e.g. to see how much of a fresh page is tier-up.
+// `--profile` records a CPU profile of each timed round (over CDP, which slows the round) and
+// prints each side's functions by self time; a build whose wasm keeps its names shows them.
 // The builds are ab.js's (tests/bench/builds.js). Skipped, with a message, where ../shared is absent.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -24,6 +31,9 @@ const R = Number(option(argv, '--R', 100));
 const rounds = Number(option(argv, '--rounds', 10));
 const N = Number(option(argv, '--N', 20000));
 const engine = option(argv, '--engine', 'pqlkit-native');
+const fresh = argv.includes('--fresh') && Boolean(argv.splice(argv.indexOf('--fresh'), 1));
+const flags = option(argv, '--flags', '').split(' ').filter(Boolean);
+const profile = argv.includes('--profile') && Boolean(argv.splice(argv.indexOf('--profile'), 1));
 
 const peerbench = join(root, '..', 'shared', 'peerbench');
 if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
@@ -32,7 +42,7 @@ if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
 }
 const [a, b] = argv;
 if (!a || !b || ![a, b].every((name) => existsSync(join(buildDir(name), 'pqlkit.min.js')))) {
-  console.error('usage: node tests/bench/peer-ab.js NAME NAME [--R n] [--rounds n] [--N n] [--engine name]   ("now" is the current build; node tests/bench/ab.js --save NAME keeps one)');
+  console.error('usage: node tests/bench/peer-ab.js NAME NAME [--R n] [--rounds n] [--N n] [--engine name] [--fresh] [--flags "switches"] [--profile]   ("now" is the current build; node tests/bench/ab.js --save NAME keeps one)');
   process.exit(2);
 }
 
@@ -42,7 +52,7 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
 const W = await import('/peer/peerbench/workload.mjs');
 const rules = W.generateRules(${R});
 const sides = {};
-for (const side of ['a', 'b']) {
+for (const side of new URLSearchParams(location.search).get('sides').split(',')) {
   globalThis.PQLKIT_MODULE_URL = '/' + side + '/pqlkit.min.js';
   const { engines } = await import('/peer/engines/pqlkit.mjs?' + side);
   sides[side] = engines.find((e) => e.name === ${JSON.stringify(engine)});
@@ -71,26 +81,61 @@ const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
-try {
-  const tab = await browser.newPage();
-  await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', ...flags] });
+/** A page of a new browser context that has loaded `sides`. */
+async function open(sides) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  await tab.goto(`http://127.0.0.1:${server.address().port}/?sides=${sides}`);
   await tab.waitForFunction(() => globalThis.ready, null, { timeout: 60000 });
+  return { tab, close: () => context.close() };
+}
+/** Adds a CPU profile's self time (µs) per function to `into` (a Map by name). */
+function addSelfTimes(into, { nodes, samples, timeDeltas }) {
+  const byId = new Map(nodes.map((node) => [node.id, node.callFrame]));
+  samples.forEach((id, k) => {
+    const { functionName, url, lineNumber } = byId.get(id);
+    const name = functionName || (url ? `${url.split('/').pop()}:${lineNumber + 1}` : '(anonymous)');
+    into.set(name, (into.get(name) ?? 0) + (timeDeltas[k] ?? 0));
+  });
+}
+const selfTimes = { a: new Map(), b: new Map() };
+try {
   const times = { a: [], b: [] };
-  // Two warm-up rounds each, then `rounds` timed ones, the order alternating.
-  for (let i = 0; i < rounds + 2; i++) {
+  const warm = fresh ? null : await open('a,b');
+  // Warm: two warm-up rounds each in one page, then `rounds` timed ones. Fresh: `rounds` new
+  // pages each. The order alternates.
+  for (let i = 0; i < rounds + (fresh ? 0 : 2); i++) {
     for (const side of i % 2 ? ['b', 'a'] : ['a', 'b']) {
+      const { tab, close } = warm ?? (await open(side));
+      const timed = fresh || i >= 2;
+      const cdp = profile && timed ? await tab.context().newCDPSession(tab) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+        await cdp.send('Profiler.start');
+      }
       const ns = await tab.evaluate((s) => globalThis.round(s), side);
-      if (i >= 2) times[side].push(ns);
+      if (cdp) addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
+      if (!warm) await close();
+      if (timed) times[side].push(ns);
     }
   }
   const at = (list, q) => Math.round([...list].sort((x, y) => x - y)[Math.floor(q * (list.length - 1))]);
-  console.log(`pqlkit peer-ab: ${engine}, R=${R}, ${N} events, ${rounds} rounds each; ns per event (harness included)`);
+  const how = fresh ? 'a fresh page per round' : 'one page';
+  console.log(`pqlkit peer-ab: ${engine}, R=${R}, ${N} events, ${rounds} rounds each, ${how}${flags.length ? ', ' + flags.join(' ') : ''}; ns per event (harness included)`);
   for (const [side, name] of [['a', a], ['b', b]]) {
     console.log(`  ${name.padEnd(12)} min ${at(times[side], 0)}  p25 ${at(times[side], 0.25)}  median ${at(times[side], 0.5)}`);
   }
   const ratio = (q) => (at(times.b, q) / at(times.a, q)).toFixed(3);
   console.log(`  ${b} / ${a}: min ${ratio(0)}  p25 ${ratio(0.25)}  median ${ratio(0.5)}`);
+  for (const [side, name] of profile ? [['a', a], ['b', b]] : []) {
+    const total = [...selfTimes[side].values()].reduce((x, y) => x + y, 0);
+    console.log(`  ${name}: self time of the profiled rounds, ${(total / 1000).toFixed(0)} ms in all`);
+    for (const [fn, us] of [...selfTimes[side]].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
+      console.log(`    ${((100 * us) / total).toFixed(1).padStart(5)} %  ${fn}`);
+    }
+  }
 } finally {
   await browser.close();
   server.close();
