@@ -116,7 +116,10 @@ try {
         await cdp.send('Profiler.start');
       }
       const ns = await tab.evaluate((s) => globalThis.round(s), side);
-      if (cdp) addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
+      if (cdp) {
+        addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
+        await cdp.detach();
+      }
       if (!warm) await close();
       if (timed) times[side].push(ns);
     }
