@@ -12,6 +12,12 @@ export function option(argv, name, fallback) {
   return i >= 0 ? argv.splice(i, 2)[1] : fallback;
 }
 
+/** Whether `name` is in `argv` (removed from it). */
+export function flag(argv, name) {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv.splice(i, 1).length === 1;
+}
+
 /** The folder of build `name`: what js/ holds (the bundles, the facade's modules, the wasm folders). */
 export const buildDir = (name) => (name === 'now' ? join(root, 'js') : join(store, name));
 

@@ -24,16 +24,16 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { root } from '../../.ci/tools.js';
-import { buildDir, option } from './builds.js';
+import { buildDir, flag, option } from './builds.js';
 
 const argv = process.argv.slice(2);
 const R = Number(option(argv, '--R', 100));
 const rounds = Number(option(argv, '--rounds', 10));
 const N = Number(option(argv, '--N', 20000));
 const engine = option(argv, '--engine', 'pqlkit-native');
-const fresh = argv.includes('--fresh') && Boolean(argv.splice(argv.indexOf('--fresh'), 1));
+const fresh = flag(argv, '--fresh');
 const flags = option(argv, '--flags', '').split(' ').filter(Boolean);
-const profile = argv.includes('--profile') && Boolean(argv.splice(argv.indexOf('--profile'), 1));
+const profile = flag(argv, '--profile');
 
 const peerbench = join(root, '..', 'shared', 'peerbench');
 if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
