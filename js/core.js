@@ -1,8 +1,12 @@
 // The wasm core as the facade, the validator and the command line call it. Calls cross as
 // numbers (src/web/mod.rs): a call's strings are written as UTF-8 into the wasm's input
-// buffer and their byte lengths passed; an answer is the length of JSON text the wasm wrote
-// into its output buffer (0: none).
-const encoder = new TextEncoder();
+// buffer, its properties and traits as values (src/web/value.rs's layout, which host.js
+// `writeValue` writes), and their byte lengths passed; an answer is the length of JSON text the
+// wasm wrote into its output buffer (0: none).
+import { copyValue, write } from './wasm/host.js';
+
+export { writeJson, writeObject } from './wasm/host.js';
+
 const decoder = new TextDecoder();
 const OPENED = ['restored', 'empty', 'memory', 'replaced'];
 /** What became of a prompt, in the order of core_prompt_outcome's numbers. */
@@ -25,35 +29,19 @@ function memoryOf(wasm) {
 }
 
 /**
- * Writes `s` as UTF-8 at `at`, with room for `s.length * 3` bytes; returns the bytes written.
- * Short ASCII byte by byte: for the names and JSON of an event that is faster than a call to
- * encodeInto, which takes over at the first other character and for long text. A rule set's
- * JSON written by this loop made V8 replace the loop's code mid-run, then leave and re-enter
- * optimised code 138 times in the first 20,000 events of a fresh page.
+ * Writes `parts` into `wasm`'s input buffer: strings (null or undefined: none), and a number for
+ * the value just written by `writeObject` or `writeJson`, its byte length (-1: none). Their
+ * lengths, -1 for none.
  */
-function write(bytes, at, s) {
-  let i = 0;
-  if (s.length <= 255) {
-    for (; i < s.length; i++) {
-      const code = s.charCodeAt(i);
-      if (code > 0x7f) break;
-      bytes[at + i] = code;
-    }
-    if (i === s.length) return i;
-  }
-  return i + encoder.encodeInto(s.slice(i), bytes.subarray(at + i, at + s.length * 3)).written;
-}
-
-/** Writes `strings` (null or undefined: none) into `wasm`'s input buffer; their lengths, -1 for none. */
-export function put(wasm, ...strings) {
+export function put(wasm, ...parts) {
   let size = 0;
-  for (const s of strings) if (s != null) size += s.length * 3;
+  for (const s of parts) size += typeof s == 'string' ? s.length * 3 : Math.max(s ?? 0, 0);
   let at = wasm.core_input(size);
   const bytes = memoryOf(wasm);
-  return strings.map((s) => {
-    if (s == null) return -1;
-    const written = write(bytes, at, s);
-    at += written;
+  return parts.map((s) => {
+    if (typeof s == 'number') copyValue(bytes, at, s);
+    const written = typeof s == 'string' ? write(bytes, at, s) : (s ?? -1);
+    at += Math.max(written, 0);
     return written;
   });
 }
@@ -103,32 +91,36 @@ export class Core {
     return JSON.parse(answer(this.#wasm, this.#wasm.core_errors(this.#handle)) || '[]');
   }
 
-  /** Effects as JSON text, or '' when there are none (most events). */
-  track(name, propsJson, now) {
+  /**
+   * Effects as JSON text, or '' when there are none (most events). `props`: the byte length of
+   * the properties just written by `writeObject` or `writeJson` (-1: none).
+   */
+  track(name, props, now) {
     const w = this.#wasm;
-    // Two strings without the rest-parameter array of put(): this is the call made per event.
-    const at = w.core_input((name.length + propsJson.length) * 3);
+    // Without the rest-parameter array of put(): this is the call made per event.
+    const at = w.core_input(name.length * 3 + Math.max(props, 0));
     const bytes = memoryOf(w);
     const nameLength = write(bytes, at, name);
-    const propsLength = write(bytes, at + nameLength, propsJson);
-    return answer(w, w.core_track(this.#handle, nameLength, propsLength, now));
+    copyValue(bytes, at + nameLength, props);
+    return answer(w, w.core_track(this.#handle, nameLength, props, now));
   }
 
   advance(now) {
     return answer(this.#wasm, this.#wasm.core_advance(this.#handle, now));
   }
 
-  identify(userId, traitsJson, now) {
-    return this.#identify(0, userId, traitsJson, now);
+  /** `traits`: as track()'s `props`. */
+  identify(userId, traits, now) {
+    return this.#identify(0, userId, traits, now);
   }
 
-  group(accountId, traitsJson, now) {
-    return this.#identify(1, accountId, traitsJson, now);
+  group(accountId, traits, now) {
+    return this.#identify(1, accountId, traits, now);
   }
 
-  #identify(account, id, traitsJson, now) {
+  #identify(account, id, traits, now) {
     const w = this.#wasm;
-    return answer(w, w.core_identify(this.#handle, account, ...put(w, id, traitsJson), now));
+    return answer(w, w.core_identify(this.#handle, account, ...put(w, id, traits), now));
   }
 
   /** `outcome`: 'shown', 'clicked' or 'dismissed'. */

@@ -3,7 +3,7 @@
 // state; this facade owns loading, the clock, events, storage timing, tabs, consent, the UI and
 // the outbox. No method throws into the host page once `init` has resolved: faults become
 // `error` events.
-import { Core, OUTCOMES, consentPolicy } from './core.js';
+import { Core, OUTCOMES, consentPolicy, writeJson, writeObject } from './core.js';
 import { instantiate, wasmLoader } from './loader.js';
 import { PqlkitError } from './errors.js';
 import { connectTabs } from './tabs.js';
@@ -500,28 +500,32 @@ class Pqlkit {
     return ok;
   }
 
-  /** An event: `props` (an object, or absent) with `extra` on top, as JSON; reported, not thrown, when unusable. */
+  /** An event: `props` (an object, or absent) with `extra` on top; reported, not thrown, when unusable. */
   #event(method, name, props, extra) {
-    const json = this.#json(method + '(props)', props, extra);
-    if (json) this.#call('track', [name, json]);
+    if (this.#check(method + '(props)', props, 'object', true)) this.#call('track', [name, props], method + '(props)', extra);
   }
 
   #traits(method, id, traits) {
-    const json = this.#check(method + '(id)', id, 'string', true) && this.#json(method + '(traits)', traits);
-    if (json) this.#call(method, [id ?? undefined, json]);
+    if (this.#check(method + '(id)', id, 'string', true) && this.#check(method + '(traits)', traits, 'object', true)) {
+      this.#call(method, [id ?? undefined, traits], method + '(traits)');
+    }
   }
 
-  #json(call, value, extra) {
-    if (!this.#check(call, value, 'object', true)) return;
-    let json;
+  /**
+   * Writes `value` (an object, or absent) with `extra` on top for the wasm, as JSON.stringify
+   * sees it (core.js `writeObject`); its byte length, or undefined (reported as `call`'s bad
+   * argument) when it cannot be written or is no object.
+   */
+  #write(call, value, extra) {
+    let length;
     try {
-      json = JSON.stringify(extra ? { ...value, ...extra } : (value ?? {}));
+      length = writeObject(extra ? { ...value, ...extra } : (value ?? {}));
     } catch (error) {
       return this.#bad(call, `a value that cannot be serialised (${error?.message})`);
     }
     // toJSON may have turned it into something else.
-    if (json?.[0] == '{') return json;
-    this.#bad(call, kind(json && JSON.parse(json)));
+    if (length >= 0) return length;
+    this.#bad(call, 'a value that is not an object once written as JSON');
   }
 
   /** The SDK's clock now; undefined (reported as `call`'s bad argument) when it throws or is not finite. */
@@ -548,24 +552,41 @@ class Pqlkit {
     this.#run('advance', [], now, silent);
   }
 
-  /** A call made in this tab: applied, acted on here, and replayed by the other tabs. */
-  #call(method, args) {
+  /**
+   * A call made in this tab: applied, acted on here, and replayed by the other tabs. `args[1]`
+   * is the value `valueCall` names (an event's properties, traits), with `extra` on top, when
+   * there is one: written for the wasm after advance(), whose listeners may make calls of
+   * their own, and sent to the other tabs as JSON.
+   */
+  #call(method, args, valueCall, extra) {
     if (this.#disabled) return;
     const t = this.#time(method);
     if (t === undefined) return;
     if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
     this.#advance(false, t);
-    this.#run(method, args, t);
+    let length;
+    if (valueCall && (length = this.#write(valueCall, args[1], extra)) === undefined) return;
+    this.#run(method, valueCall ? [args[0], length] : args, t);
     // No message is built when no tab would read it: track() is called thousands of times.
-    if (this.#tabs?.listening()) this.#tabs.post({ op: method, args, t, tab: this.#tabId });
+    const json = (this.#tabs?.listening() || this.#trackTaps.size) && valueCall ? this.#json(args[1], extra) : undefined;
+    if (this.#tabs?.listening()) this.#tabs.post({ op: method, args: valueCall ? [args[0], json] : args, t, tab: this.#tabId });
     if (method === 'track' && this.#trackTaps.size) {
       for (const tap of this.#trackTaps) {
         try {
-          tap(args[0], JSON.parse(args[1]), t);
+          tap(args[0], JSON.parse(json ?? '{}'), t);
         } catch (error) {
           this.#fault(error, false);
         }
       }
+    }
+  }
+
+  /** What #write wrote, as JSON text: for the other tabs, whatever their version. */
+  #json(value, extra) {
+    try {
+      return JSON.stringify(extra ? { ...value, ...extra } : (value ?? {}));
+    } catch {
+      return '{}';
     }
   }
 
@@ -599,7 +620,8 @@ class Pqlkit {
     }
     if (!['track', 'identify', 'group', 'promptOutcome'].includes(op) || !Array.isArray(args) || typeof t !== 'number') return;
     this.#advance(false);
-    this.#run(op, args, t, true);
+    // Properties and traits come as JSON text; written for the wasm after advance(), as in #call.
+    this.#run(op, op === 'promptOutcome' ? args : [args[0], writeJson(String(args[1]))], t, true);
   }
 
   /** Runs a core call that returns effects, dispatches them (unless silent), schedules a save and the next deadline. */

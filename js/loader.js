@@ -1,6 +1,6 @@
 // The page's functions the wasm imports (src/web/host.js, copied by the build), by name: a
 // namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
-import { lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
+import { jsonValue, lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 
 // Loads a wasm build once: `wasmLoader(url, start)` compiles the module (memoised) and hands it
 // to `start(module)`. In a browser the .wasm is compiled as it streams in (or from its bytes when
@@ -53,6 +53,7 @@ export function instantiate(module) {
     lowercase: (a, n, b, m) => lowercase(text(a, n), buffer(b, m)),
     numberText: (x, b, m) => numberText(x, buffer(b, m)),
     numberValue: (a, n) => numberValue(text(a, n)),
+    jsonValue: (a, n, b, m) => jsonValue(text(a, n), buffer(b, m)),
     storageGet: (a, n, b, m) => storageGet(text(a, n), buffer(b, m)),
     regexCompile: (a, n, b, m) => regexCompile(text(a, n), text(b, m)),
     regexTest: (id, a, n) => regexTest(id, text(a, n)),

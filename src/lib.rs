@@ -11,6 +11,8 @@ pub mod error;
 pub mod event;
 pub mod frequency;
 pub mod hash;
+// The backtest driver: native, and the command line's wasm (`--features backtest`).
+#[cfg(any(not(target_arch = "wasm32"), feature = "backtest"))]
 pub mod history;
 pub mod json;
 pub mod number;

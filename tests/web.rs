@@ -13,11 +13,31 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const RULES: &str = r#"{"version":1,"rules":[{"id":"r","when":{"event":"feature_used","count":{"$gte":2}},"score":10}]}"#;
 
-/// Writes `strings` into the input buffer one after the other, as js/core.js does; their lengths.
-fn put(strings: &[&str]) -> Vec<i32> {
-    let total: usize = strings.iter().map(|s| s.len()).sum();
+#[wasm_bindgen(module = "/src/web/host.js")]
+extern "C" {
+    /// How the facade writes an event's properties and traits (src/web/value.rs's layout),
+    /// from JSON text as another tab sends them; the byte length, or -1.
+    #[wasm_bindgen(js_name = writeJson)]
+    fn write_json(text: &str) -> i32;
+
+    #[wasm_bindgen(js_name = copyValue)]
+    fn copy_value(bytes: &mut [u8], at: u32, length: i32);
+}
+
+/// `json` as the facade writes a value into the input buffer.
+fn value(json: &str) -> Vec<u8> {
+    let length = write_json(json);
+    let mut bytes = vec![0; usize::try_from(length).expect("JSON")];
+    copy_value(&mut bytes, 0, length);
+    bytes
+}
+
+/// Writes `parts` (strings' UTF-8, values' bytes) into the input buffer one after the other,
+/// as js/core.js does; their lengths.
+fn put(parts: &[&[u8]]) -> Vec<i32> {
+    let total: usize = parts.iter().map(|s| s.len()).sum();
     let mut at = core_input(total as u32);
-    strings
+    parts
         .iter()
         .map(|s| {
             // SAFETY: core_input made room for all of them.
@@ -42,7 +62,7 @@ struct Core(u32);
 
 impl Core {
     fn new(rules: &str, anonymous_id: &str, seed: f64) -> Core {
-        let lengths = put(&[rules, anonymous_id]);
+        let lengths = put(&[rules.as_bytes(), anonymous_id.as_bytes()]);
         Core(core_new(lengths[0], lengths[1], seed as u32, 0, 0, 0))
     }
 
@@ -51,12 +71,12 @@ impl Core {
     }
 
     fn track(&self, name: &str, props: &str, now: f64) -> String {
-        let lengths = put(&[name, props]);
+        let lengths = put(&[name.as_bytes(), &value(props)]);
         answer(core_track(self.0, lengths[0], lengths[1], now))
     }
 
     fn identify(&self, traits: &str, now: f64) -> String {
-        let lengths = put(&[traits]);
+        let lengths = put(&[&value(traits)]);
         answer(core_identify(self.0, 0, -1, lengths[0], now))
     }
 
@@ -72,11 +92,11 @@ impl Core {
     }
 
     fn open_storage(&self, local: bool, key: &str, now: f64) -> u32 {
-        core_open_storage(self.0, u32::from(local), put(&[key])[0], now)
+        core_open_storage(self.0, u32::from(local), put(&[key.as_bytes()])[0], now)
     }
 
     fn move_storage(&self, local: bool, key: &str) {
-        core_move_storage(self.0, u32::from(local), put(&[key])[0]);
+        core_move_storage(self.0, u32::from(local), put(&[key.as_bytes()])[0]);
     }
 
     fn save_state(&self) -> String {
@@ -249,8 +269,9 @@ fn memory_storage_never_touches_local_storage() {
 
 #[wasm_bindgen_test]
 fn consent_policy_bits_follow_the_documented_table() {
-    let policy =
-        |consent: &str, local_only: bool| consent_policy(put(&[consent])[0], u32::from(local_only));
+    let policy = |consent: &str, local_only: bool| {
+        consent_policy(put(&[consent.as_bytes()])[0], u32::from(local_only))
+    };
     // bit 1 store, bit 2 send, bit 4 queue
     assert_eq!(policy("granted", false), 1 | 2 | 4);
     assert_eq!(policy("granted", true), 1, "DNT/GPC: local-only, prompts still work");

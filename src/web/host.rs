@@ -1,7 +1,7 @@
 //! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase`,
-//! `String(n)`, `Number(text)` and localStorage. Strings and numbers only, and the JS side
-//! catches what can throw: no JS object is held by the wasm, so the build carries none of
-//! wasm-bindgen's reference table, nor js-sys and web-sys.
+//! `String(n)`, `Number(text)`, `JSON.parse` and localStorage. Strings and numbers only, and
+//! the JS side catches what can throw: no JS object is held by the wasm, so the build carries
+//! none of wasm-bindgen's reference table, nor js-sys and web-sys.
 //!
 //! Strings go to the page as `&str`; they come back written by the page into a buffer of the
 //! wasm's (`&mut [u8]`), never as a `String` return: that would need wasm-bindgen's allocator
@@ -47,24 +47,35 @@ extern "C" {
     /// JavaScript's `Number(text)`.
     #[wasm_bindgen(js_name = numberValue)]
     pub fn number_value(text: &str) -> f64;
+
+    /// Writes `JSON.parse(text)` into `out` as src/web/value.rs reads values, when it fits;
+    /// returns its byte length, or -1 when `text` is not JSON (or nests too deeply).
+    #[cfg(not(feature = "authoring"))]
+    #[wasm_bindgen(js_name = jsonValue)]
+    fn json_value_into(text: &str, out: &mut [u8]) -> i32;
 }
 
-/// The string that `write` (one of the imports above) writes for `arg`: it answers the byte
-/// length it needs (or -1: none), and is asked again with a buffer that large when the first
-/// one was too small.
-fn read_text(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<String> {
+/// The bytes that `write` (one of the imports above) writes: it answers the byte length it
+/// needs (or -1: none), and is asked again with a buffer that large when the first one was
+/// too small.
+fn read_bytes(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<Vec<u8>> {
     let mut buffer = vec![0; first_guess];
     loop {
         let needed = usize::try_from(write(&mut buffer)).ok()?;
         if needed <= buffer.len() {
             buffer.truncate(needed);
-            // SAFETY: host.js wrote these bytes with TextEncoder, whole (the length it
-            // answered fits), so they are UTF-8; wasm-bindgen's `String` returns trusted the
-            // same encoder without checking either.
-            return Some(unsafe { String::from_utf8_unchecked(buffer) });
+            return Some(buffer);
         }
         buffer.resize(needed, 0);
     }
+}
+
+/// The string that `write` writes, as [`read_bytes`] reads it.
+fn read_text(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<String> {
+    // SAFETY: host.js writes strings with TextEncoder, whole (the length it answered fits), so
+    // they are UTF-8; wasm-bindgen's `String` returns trusted the same encoder without
+    // checking either.
+    read_bytes(first_guess, write).map(|bytes| unsafe { String::from_utf8_unchecked(bytes) })
 }
 
 /// `text.toLowerCase()`, as JavaScript lowercases (Unicode, locale-independent).
@@ -76,6 +87,14 @@ pub fn lowercase(text: &str) -> String {
 pub fn storage_get(key: &str) -> Option<String> {
     // Saved states are a few KB: the first call asks the size, the second reads.
     read_text(0, &|out| storage_get_into(key, out))
+}
+
+/// `JSON.parse(text)`, or `None` when `text` is not JSON: the runtime's reader of JSON text
+/// (json.rs `parse`). A value takes up to twice its text's bytes but for lists of small
+/// numbers (9 bytes each), which a second call reads: host.js keeps the value for it.
+#[cfg(not(feature = "authoring"))]
+pub fn parse_json(text: &str) -> Option<crate::json::Value> {
+    super::value::read(&read_bytes(2 * text.len() + 16, &|out| json_value_into(text, out))?)
 }
 
 /// JavaScript's `String(n)` (at most 25 characters: one call).

@@ -1,8 +1,9 @@
 //! The binding layer: the only place that knows about JavaScript. Compiled for `wasm32` only.
 //!
-//! Calls cross as numbers. The facade (js/core.js) writes a call's strings as UTF-8 into one
-//! input buffer in linear memory and passes their byte lengths; an answer (JSON text) is
-//! written into one output buffer, and the call returns its length. These exports are plain
+//! Calls cross as numbers. The facade (js/core.js) writes a call's strings as UTF-8, and its
+//! values (an event's properties, traits) as value.rs reads them, into one input buffer in
+//! linear memory and passes their byte lengths; an answer (JSON text) is written into one
+//! output buffer, and the call returns its length. These exports are plain
 //! `extern "C"` functions of numbers: wasm-bindgen would give every method that returns a
 //! string an export shim and a JS wrapper of its own (about 9 KB of the wasm, measured with
 //! twiggy), so it binds only the imports, in host.rs (RegExp, localStorage, toLowerCase). JSON and
@@ -20,6 +21,7 @@ mod regex;
 #[cfg(feature = "sql")]
 mod sql;
 mod storage;
+mod value;
 
 use core::cell::UnsafeCell;
 
@@ -108,9 +110,12 @@ fn text(input: &[u8], start: usize, len: i32) -> Option<&str> {
     Some(unsafe { core::str::from_utf8_unchecked(bytes) })
 }
 
-fn parse_object(text: Option<&str>) -> Value {
-    match json::parse(text.unwrap_or("")) {
-        Ok(value @ Value::Object(_)) => value,
+/// The input's `[start, start + len)` as a value the facade wrote (value.rs); an empty object
+/// when there is none, or it is not an object.
+fn object_at(input: &[u8], start: usize, len: i32) -> Value {
+    let bytes = usize::try_from(len).ok().and_then(|len| input.get(start..start + len));
+    match bytes.and_then(value::read) {
+        Some(value @ Value::Object(_)) => value,
         _ => Value::Object(Vec::new()),
     }
 }
@@ -208,13 +213,13 @@ pub extern "C" fn core_free(handle: u32) {
     }
 }
 
-/// Records an event (name, then properties as JSON, in the input); returns the length of the
-/// effects' JSON array, or 0 when there are none.
+/// Records an event (its name, then its properties as a value, in the input); returns the
+/// length of the effects' JSON array, or 0 when there are none.
 #[no_mangle]
 pub extern "C" fn core_track(handle: u32, name_len: i32, props_len: i32, now: f64) -> u32 {
     with_engine(handle, |engine, input, output| {
         let name = text(input, 0, name_len).unwrap_or("");
-        let props = parse_object(text(input, name_len as usize, props_len));
+        let props = object_at(input, name_len as usize, props_len);
         effects(output, &engine.track(name, props, now as i64))
     })
     .unwrap_or(0)
@@ -236,7 +241,8 @@ pub extern "C" fn core_status(handle: u32) -> *const Status {
     }
 }
 
-/// `identify` (`account` 0) or `group` (1): the id (length -1: none), then the traits' JSON.
+/// `identify` (`account` 0) or `group` (1): the id (length -1: none), then the traits as a
+/// value.
 #[no_mangle]
 pub extern "C" fn core_identify(
     handle: u32,
@@ -247,7 +253,7 @@ pub extern "C" fn core_identify(
 ) -> u32 {
     with_engine(handle, |engine, input, output| {
         let id = text(input, 0, id_len);
-        let traits = parse_object(text(input, id_len.max(0) as usize, traits_len));
+        let traits = object_at(input, id_len.max(0) as usize, traits_len);
         let now = now as i64;
         let fired = if account == 1 {
             engine.group(id, &traits, now)

@@ -11,7 +11,8 @@
 //
 // Snapshots live in target/ab/<name>/. Each round replays the browser bench's events
 // 22,000 – 42,000 (the region its track() median covers) after a warm-up: on a bare Core
-// (core.track + JSON.parse of the effects) and through pql.track (storage 'local', four
+// (the properties written as the facade writes them, JSON.stringify or core.js writeObject,
+// then core.track and JSON.parse of the effects) and through pql.track (storage 'local', four
 // listeners). Printed: µs per call, min / p10 / p25 / median over the rounds, and for
 // pql.track the median over batches of 10 calls as the bench takes it.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +52,6 @@ async function compare({ names, rounds, rules: size }) {
   const WARM = 22_000;
   const N = 42_000;
   const evs = events(N);
-  const jsons = evs.map((e) => JSON.stringify(e.props));
   const options = (clock) => ({ rules, ui: 'none', autocapture: false, storage: 'local', user: { id: 'u1', traits: { plan: 'free' } }, account: { id: 'acme', traits: { company_size: 50 } }, now: () => clock.t });
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const builds = {};
@@ -60,6 +60,7 @@ async function compare({ names, rounds, rules: size }) {
     const glue = await import(`/ab/${name}/wasm/pqlkit.js`).catch(() => null);
     const module = () => WebAssembly.compileStreaming(fetch(`/ab/${name}/wasm/pqlkit_bg.wasm`));
     let newCore;
+    let props = (value) => JSON.stringify(value);
     if (glue?.Core) {
       // A build from before the numeric boundary: wasm-bindgen's Core class.
       await glue.default({ module_or_path: `/ab/${name}/wasm/pqlkit_bg.wasm` });
@@ -74,18 +75,21 @@ async function compare({ names, rounds, rules: size }) {
         wasm = instantiate(await module(), host);
       }
       newCore = (json) => new Core(wasm, json, 'anon', 7);
+      // Builds whose properties cross as values take the length core.js's writeObject wrote.
+      const { writeObject } = await import(`/ab/${name}/core.js`);
+      if (writeObject) props = (value) => writeObject(value);
     }
-    builds[name] = { newCore, api: await import(`/ab/${name}/index.js`), bare: [], facade: [], batches: [] };
+    builds[name] = { newCore, props, api: await import(`/ab/${name}/index.js`), bare: [], facade: [], batches: [] };
   }
   for (let round = 0; round < rounds; round++) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       const b = builds[name];
       const core = b.newCore(JSON.stringify(rules));
       core.openStorage('memory', 'ab', 0);
-      core.identify('u1', '{"plan":"free"}', evs[0].t);
-      core.group('acme', '{"company_size":50}', evs[0].t);
+      core.identify('u1', b.props({ plan: 'free' }), evs[0].t);
+      core.group('acme', b.props({ company_size: 50 }), evs[0].t);
       const bare = (k) => {
-        const effects = core.track(evs[k].name, jsons[k], evs[k].t);
+        const effects = core.track(evs[k].name, b.props(evs[k].props), evs[k].t);
         if (effects) JSON.parse(effects); // none: undefined before the numeric boundary, '' since
       };
       for (let k = 0; k < WARM; k++) bare(k);
