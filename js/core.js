@@ -129,10 +129,14 @@ export class Core {
     return answer(w, w.core_prompt_outcome(this.#handle, ...put(w, ruleId, promptId), OUTCOMES.indexOf(outcome), now));
   }
 
-  /** Each rule's matched (1 or 0), a copy of `count` bytes. */
+  /** Each rule's matched as bits, a copy: rule `i` of the `count` is bit `i & 31` of word `i >> 5`. */
   matched(count) {
     const w = this.#wasm;
-    return new Uint8Array(w.memory.buffer, w.core_matched(this.#handle), count).slice();
+    const at = w.core_matched(this.#handle);
+    const bytes = memoryOf(w);
+    const words = [];
+    for (let p = at; p < at + 4 * Math.ceil(count / 32); p += 4) words.push(bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24));
+    return words;
   }
 
   /** `[[tier, ...], [[id, score], ...]]` as JSON, fixed for a rule set. */

@@ -54,7 +54,13 @@ const LAZY_RULES = {
   configurable: true,
   get() {
     const { rules, matched } = snapshotOf(this);
-    return setRules(this, rules.map(([id, score], i) => ({ id, matched: matched[i] === 1, score: matched[i] ? score : 0 }))).rules;
+    return setRules(
+      this,
+      rules.map(([id, score], i) => {
+        const holds = ((matched[i >> 5] >>> (i & 31)) & 1) === 1;
+        return { id, matched: holds, score: holds ? score : 0 };
+      }),
+    ).rules;
   },
   set(value) {
     setRules(this, value);

@@ -87,8 +87,8 @@ impl Core {
 
     /// Whether the first rule holds, as the facade reads `score().rules`.
     fn first_matched(&self) -> bool {
-        // SAFETY: the core answers a byte per rule, valid until the next call.
-        unsafe { *core_matched(self.0) }
+        // SAFETY: the core answers a bit per rule, in words valid until the next call.
+        unsafe { *core_matched(self.0) & 1 == 1 }
     }
 
     fn open_storage(&self, local: bool, key: &str, now: f64) -> u32 {

@@ -81,6 +81,8 @@ struct Bindings {
     cores: Vec<Option<Core>>,
     input: Vec<u8>,
     output: String,
+    /// `core_matched`'s answer.
+    matched: Vec<u32>,
 }
 
 struct Shared(UnsafeCell<Bindings>);
@@ -92,6 +94,7 @@ static BINDINGS: Shared = Shared(UnsafeCell::new(Bindings {
     cores: Vec::new(),
     input: Vec::new(),
     output: String::new(),
+    matched: Vec::new(),
 }));
 
 fn bindings() -> &'static mut Bindings {
@@ -288,11 +291,25 @@ pub extern "C" fn core_prompt_outcome(
     .unwrap_or(0)
 }
 
-/// Whether each rule holds, a byte (0 or 1) per rule in rule-set order; valid until the next
-/// call.
+/// Whether each rule holds, a bit per rule in rule-set order (rule `i`: bit `i % 32` of word
+/// `i / 32`); valid until the next call. Bits, not a byte per rule: the facade copies them at
+/// every score() whose score changed, and a copy of R bytes out of the memory was a typed
+/// array each time (1.7 µs at 100 rules in Chromium, against 21 ns for four words).
 #[no_mangle]
-pub extern "C" fn core_matched(handle: u32) -> *const bool {
-    with_engine(handle, |engine, _, _| engine.matched().as_ptr()).unwrap_or(core::ptr::null())
+pub extern "C" fn core_matched(handle: u32) -> *const u32 {
+    let b = bindings();
+    let Some(engine) =
+        b.cores.get(handle as usize).and_then(Option::as_ref).and_then(|c| c.engine.as_ref())
+    else {
+        return core::ptr::null();
+    };
+    let words = &mut b.matched;
+    words.clear();
+    words.resize(engine.matched().len().div_ceil(32), 0);
+    for (i, &holds) in engine.matched().iter().enumerate() {
+        words[i / 32] |= u32::from(holds) << (i % 32);
+    }
+    words.as_ptr()
 }
 
 /// The tier names and the rules' ids and scores, `[[tier, ...], [[id, score], ...]]` in
