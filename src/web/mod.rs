@@ -305,10 +305,15 @@ pub extern "C" fn core_matched(handle: u32) -> *const u32 {
     };
     let words = &mut b.matched;
     words.clear();
-    words.resize(engine.matched().len().div_ceil(32), 0);
+    let mut word = 0;
     for (i, &holds) in engine.matched().iter().enumerate() {
-        words[i / 32] |= u32::from(holds) << (i % 32);
+        word |= u32::from(holds) << (i % 32);
+        if i % 32 == 31 {
+            words.push(word);
+            word = 0;
+        }
     }
+    words.push(word);
     words.as_ptr()
 }
 
