@@ -179,6 +179,11 @@ export function writeJson(text) {
 export function copyValue(bytes, at, length) {
   if (length > 64) bytes.set(scratch.subarray(0, length), at);
   else for (let i = 0; i < length; i++) bytes[at + i] = scratch[i];
+  // A rule set of 1000 rules grows the scratch to about a megabyte: not kept for the page's life.
+  if (scratch.length > 65536) {
+    scratch = new Uint8Array(1024);
+    scratchView = new DataView(scratch.buffer);
+  }
 }
 
 /** The text of a value that did not fit the wasm's buffer: the scratch still holds it for the second call (host.rs `read_bytes`). */

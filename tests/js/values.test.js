@@ -37,6 +37,14 @@ test('a value is written as its JSON round trip is: toJSON, undefined, non-finit
   }
 });
 
+test('a value larger than the scratch keeps is written whole, and the next one too', () => {
+  const big = { text: 'x'.repeat(100_000), list: Array.from({ length: 5000 }, (_, i) => i) };
+  const first = bytesOf(big);
+  assert.equal(first.length, 1 + 4 + (4 + 4) + 1 + 4 + 100_000 + (4 + 4) + 1 + 4 + 5000 * 9);
+  assert.deepEqual(bytesOf(big), first, 'the same bytes after the scratch was let go');
+  assert.deepEqual(bytesOf({ a: 1 }), bytesOf(JSON.parse('{"a":1}')));
+});
+
 test('what JSON.stringify refuses is refused, and deep nesting stops at 128 levels', () => {
   const cycle = { a: 1 };
   cycle.self = cycle;
