@@ -153,11 +153,11 @@ async function main() {
   }
 
   console.log('where a track() goes — mean µs per call, the facade\'s steps replayed on a bare Core');
-  const steps = ['stringify', 'advance', 'parseAdvance', 'arm1', 'track', 'parseEffects', 'arm2', 'postMessage'];
+  const steps = ['advance', 'parseAdvance', 'arm1', 'write', 'track', 'parseEffects', 'arm2', 'postMessage'];
   console.log(pad([['rules', ...steps, 'sum', 'wall'], ...all.filter((r) => r.splits).map((r) => [r.rules, ...steps.map((s) => fmt(r.splits.perCallUs[s])), fmt(r.splits.sumUs), fmt(r.splits.wallUs)])]));
-  console.log('  stringify = JSON.stringify(props); advance = core.advance(now) (#advance before each call); parseAdvance = JSON.parse of its effects;');
+  console.log('  write = writeObject(props), the properties written for the wasm; advance = core.advance(now) (#advance before each call); parseAdvance = JSON.parse of its effects;');
   console.log('  arm1/arm2 = core.status() + clearTimeout/setTimeout (#arm, run after advance and after track); track = core.track (wasm);');
-  console.log('  parseEffects = JSON.parse of the effects; postMessage = BroadcastChannel tab sync; wall = the whole replay / calls');
+  console.log('  parseEffects = JSON.parse of the effects; postMessage = BroadcastChannel tab sync (JSON.stringify(props) included; only when another tab listens); wall = the whole replay / calls');
   for (const r of all.filter((x) => x.splits)) {
     const c = r.splits.coreTrackUs;
     const w = r.splits.wholeStepUs;

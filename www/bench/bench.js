@@ -14,9 +14,10 @@
 //             score().score; µs per step (median over batches of BATCH steps), and a second
 //             score() read right after each step (nothing changed in between) on its own.
 //   splits  — the same per-call work done step by step on a bare wasm Core, to see where the
-//             time goes: JSON.stringify(props), core.advance + JSON.parse, status() +
+//             time goes: writeObject(props), core.advance + JSON.parse, status() +
 //             setTimeout, core.track, JSON.parse(effects), status() + setTimeout again,
-//             BroadcastChannel.postMessage (the facade's tab sync).
+//             BroadcastChannel.postMessage of the properties' JSON (the facade's tab sync, when
+//             another tab listens).
 //   storage — 200,000 events with storage 'local' (and a collector with &collector=1), then a `pagehide` event
 //             forces the save; the bytes of every `pqlkit:` key in localStorage; then the
 //             median `init` restoring that state.
@@ -308,14 +309,14 @@ async function bareCore() {
 
 /** The facade's per-track work, step by step, on a bare Core: where the time goes. */
 async function measureSplits(rules, results) {
-  const { Core, consentPolicy, wasm } = await bareCore();
+  const { Core, consentPolicy, writeObject, wasm } = await bareCore();
   const evs = events(WARMUP + N);
   const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
-  core.identify(USER.id, JSON.stringify(USER.traits), T0);
-  core.group(ACCOUNT.id, JSON.stringify(ACCOUNT.traits), T0);
+  core.identify(USER.id, writeObject(USER.traits), T0);
+  core.group(ACCOUNT.id, writeObject(ACCOUNT.traits), T0);
   const channel = new BroadcastChannel('pqlkit:bench-splits'); // nobody listens, like a lone tab
-  const names = ['stringify', 'advance', 'parseAdvance', 'arm1', 'track', 'parseEffects', 'arm2', 'postMessage'];
+  const names = ['advance', 'parseAdvance', 'arm1', 'write', 'track', 'parseEffects', 'arm2', 'postMessage'];
   const sums = new Float64Array(names.length);
   let timer = 0;
   const arm = (t) => {
@@ -331,32 +332,27 @@ async function measureSplits(rules, results) {
     const e = evs[i];
     const t = e.t;
     const p0 = performance.now();
-    const json = JSON.stringify(e.props);
-    const p1 = performance.now();
     const a = core.advance(t);
-    const p2 = performance.now();
+    const p1 = performance.now();
     advanceEffects += a ? JSON.parse(a).length : 0;
-    const p3 = performance.now();
+    const p2 = performance.now();
     arm(t);
+    const p3 = performance.now();
+    // Written after advance(), as the facade writes it (#call), and copied by core.track.
+    const props = writeObject(e.props);
     const p4 = performance.now();
-    const r = core.track(e.name, json, t);
+    const r = core.track(e.name, props, t);
     const p5 = performance.now();
     const fx = r ? JSON.parse(r).length : 0;
     effects += fx;
     const p6 = performance.now();
     arm(t);
     const p7 = performance.now();
-    channel.postMessage({ op: 'track', args: [e.name, json], t, tab: 'bench' });
+    channel.postMessage({ op: 'track', args: [e.name, JSON.stringify(e.props)], t, tab: 'bench' });
     const p8 = performance.now();
     if (timed) {
-      sums[0] += p1 - p0;
-      sums[1] += p2 - p1;
-      sums[2] += p3 - p2;
-      sums[3] += p4 - p3;
-      sums[4] += p5 - p4;
-      sums[5] += p6 - p5;
-      sums[6] += p7 - p6;
-      sums[7] += p8 - p7;
+      const marks = [p0, p1, p2, p3, p4, p5, p6, p7, p8];
+      for (let k = 0; k < 8; k++) sums[k] += marks[k + 1] - marks[k];
       const bucket = fx > 0 ? withEffects : without;
       bucket.n += 1;
       bucket.ms += p5 - p4;
@@ -370,15 +366,15 @@ async function measureSplits(rules, results) {
   clearTimeout(timer);
   channel.close();
 
-  // The bare wasm call alone (string in, string out), batched, on a fresh core.
+  // The bare wasm call alone (the properties written, then the call; text out), batched, on a
+  // fresh core.
   const bare = new Core(wasm, JSON.stringify(rules), 'anon', 7);
   bare.openStorage('memory', STATE_KEY, T0);
-  bare.identify(USER.id, JSON.stringify(USER.traits), T0);
-  bare.group(ACCOUNT.id, JSON.stringify(ACCOUNT.traits), T0);
-  const jsons = evs.map((e) => JSON.stringify(e.props));
-  for (let i = 0; i < WARMUP; i++) bare.track(evs[i].name, jsons[i], evs[i].t);
+  bare.identify(USER.id, writeObject(USER.traits), T0);
+  bare.group(ACCOUNT.id, writeObject(ACCOUNT.traits), T0);
+  for (let i = 0; i < WARMUP; i++) bare.track(evs[i].name, writeObject(evs[i].props), evs[i].t);
   const bareStart = performance.now();
-  for (let i = WARMUP; i < WARMUP + N; i++) bare.track(evs[i].name, jsons[i], evs[i].t);
+  for (let i = WARMUP; i < WARMUP + N; i++) bare.track(evs[i].name, writeObject(evs[i].props), evs[i].t);
   const bareMs = performance.now() - bareStart;
   bare.free();
   core.free();
@@ -396,6 +392,7 @@ async function measureSplits(rules, results) {
   const ch = new BroadcastChannel('pqlkit:bench-micro');
   const micro = {
     'JSON.stringify(props)': loop((i) => JSON.stringify(evs[i].props)),
+    'writeObject(props)': loop((i) => writeObject(evs[i].props)),
     "JSON.parse('[]')": loop(() => JSON.parse('[]')),
     'core.status()': loop(() => probe.status()[0]),
     'core.advance(now) (nothing due)': loop(() => probe.advance(T0)),
@@ -403,7 +400,7 @@ async function measureSplits(rules, results) {
       clearTimeout(handle);
       handle = setTimeout(() => {}, 3_600_000);
     }),
-    'BroadcastChannel.postMessage': loop((i) => ch.postMessage({ op: 'track', args: [evs[i].name, jsons[i]], t: evs[i].t, tab: 'bench' })),
+    'BroadcastChannel.postMessage': loop((i) => ch.postMessage({ op: 'track', args: [evs[i].name, '{"item":"v1","amount":1}'], t: evs[i].t, tab: 'bench' })),
     'consentPolicy() (wasm)': loop(() => consentPolicy(wasm, 'granted', false)),
   };
   clearTimeout(handle);
@@ -518,7 +515,7 @@ async function measureStorage(pqlkit, rules, results) {
 async function measureMemory(rules, results) {
   // A module instance of its own (the query makes it a distinct module), so what the other
   // phases allocated is not counted.
-  const { Core, wasm } = await bareCore();
+  const { Core, writeObject, wasm } = await bareCore();
   const bytes = () => wasm.memory.buffer.byteLength;
   const start = bytes();
   const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
@@ -526,7 +523,7 @@ async function measureMemory(rules, results) {
   const compiled = bytes();
   const evs = events(STORAGE_EVENTS);
   for (const e of evs) {
-    const effects = core.track(e.name, JSON.stringify(e.props), e.t);
+    const effects = core.track(e.name, writeObject(e.props), e.t);
     if (effects) JSON.parse(effects);
   }
   const stateBytes = core.saveState().length;
