@@ -518,19 +518,20 @@ class Pqlkit {
   }
 
   /**
-   * Writes `value` (an object, or absent) with `extra` on top for the wasm, as JSON.stringify
-   * sees it (core.js `writeObject`); its byte length, or undefined (reported as `call`'s bad
-   * argument) when it cannot be written or is no object.
+   * `value` (an object, or absent) with `extra` on top, and its byte length as written for the
+   * wasm (core.js `writeObject`, as JSON.stringify sees it); undefined (reported as `call`'s
+   * bad argument) when it cannot be written or is no object.
    */
   #write(call, value, extra) {
-    let length;
+    let merged, length;
     try {
-      length = writeObject(extra ? { ...value, ...extra } : (value ?? {}));
+      merged = extra ? { ...value, ...extra } : (value ?? {});
+      length = writeObject(merged);
     } catch (error) {
       return this.#bad(call, `a value that cannot be serialised (${error?.message})`);
     }
     // toJSON may have turned it into something else.
-    if (length >= 0) return length;
+    if (length >= 0) return { merged, length };
     this.#bad(call, 'a value that is not an object once written as JSON');
   }
 
@@ -570,12 +571,20 @@ class Pqlkit {
     if (t === undefined) return;
     if (this.#shown && !this.#ui?.visible()) this.#setVisible(false);
     this.#advance(false, t);
-    let length;
-    if (valueCall && (length = this.#write(valueCall, args[1], extra)) === undefined) return;
-    this.#run(method, valueCall ? [args[0], length] : args, t);
+    const written = valueCall ? this.#write(valueCall, args[1], extra) : null;
+    if (written === undefined) return;
+    this.#run(method, written ? [args[0], written.length] : args, t);
     // No message is built when no tab would read it: track() is called thousands of times.
-    const json = (this.#tabs?.listening() || this.#trackTaps.size) && valueCall ? this.#json(args[1], extra) : undefined;
-    if (this.#tabs?.listening()) this.#tabs.post({ op: method, args: valueCall ? [args[0], json] : args, t, tab: this.#tabId });
+    const listening = this.#tabs?.listening();
+    // As JSON text, which tabs of every version read; written once already, so it does not throw
+    // unless a getter or toJSON of the app's changes its mind.
+    let json;
+    try {
+      if (written && (listening || this.#trackTaps.size)) json = JSON.stringify(written.merged);
+    } catch {
+      json = '{}';
+    }
+    if (listening) this.#tabs.post({ op: method, args: written ? [args[0], json] : args, t, tab: this.#tabId });
     if (method === 'track' && this.#trackTaps.size) {
       for (const tap of this.#trackTaps) {
         try {
@@ -584,15 +593,6 @@ class Pqlkit {
           this.#fault(error, false);
         }
       }
-    }
-  }
-
-  /** What #write wrote, as JSON text: for the other tabs, whatever their version. */
-  #json(value, extra) {
-    try {
-      return JSON.stringify(extra ? { ...value, ...extra } : (value ?? {}));
-    } catch {
-      return '{}';
     }
   }
 
