@@ -401,9 +401,13 @@ class Pqlkit {
     let last = this.#lastScore;
     if (last?.core !== core || last.version !== version) {
       const [tiers, rules] = (this.#ruleSet ??= JSON.parse(core.rules()));
-      last = this.#lastScore = { core, version, score: total, tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
+      last = this.#lastScore = { core, version, tier: tiers[(flags >> 1) - 1] ?? null, qualified: (flags & 1) === 1, rules, matched: core.matched(rules.length) };
     }
-    const score = { score: last.score, tier: last.tier, qualified: last.qualified };
+    // The total straight from the status, not copied through the snapshot: a number read from
+    // the Float64Array is a heap number in optimised code and a small integer in the
+    // interpreter, and score objects built from the copy sent Chromium's optimised code back to
+    // the interpreter about 27 times per fresh page of the peer workload (--trace-deopt).
+    const score = { score: total, tier: last.tier, qualified: last.qualified };
     new WithSnapshot(score, last);
     return Object.defineProperty(score, 'rules', LAZY_RULES);
   }
