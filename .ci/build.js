@@ -14,15 +14,16 @@ const cacheDir = join(root, 'target', 'wasm-opt-cache');
 const WASM_FEATURES = ['--enable-bulk-memory', '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue'];
 
 export function build() {
-  buildForPages('js/wasm', 'pqlkit', []);
+  buildForPages('js/wasm', 'pqlkit');
   // The facade binds the runtime's imports itself (js/loader.js `instantiate`) and imports the
   // host functions from here: wasm-bindgen's own copy sits in a folder named after a hash of
   // the crate's name and version, which a release would change.
   copyFileSync(join(root, 'src', 'web', 'host.js'), join(outDir, 'host.js'));
   // pqlkit/validate's wasm: the checker with every message, built for size like the runtime.
   // A page fetches it on a refused rule set or in the playground, so it carries neither the
-  // command line's backtest driver nor its SQL builder.
-  buildForPages('js/wasm-validate', 'pqlkit_validate', ['authoring']);
+  // command line's backtest driver nor its SQL builder, nor the engine that runs a valid set
+  // (the default feature `engine`: events, score, explanations, storage).
+  buildForPages('js/wasm-validate', 'pqlkit_validate', ['--no-default-features', '--features', 'authoring']);
   // Pages bind both wasm files' imports with js/loader.js `instantiate`: wasm-bindgen's glue
   // for them, which nothing loads, would not match them after `importFromHost`.
   for (const [dir, name] of [['js/wasm', 'pqlkit'], ['js/wasm-validate', 'pqlkit_validate']]) {
@@ -38,9 +39,10 @@ export function build() {
  * A wasm that pages download, in `outDir` as `name`: the `runtime` profile of Cargo.toml,
  * completed with the nightly-only settings that stable Cargo would refuse to read there (its
  * own std, and a panic that aborts at once), then `wasm-opt -Oz --converge` (repeated until
- * the file stops shrinking: 72 B gzip on the runtime, a few seconds, cached).
+ * the file stops shrinking: 72 B gzip on the runtime, a few seconds, cached). `cargoFeatures`:
+ * Cargo arguments that choose the features (none: the defaults).
  */
-function buildForPages(outDir, name, features) {
+function buildForPages(outDir, name, cargoFeatures = []) {
   // Without reference types, wasm-bindgen keeps no table of JS values for the wasm (which
   // holds none: src/web/host.rs) and needs no start function to fill it: 74 B gzip. Without
   // location details, a panic (an abort here, whose message nobody reads) carries no file
@@ -50,8 +52,7 @@ function buildForPages(outDir, name, features) {
     ...['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'],
     ...['--config', 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=-reference-types","-Z","location-detail=none"]'],
   ];
-  const featureArgs = features.length ? ['--features', features.join(',')] : [];
-  mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', outDir, '--out-name', name, '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly, ...featureArgs], {
+  mustRun('wasm-pack', ['--quiet', 'build', '--profile', 'runtime', '--target', 'web', '--out-dir', outDir, '--out-name', name, '--no-pack', '--no-typescript', '.', '--', ...nightlyOnly, ...cargoFeatures], {
     env: { ...process.env, RUSTUP_TOOLCHAIN: SIZE_TOOLCHAIN },
   });
   // wasm-pack leaves a `*` .gitignore in its output, which npm pack would obey and ship a

@@ -84,6 +84,7 @@ pub fn lowercase(text: &str) -> String {
     read_text(text.len() + text.len() / 2, &|out| lowercase_into(text, out)).unwrap_or_default()
 }
 
+#[cfg(feature = "engine")]
 pub fn storage_get(key: &str) -> Option<String> {
     // Saved states are a few KB: the first call asks the size, the second reads.
     read_text(0, &|out| storage_get_into(key, out))
