@@ -162,7 +162,8 @@ impl<'a> ExplainNode<'a> {
         field_bool(out, "matched", self.matched);
         match &self.op {
             ExplainOp::Signal { signal, actual } => {
-                field_json(out, "signal", &signal.source);
+                key(out, "signal");
+                out.push_str(&signal.source);
                 field_json(out, "actual", actual);
                 key(out, "expected");
                 Expected::of(&signal.kind).write_json(out);

@@ -25,8 +25,9 @@ pub const STATE_VERSION: f64 = 1.0;
 pub struct StateError;
 
 /// FNV-1a over a signal's JSON: cheap, stable across releases, and only compared for equality.
-fn fingerprint(value: &Value) -> f64 {
-    f64::from(crate::hash::fnv1a(value.to_json().as_bytes()))
+/// The hash of a signal's JSON: what saved states have always stored (`fnv1a` of the same text).
+fn fingerprint(source: &str) -> f64 {
+    f64::from(crate::hash::fnv1a(source.as_bytes()))
 }
 
 fn field_millis(out: &mut String, k: &str, t: Option<Millis>) {

@@ -89,9 +89,11 @@ pub enum Node {
 pub struct Signal {
     /// JSON path of the signal in the rule set, e.g. `rules[0].when.all[1]`.
     pub path: String,
-    /// The signal's JSON exactly as written, used to recognise its saved state after the rule
-    /// set changes: state is kept only while the definition is unchanged.
-    pub source: Value,
+    /// The signal's JSON as written (as the core writes JSON), used to recognise its saved state
+    /// after the rule set changes (state is kept only while the definition is unchanged) and
+    /// shown by explanations. Text, not a `Value`: written once at compile, where a copy of the
+    /// tree cost every signal its allocations, and hashed at every save without writing again.
+    pub source: String,
     pub kind: SignalKind,
 }
 

@@ -253,7 +253,7 @@ impl Checker<'_> {
                 SignalKind::Traits { condition: self.condition(measured, &measure_path)? }
             }
         };
-        Some(Signal { path: path.to_string(), source: value.clone(), kind })
+        Some(Signal { path: path.to_string(), source: value.to_json(), kind })
     }
 
     /// `{event, where?, count | sum + value | distinctDays | distinctUsers, within?, across: "account"}`.
@@ -318,6 +318,6 @@ impl Checker<'_> {
             _ => (AccountMeasure::Count, self.comparison(measured, &field("count"))),
         };
         let kind = SignalKind::Account { measure, on: on?, within, compare: compare? };
-        Some(Signal { path: path.to_string(), source: value.clone(), kind })
+        Some(Signal { path: path.to_string(), source: value.to_json(), kind })
     }
 }

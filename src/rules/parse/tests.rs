@@ -144,7 +144,11 @@ fn the_product_example_parses() {
     let Some(Node::All(children)) = &first.when else { panic!("{:?}", first.when) };
     let Node::Signal(pricing) = &children[0] else { panic!() };
     assert_eq!(pricing.path, "rules[0].when.all[0]");
-    assert_eq!(pricing.source.get("within"), Some(&Value::from("7d")));
+    // The signal as written, "7d" and all (not the milliseconds it compiles to).
+    assert_eq!(
+        pricing.source,
+        r#"{"event":"page_view","where":{"page":"pricing"},"count":{"$gte":2},"within":"7d"}"#
+    );
     assert_eq!(
         pricing.kind,
         count("page_view", Some(json(r#"{"page":"pricing"}"#)), Some(7 * DAY), 2.0)
