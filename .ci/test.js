@@ -63,7 +63,9 @@ async function layer(name, command, args, { counts = null, env = {} } = {}) {
 await layer('rustfmt', 'cargo', ['fmt', '--check']);
 await layer('clippy (native)', 'cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']);
 await layer('clippy (wasm32)', 'cargo', ['clippy', '--all-targets', '--all-features', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
-// The validator's wasm is the one build without the default `engine` feature (.ci/build.js).
+// The two page builds' own cfgs, which `--all-features` above does not compile: the runtime
+// (default features, no authoring) and the validator (no default `engine` feature).
+await layer('clippy (wasm32, runtime build)', 'cargo', ['clippy', '--lib', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
 await layer('clippy (wasm32, validator build)', 'cargo', ['clippy', '--lib', '--no-default-features', '--features', 'authoring', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']);
 await layer('cargo test (Rust core)', 'cargo', ['test'], { counts: cargoCounts });
 // Messages exist only in the authoring build, and only the lib's unit tests read them.
