@@ -42,7 +42,8 @@ use storage::Store;
 static ALLOCATOR: alloc::SizeClasses = alloc::SizeClasses::new();
 
 /// A compiled rule set and the state of one browser profile. `engine` is `None` when the rule
-/// set was refused; `errors` then lists why.
+/// set was refused (`errors` then lists why), and always in the validator's build, which checks
+/// rule sets and runs none.
 struct Core {
     engine: Option<Engine>,
     errors: String,
