@@ -24,8 +24,8 @@ pub const STATE_VERSION: f64 = 1.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateError;
 
-/// FNV-1a over a signal's JSON: cheap, stable across releases, and only compared for equality.
-/// The hash of a signal's JSON: what saved states have always stored (`fnv1a` of the same text).
+/// FNV-1a over a signal's JSON text (`Signal::source`): cheap, stable across releases, and only
+/// compared for equality.
 fn fingerprint(source: &str) -> f64 {
     f64::from(crate::hash::fnv1a(source.as_bytes()))
 }
