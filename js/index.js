@@ -117,7 +117,7 @@ async function fetchRules(url) {
 }
 
 // The module is compiled once; each core gets its own instance (and a healed core a fresh one).
-const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url), (module) => module);
+const loadRuntime = wasmLoader(new URL('./wasm/pqlkit_bg.wasm', import.meta.url));
 
 /** A page whose CSP forbids WebAssembly (no `'wasm-unsafe-eval'`), or an engine without it. */
 function blocked(cause) {
@@ -145,6 +145,10 @@ export async function init(options = {}) {
   const format = options.collector?.format;
   const writer = format == 'segment' || format == 'posthog' ? import('./formats.min.js').then((m) => m.batchWriter(format, options.collector.apiKey), () => null) : undefined;
   let rules = options.rules;
+  // The wasm is fetched and compiled while the rule set is fetched, not after it: one round
+  // trip instead of two before the first event counts. Its failure is answered below, once
+  // the rules are known to be usable.
+  const runtime = loadRuntime(options.wasmUrl);
   if (typeof rules === 'string') rules = await fetchRules(rules);
   if (rules === null || typeof rules !== 'object') {
     throw new PqlkitError('invalid_options', 'options.rules must be a rule-set object or a URL string', { path: 'rules' });
@@ -157,7 +161,7 @@ export async function init(options = {}) {
   }
   let module, wasm;
   try {
-    module = await loadRuntime(options.wasmUrl);
+    module = await runtime;
     wasm = instantiate(module);
   } catch (cause) {
     throw blocked(cause);

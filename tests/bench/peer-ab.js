@@ -61,12 +61,14 @@ for (const side of new URLSearchParams(location.search).get('sides').split(','))
 globalThis.round = async (side) => {
   const ev = W.generateEvents(W.DEFAULT_SEED, ${N});
   const ctx = W.initialContext(), st = W.newState();
+  const b0 = performance.now();
   const inst = await sides[side].build(rules);
+  const buildMs = performance.now() - b0;
   const t0 = performance.now();
   for (let i = 0; i < ${N}; i++) { W.applyEvent(st, ctx, ev, i); inst.evaluate(ctx, ev, i); }
   const ns = ((performance.now() - t0) * 1e6) / ${N};
   inst.pql.destroy();
-  return ns;
+  return { ns, buildMs };
 };
 globalThis.ready = true;
 </script>`;
@@ -102,6 +104,7 @@ function addSelfTimes(into, { nodes, samples, timeDeltas }) {
 const selfTimes = { a: new Map(), b: new Map() };
 try {
   const times = { a: [], b: [] };
+  const builds = { a: [], b: [] };
   const warm = fresh ? null : await open('a,b');
   // Warm: two warm-up rounds each in one page, then `rounds` timed ones. Fresh: `rounds` new
   // pages each. The order alternates.
@@ -115,20 +118,21 @@ try {
         await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await cdp.send('Profiler.start');
       }
-      const ns = await tab.evaluate((s) => globalThis.round(s), side);
+      const { ns, buildMs } = await tab.evaluate((s) => globalThis.round(s), side);
       if (cdp) {
         addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
         await cdp.detach();
       }
       if (!warm) await close();
-      if (timed) times[side].push(ns);
+      if (timed) times[side].push(ns), builds[side].push(buildMs);
     }
   }
   const at = (list, q) => Math.round([...list].sort((x, y) => x - y)[Math.floor(q * (list.length - 1))]);
   const how = fresh ? 'a fresh page per round' : 'one page';
   console.log(`pqlkit peer-ab: ${engine}, R=${R}, ${N} events, ${rounds} rounds each, ${how}${flags.length ? ', ' + flags.join(' ') : ''}; ns per event (harness included)`);
   for (const [side, name] of [['a', a], ['b', b]]) {
-    console.log(`  ${name.padEnd(12)} min ${at(times[side], 0)}  p25 ${at(times[side], 0.25)}  median ${at(times[side], 0.5)}`);
+    const ms = (q) => [...builds[side]].sort((x, y) => x - y)[Math.floor(q * (builds[side].length - 1))].toFixed(1);
+    console.log(`  ${name.padEnd(12)} min ${at(times[side], 0)}  p25 ${at(times[side], 0.25)}  median ${at(times[side], 0.5)}   build (init) ms min ${ms(0)}  median ${ms(0.5)}`);
   }
   const ratio = (q) => (at(times.b, q) / at(times.a, q)).toFixed(3);
   console.log(`  ${b} / ${a}: min ${ratio(0)}  p25 ${ratio(0.25)}  median ${ratio(0.5)}`);

@@ -11,7 +11,9 @@
 // is brotli quality 11 of that file, computed here with node:zlib, for comparison only.
 //
 // The test fails when the gzip total exceeds `firstLoadGzipBytes` in .ci/size-budget.json (which
-// may only go down); the product goal (`goalGzipBytes`) is printed, not asserted.
+// may only go down); the product goal (`goalGzipBytes`) is printed, not asserted. A second test
+// checks the order of a first visit's requests: the wasm is asked for while a rule-set URL is
+// still on its way.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -122,5 +124,35 @@ test('a first visit downloads only the first load, within the budget: the modal 
   assert.deepEqual(errors, []);
   assert.equal(typeof budget.firstLoadGzipBytes, 'number', '.ci/size-budget.json has firstLoadGzipBytes');
   assert.ok(total.gzip <= budget.firstLoadGzipBytes, `first load ${total.gzip} B gzip exceeds the budget of ${budget.firstLoadGzipBytes} B (.ci/size-budget.json firstLoadGzipBytes)`);
+  await context.close();
+});
+
+test('the wasm is requested while the rule set is still on its way: one round trip before init, not two', async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  let wasmRequested;
+  const wasm = new Promise((resolve) => (wasmRequested = resolve));
+  page.on('request', (request) => {
+    if (request.url().endsWith('/pqlkit_bg.wasm')) wasmRequested('wasm');
+  });
+  // The rule set is answered only once the wasm has been asked for (or after 3 s, when it was not).
+  let order;
+  await page.route('**/held-rules.json', async (route) => {
+    order = await Promise.race([wasm, new Promise((resolve) => setTimeout(() => resolve('rules first'), 3000))]);
+    await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ version: 1, rules: [{ id: 'r', when: { event: 'x', count: 1 }, score: 1 }] }) });
+  });
+  // A page of the package's origin that loads nothing by itself.
+  await page.route('**/blank.html', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>blank</title>' }));
+  await page.goto(env.url('/blank.html'));
+  const score = await page.evaluate(async () => {
+    const { init } = await import('/pqlkit/pqlkit.min.js');
+    const pql = await init({ rules: '/held-rules.json', storage: 'memory', autocapture: false, ui: 'none' });
+    pql.track('x');
+    return pql.score().score;
+  });
+  assert.equal(order, 'wasm', 'the wasm request started before the rule set had answered');
+  assert.equal(score, 1, 'init resolved with the fetched rule set, which counts the event');
+  assert.deepEqual(errors, []);
   await context.close();
 });
