@@ -3,16 +3,16 @@
 import { jsonValue, lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 
 // Loads a wasm build once: `wasmLoader(url, start)` compiles the module (memoised) and hands it
-// to `start(module)`, or answers the module itself without a `start`. In a browser the .wasm is compiled as it streams in (or from its bytes when
-// the server sends a wrong MIME type); under Node it is read from disk, since Node's fetch cannot
-// read file: URLs. No generated glue fetches anything: bundlers see one wasm reference,
-// `new URL(...)` next to each caller.
+// to `start(module)`, or answers the module itself without a `start`. In a browser the .wasm is
+// compiled as it streams in (or from its bytes when the server sends a wrong MIME type); under
+// Node it is read from disk, since Node's fetch cannot read file: URLs. No generated glue
+// fetches anything: bundlers see one wasm reference, `new URL(...)` next to each caller.
 export function wasmLoader(defaultUrl, start) {
   let loading = null;
   return (url = defaultUrl) => {
-    // The handler also marks the promise handled: a caller may start loading before it knows
-    // it will wait for the result (init, while the rules are fetched).
-    if (!loading) (loading = compile(url).then(start)).catch(() => (loading = null)); // a later call may retry, e.g. after a network error
+    // After a failure a later call may retry (e.g. after a network error). The handler also
+    // marks the promise handled: init starts loading before it knows it will wait for it.
+    if (!loading) (loading = compile(url).then(start)).catch(() => (loading = null));
     return loading;
   };
 }

@@ -127,11 +127,12 @@ try {
       if (timed) times[side].push(ns), builds[side].push(buildMs);
     }
   }
-  const at = (list, q) => Math.round([...list].sort((x, y) => x - y)[Math.floor(q * (list.length - 1))]);
+  const quantile = (list, q) => [...list].sort((x, y) => x - y)[Math.floor(q * (list.length - 1))];
+  const at = (list, q) => Math.round(quantile(list, q));
   const how = fresh ? 'a fresh page per round' : 'one page';
   console.log(`pqlkit peer-ab: ${engine}, R=${R}, ${N} events, ${rounds} rounds each, ${how}${flags.length ? ', ' + flags.join(' ') : ''}; ns per event (harness included)`);
   for (const [side, name] of [['a', a], ['b', b]]) {
-    const ms = (q) => [...builds[side]].sort((x, y) => x - y)[Math.floor(q * (builds[side].length - 1))].toFixed(1);
+    const ms = (q) => quantile(builds[side], q).toFixed(1);
     console.log(`  ${name.padEnd(12)} min ${at(times[side], 0)}  p25 ${at(times[side], 0.25)}  median ${at(times[side], 0.5)}   build (init) ms min ${ms(0)}  median ${ms(0.5)}`);
   }
   const ratio = (q) => (at(times.b, q) / at(times.a, q)).toFixed(3);
