@@ -124,7 +124,10 @@ try {
         await cdp.detach();
       }
       if (!warm) await close();
-      if (timed) times[side].push(ns), builds[side].push(buildMs);
+      if (timed) {
+        times[side].push(ns);
+        builds[side].push(buildMs);
+      }
     }
   }
   const quantile = (list, q) => [...list].sort((x, y) => x - y)[Math.floor(q * (list.length - 1))];
