@@ -5,7 +5,7 @@
 // wasm wrote into its output buffer (0: none).
 import { copyValue, write } from './wasm/host.js';
 
-export { writeJson, writeObject } from './wasm/host.js';
+export { valueBytes, writeJson, writeObject } from './wasm/host.js';
 
 const decoder = new TextDecoder();
 const OPENED = ['restored', 'empty', 'memory', 'replaced'];
@@ -29,18 +29,20 @@ function memoryOf(wasm) {
 }
 
 /**
- * Writes `parts` into `wasm`'s input buffer: strings (null or undefined: none), and a number for
- * the value just written by `writeObject` or `writeJson`, its byte length (-1: none). Their
- * lengths, -1 for none.
+ * Writes `parts` into `wasm`'s input buffer: strings (null or undefined: none), a number for
+ * the value just written by `writeObject` or `writeJson`, its byte length (-1: none), and a
+ * value's own bytes (`valueBytes`). Their lengths, -1 for none.
  */
 export function put(wasm, ...parts) {
   let size = 0;
-  for (const s of parts) size += typeof s == 'string' ? s.length * 3 : Math.max(s ?? 0, 0);
+  for (const s of parts) size += typeof s == 'string' ? s.length * 3 : Math.max(s?.length ?? s ?? 0, 0);
   let at = wasm.core_input(size);
   const bytes = memoryOf(wasm);
   return parts.map((s) => {
-    if (typeof s == 'number') copyValue(bytes, at, s);
-    const written = typeof s == 'string' ? write(bytes, at, s) : (s ?? -1);
+    let written = s?.length ?? s ?? -1;
+    if (typeof s == 'string') written = write(bytes, at, s);
+    else if (typeof s == 'number') copyValue(bytes, at, s);
+    else if (s) bytes.set(s, at);
     at += Math.max(written, 0);
     return written;
   });
@@ -60,12 +62,15 @@ export class Core {
   #status = new Float64Array(0);
 
   /**
+   * `rules`: the rule set's JSON text for the authoring builds (the validator, the command
+   * line), its `valueBytes` for the runtime pages load (undefined: none, refused as not JSON).
    * `seed`: four 32-bit words (128 bits) for beacon ids; a tool that sends no beacons may pass none.
+   * @param {string | Uint8Array | undefined} rules
    * @param {ArrayLike<number>} [seed]
    */
-  constructor(wasm, rulesJson, anonymousId, seed = []) {
+  constructor(wasm, rules, anonymousId, seed = []) {
     this.#wasm = wasm;
-    this.#handle = wasm.core_new(...put(wasm, rulesJson, anonymousId), seed[0], seed[1], seed[2], seed[3]);
+    this.#handle = wasm.core_new(...put(wasm, rules, anonymousId), seed[0], seed[1], seed[2], seed[3]);
     this.#statusAt = wasm.core_status(this.#handle);
     if (!this.#statusAt) this.#detach();
   }

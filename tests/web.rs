@@ -61,8 +61,9 @@ fn answer(length: u32) -> String {
 struct Core(u32);
 
 impl Core {
+    /// The rules cross as a value, as a page's facade passes them to the runtime build.
     fn new(rules: &str, anonymous_id: &str, seed: f64) -> Core {
-        let lengths = put(&[rules.as_bytes(), anonymous_id.as_bytes()]);
+        let lengths = put(&[&value(rules), anonymous_id.as_bytes()]);
         Core(core_new(lengths[0], lengths[1], seed as u32, 0, 0, 0))
     }
 
@@ -135,6 +136,18 @@ fn invalid_rules_report_errors_and_do_nothing() {
     let core = Core::new(r#"{"version":2,"rules":[]}"#, "anon", 1.0);
     assert!(core.errors().contains("unsupported_version"), "{}", core.errors());
     assert_eq!(core.track("x", "{}", 0.0), "");
+}
+
+#[wasm_bindgen_test]
+fn rules_that_are_no_value_are_refused_as_invalid_json() {
+    // -1: the facade had no value to write (absent rules, or nested past the layout's depth).
+    let none = Core(core_new(-1, put(&[b"anon"])[0], 1, 0, 0, 0));
+    assert!(none.errors().contains("invalid_json"), "{}", none.errors());
+    // Bytes that are not the value layout (JSON text, say) are refused the same way.
+    let text = put(&[RULES.as_bytes(), b"anon"]);
+    let garbled = Core(core_new(text[0], text[1], 1, 0, 0, 0));
+    assert!(garbled.errors().contains("invalid_json"), "{}", garbled.errors());
+    assert_eq!(garbled.track("feature_used", "{}", 0.0), "");
 }
 
 #[wasm_bindgen_test]

@@ -186,15 +186,25 @@ export function copyValue(bytes, at, length) {
   }
 }
 
-/** The text of a value that did not fit the wasm's buffer: the scratch still holds it for the second call (host.rs `read_bytes`). */
-let tooLong = null;
+/**
+ * `value` written as writeValue writes it, in bytes of its own that outlive the next write:
+ * how a rule set crosses (js/index.js), kept for a core started again after a fault.
+ */
+export function valueBytes(value) {
+  const length = writeValue(value);
+  const bytes = new Uint8Array(length);
+  copyValue(bytes, 0, length);
+  return bytes;
+}
 
-/** `JSON.parse(text)` written into `out` as writeJson writes it, when it fits; its byte length either way, or -1. */
+/**
+ * `JSON.parse(text)` written into `out` as writeJson writes it, when it fits; its byte length
+ * either way, or -1. What the wasm reads this way is saved state (a few KB), read once a page:
+ * when `out` was too small, the second call parses the text again.
+ */
 export function jsonValue(text, out) {
-  const length = text === tooLong ? end : writeJson(text);
-  tooLong = null;
-  if (length > out.length) tooLong = text;
-  else if (length >= 0) copyValue(out, 0, length);
+  const length = writeJson(text);
+  if (length >= 0 && length <= out.length) copyValue(out, 0, length);
   return length;
 }
 

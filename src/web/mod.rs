@@ -33,7 +33,12 @@ mod value;
 use core::cell::UnsafeCell;
 
 use crate::engine::Engine;
+#[cfg(not(feature = "authoring"))]
+use crate::error::ErrorCode;
 use crate::error::ValidationError;
+#[cfg(not(feature = "authoring"))]
+use crate::rules::parse_rule_set;
+#[cfg(feature = "authoring")]
 use crate::rules::parse_rule_set_json;
 #[cfg(feature = "engine")]
 use storage::Store;
@@ -137,19 +142,33 @@ pub extern "C" fn core_output() -> *const u8 {
 }
 
 /// Validates and compiles the rule set (the input's first `rules_len` bytes; the anonymous id
-/// follows). `seed`: 128 random bits for beacon ids, as four 32-bit words (an f64 carries only
-/// 53). Returns the core's handle; when the rule set is invalid, `core_errors` says why and
-/// the other calls do nothing.
+/// follows). Pages pass the rule set as a value (value.rs), written from the app's object
+/// without JSON text in between; the authoring builds (the CLI, pqlkit/validate) pass its JSON
+/// text, which their own reader parses. A length of -1: none, refused as not JSON. `seed`:
+/// 128 random bits for beacon ids, as four 32-bit words (an f64 carries only 53). Returns the
+/// core's handle; when the rule set is invalid, `core_errors` says why and the other calls do
+/// nothing.
 #[no_mangle]
 pub extern "C" fn core_new(rules_len: i32, id_len: i32, s0: u32, s1: u32, s2: u32, s3: u32) -> u32 {
     let seed = u128::from(s0) | u128::from(s1) << 32 | u128::from(s2) << 64 | u128::from(s3) << 96;
     let b = bindings();
-    let rules = text(&b.input, 0, rules_len).unwrap_or("");
-    let anonymous_id = text(&b.input, rules_len as usize, id_len).unwrap_or("");
+    let anonymous_id = text(&b.input, rules_len.max(0) as usize, id_len).unwrap_or("");
     // One regex engine compiles the rule set and then runs it: conditions keep the RegExp ids
     // it gave their patterns.
     let regex = Box::new(regex::BrowserRegex::default());
-    let (engine, errors) = match parse_rule_set_json(rules, &*regex) {
+    #[cfg(feature = "authoring")]
+    let parsed = parse_rule_set_json(text(&b.input, 0, rules_len).unwrap_or(""), &*regex);
+    #[cfg(not(feature = "authoring"))]
+    let parsed =
+        match usize::try_from(rules_len).ok().and_then(|len| value::read(b.input.get(..len)?)) {
+            Some(document) => parse_rule_set(&document, &*regex),
+            None => {
+                let mut errors = Vec::new();
+                ValidationError::report(&mut errors, ErrorCode::InvalidJson, "", String::new);
+                Err(errors)
+            }
+        };
+    let (engine, errors) = match parsed {
         #[cfg(feature = "engine")]
         Ok(rules) => (Some(Engine::new(rules, regex, anonymous_id, seed)), String::new()),
         // The validator's build answers the problems only: no engine to run a valid set.

@@ -126,6 +126,27 @@ test('an invalid rule set rejects with a typed error listing every problem', asy
   });
 });
 
+test('a rule set is read as JSON.stringify would write it; what JSON cannot carry rejects, typed', async () => {
+  // toJSON is honoured, as by JSON.stringify: the rule set a class writes is the one that runs.
+  const wrapped = { toJSON: () => exportRule(1) };
+  const pql = await init({ rules: wrapped, storage: 'memory' });
+  pql.featureUsed('export');
+  assert.equal(pql.score().rules[0].matched, true);
+  pql.destroy();
+  const cyclic = exportRule(1);
+  cyclic.rules[0].self = cyclic;
+  await assert.rejects(init({ rules: cyclic, storage: 'memory' }), (error) => error instanceof PqlkitError && error.code === 'invalid_options' && error.path === 'rules');
+  // Deeper than any reader of pqlkit's goes (128 levels): refused as not JSON, never a stack overflow.
+  const deep = exportRule(1);
+  let leaf = (deep.rules[0].properties = {});
+  for (let i = 0; i < 200; i++) leaf = leaf.next = {};
+  await assert.rejects(init({ rules: deep, storage: 'memory' }), (error) => {
+    assert.ok(error instanceof PqlkitError, String(error));
+    assert.equal(error.errors[0]?.code, 'invalid_json', JSON.stringify(error.errors));
+    return true;
+  });
+});
+
 test('a rules URL that cannot be fetched rejects with rules_fetch_failed', async () => {
   await assert.rejects(init({ rules: 'http://127.0.0.1:9/rules.json', storage: 'memory' }), (error) => error.code === 'rules_fetch_failed');
 });
