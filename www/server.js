@@ -114,7 +114,7 @@ export function beaconsOf(body) {
  * apps serve their own build and the installed package instead. `csp`: a
  * Content-Security-Policy sent with every response.
  */
-export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(root, 'www', 'data'), wwwDir = join(root, 'www'), packageDir = join(root, 'js'), csp } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(root, 'www', 'data'), wwwDir = join(root, 'www'), packageDir = join(root, 'js'), csp, packageCache = 'no-cache' } = {}) {
   mkdirSync(dataDir, { recursive: true });
   const store = join(dataDir, 'beacons.ndjson');
   const seen = new Map();
@@ -195,22 +195,37 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
       if (!extname(url.pathname)) file = join(wwwDir, 'index.html');
       else return send(res, 404, 'not found', 'text/plain');
     }
-    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
+    // no-cache with a validator, as a CDN serves files that may change: a page asks again and a
+    // copy in its HTTP cache is used on a 304. `packageCache` may serve the package as a
+    // bundler's hashed files are served, `max-age=31536000, immutable`: a later page asks nothing
+    // (tests/bench/browser.js measures both).
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch {
+      return send(res, 404, 'not found', 'text/plain'); // removed by a rebuild since existsSync
+    }
+    const { size, mtimeMs } = stat;
+    const gzip = GZIP_TYPES.has(extname(file)) && acceptsGzip(req);
+    const etag = `W/"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}${gzip ? '-gz' : ''}"`;
+    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': url.pathname.startsWith('/pqlkit/') ? packageCache : 'no-cache', etag };
     // Test fixtures under /test/ can be served under a Content-Security-Policy: `?csp=<policy>`.
     if (url.pathname.startsWith('/test/') && url.searchParams.has('csp')) headers['content-security-policy'] = url.searchParams.get('csp');
     if (csp) headers['content-security-policy'] = csp;
-    if (GZIP_TYPES.has(extname(file))) {
-      headers.vary = 'Accept-Encoding';
-      if (acceptsGzip(req)) {
-        let body;
-        try {
-          body = gzipped(file);
-        } catch {
-          return send(res, 404, 'not found', 'text/plain'); // removed by a rebuild since existsSync
-        }
-        res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
-        return res.end(req.method === 'HEAD' ? undefined : body);
+    if (GZIP_TYPES.has(extname(file))) headers.vary = 'Accept-Encoding';
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    if (gzip) {
+      let body;
+      try {
+        body = gzipped(file);
+      } catch {
+        return send(res, 404, 'not found', 'text/plain'); // removed by a rebuild since existsSync
       }
+      res.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'content-length': body.length });
+      return res.end(req.method === 'HEAD' ? undefined : body);
     }
     res.writeHead(200, headers);
     createReadStream(file).pipe(res);

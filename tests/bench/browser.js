@@ -6,7 +6,8 @@
 //
 //   node tests/bench/browser.js                 all sizes, all phases
 //   node tests/bench/browser.js --sizes 100     one size
-//   node tests/bench/browser.js --only track,init   some phases (init, track, traits, splits, storage, memory)
+//   node tests/bench/browser.js --only track,init   some phases (init, track, traits, splits, storage, memory,
+//                                                 first: a new page's first init, cold and from the HTTP cache)
 //   node tests/bench/browser.js --collector    storage run with a collector (adds the outbox key)
 //   node tests/bench/browser.js --json          also print every result as JSON
 //   node tests/bench/browser.js --profile       also a CPU profile of track() at 100 rules
@@ -71,6 +72,33 @@ async function runPage(browser, url, { profile = false } = {}) {
   return { results, cpu };
 }
 
+const SERIES = 4;
+const VISITS = 4;
+
+/**
+ * A page's first `init` on visits to the bench page: SERIES browser contexts, VISITS page loads
+ * each. The first load of a context is a new visitor's (empty HTTP cache, no state); the later
+ * ones a returning visitor's (the package revalidated from the HTTP cache, the state restored).
+ * No route in these contexts: Playwright turns the HTTP cache off where one intercepts.
+ */
+async function firstVisits(browser, url) {
+  const cold = [];
+  const warm = [];
+  for (let s = 0; s < SERIES; s++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (let v = 0; v < VISITS; v++) {
+      await page.goto(url);
+      await page.waitForFunction(() => window.done === true, null, { timeout: PAGE_LIMIT_MS, polling: 50 });
+      const results = await page.evaluate(() => window.results);
+      if (results.error) throw new Error(results.error);
+      (v === 0 ? cold : warm).push({ initMs: results.first.initMs, importMs: results.importMs, restoring: results.first.restoring });
+    }
+    await context.close();
+  }
+  return { cold, warm };
+}
+
 /** Self time per function (name + location) from a CPU profile, top `n`. */
 function topSelf(profile, n = 20) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -102,15 +130,34 @@ async function main() {
   const server = await startServer({ port: 0, dataDir });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const all = [];
+  const visits = [];
   let profile = null;
   try {
-    for (const size of SIZES) {
+    const phasesAsked = value('--only', '');
+    for (const size of phasesAsked && !phasesAsked.split(',').some((p) => p !== 'first') ? [] : SIZES) {
       const started = Date.now();
       process.stderr.write(`pqlkit bench: ${size} rules… `);
       const only = value('--only', '') ? `&only=${value('--only', '')}` : '';
       const { results } = await runPage(browser, `${server.url}/bench/?rules=${size}${flag('--collector') ? '&collector=1' : ''}${only}`);
       process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s ${JSON.stringify(results.phaseMs)}\n`);
       all.push(results);
+    }
+    if (!phasesAsked || phasesAsked.split(',').includes('first')) {
+      // The package revalidated at each visit (a 304 from the demo's server), and served as a
+      // bundler's hashed files are: nothing asked again while it is in the HTTP cache.
+      const immutable = await startServer({ port: 0, dataDir, packageCache: 'max-age=31536000, immutable' });
+      try {
+        for (const size of SIZES) {
+          for (const [cache, { url }] of [['no-cache, ETag', server], ['immutable', immutable]]) {
+            process.stderr.write(`pqlkit bench: ${size} rules, first init of ${SERIES * VISITS} visits (${cache})… `);
+            const started = Date.now();
+            visits.push({ rules: size, cache, ...(await firstVisits(browser, `${url}/bench/?rules=${size}&only=first`)) });
+            process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          }
+        }
+      } finally {
+        await immutable.close();
+      }
     }
     if (flag('--profile')) {
       process.stderr.write('pqlkit bench: profiling track() at 100 rules (js/index.js)…\n');
@@ -121,6 +168,22 @@ async function main() {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+
+  if (visits.length) {
+    const median = (list) => [...list].sort((x, y) => x - y)[Math.floor((list.length - 1) / 2)];
+    const span = (list) => `${fmt(median(list))} (${fmt(Math.min(...list))}–${fmt(Math.max(...list))})`;
+    console.log(`a page's first init() — ms, median (min–max); storage 'local'; ${SERIES} browser contexts of ${VISITS} visits: a new visitor, then a returning one`);
+    console.log(
+      pad([
+        ['rules', 'package served', 'new visitor: import()', 'init()', 'returning (HTTP cache, state restored): import()', 'init()'],
+        ...visits.map((r) => [r.rules, r.cache, span(r.cold.map((x) => x.importMs)), span(r.cold.map((x) => x.initMs)), span(r.warm.map((x) => x.importMs)), span(r.warm.map((x) => x.initMs))]),
+      ]),
+    );
+    const unrestored = visits.flatMap((r) => r.warm).filter((x) => !x.restoring).length;
+    if (unrestored) console.log(`  !! ${unrestored} returning visits found no saved state`);
+    console.log('');
+  }
+  if (!all.length) return;
 
   const first = all[0];
   console.log(`pqlkit browser benchmark — ${first.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? first.userAgent}`);
