@@ -206,13 +206,14 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
       return send(res, 404, 'not found', 'text/plain'); // removed by a rebuild since existsSync
     }
     const { size, mtimeMs } = stat;
-    const gzip = GZIP_TYPES.has(extname(file)) && acceptsGzip(req);
+    const compressible = GZIP_TYPES.has(extname(file));
+    const gzip = compressible && acceptsGzip(req);
     const etag = `W/"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}${gzip ? '-gz' : ''}"`;
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': url.pathname.startsWith('/pqlkit/') ? packageCache : 'no-cache', etag };
     // Test fixtures under /test/ can be served under a Content-Security-Policy: `?csp=<policy>`.
     if (url.pathname.startsWith('/test/') && url.searchParams.has('csp')) headers['content-security-policy'] = url.searchParams.get('csp');
     if (csp) headers['content-security-policy'] = csp;
-    if (GZIP_TYPES.has(extname(file))) headers.vary = 'Accept-Encoding';
+    if (compressible) headers.vary = 'Accept-Encoding';
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
       return res.end();
