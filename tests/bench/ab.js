@@ -64,7 +64,7 @@ async function compare({ names, rounds, rules: size }) {
     if (glue?.Core) {
       // A build from before the numeric boundary: wasm-bindgen's Core class.
       await glue.default({ module_or_path: `/ab/${name}/wasm/pqlkit_bg.wasm` });
-      newCore = (json) => new glue.Core(json, 'anon', 7);
+      newCore = (rules) => new glue.Core(JSON.stringify(rules), 'anon', 7);
     } else {
       const { Core } = await import(`/ab/${name}/core.js`);
       let wasm;
@@ -74,9 +74,10 @@ async function compare({ names, rounds, rules: size }) {
         const [{ instantiate }, host] = await Promise.all([import(`/ab/${name}/loader.js`), import(`/ab/${name}/wasm/host.js`)]);
         wasm = instantiate(await module(), host);
       }
-      newCore = (json) => new Core(wasm, json, 'anon', 7);
-      // Builds whose properties cross as values take the length core.js's writeObject wrote.
-      const { writeObject } = await import(`/ab/${name}/core.js`);
+      // Builds whose properties cross as values take the length core.js's writeObject wrote;
+      // builds whose rule set crosses as a value take its valueBytes, older ones its text.
+      const { writeObject, valueBytes } = await import(`/ab/${name}/core.js`);
+      newCore = (rules) => new Core(wasm, valueBytes ? valueBytes(rules) : JSON.stringify(rules), 'anon', 7);
       if (writeObject) props = (value) => writeObject(value);
     }
     builds[name] = { newCore, props, api: await import(`/ab/${name}/index.js`), bare: [], facade: [], batches: [] };
@@ -84,7 +85,7 @@ async function compare({ names, rounds, rules: size }) {
   for (let round = 0; round < rounds; round++) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       const b = builds[name];
-      const core = b.newCore(JSON.stringify(rules));
+      const core = b.newCore(rules);
       core.openStorage('memory', 'ab', 0);
       core.identify('u1', b.props({ plan: 'free' }), evs[0].t);
       core.group('acme', b.props({ company_size: 50 }), evs[0].t);

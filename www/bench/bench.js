@@ -323,9 +323,9 @@ async function bareCore() {
 
 /** The facade's per-track work, step by step, on a bare Core: where the time goes. */
 async function measureSplits(rules, results) {
-  const { Core, consentPolicy, writeObject, wasm } = await bareCore();
+  const { Core, consentPolicy, valueBytes, writeObject, wasm } = await bareCore();
   const evs = events(WARMUP + N);
-  const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
+  const core = new Core(wasm, valueBytes(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
   core.identify(USER.id, writeObject(USER.traits), T0);
   core.group(ACCOUNT.id, writeObject(ACCOUNT.traits), T0);
@@ -382,7 +382,7 @@ async function measureSplits(rules, results) {
 
   // The bare wasm call alone (the properties written, then the call; text out), batched, on a
   // fresh core.
-  const bare = new Core(wasm, JSON.stringify(rules), 'anon', 7);
+  const bare = new Core(wasm, valueBytes(rules), 'anon', 7);
   bare.openStorage('memory', STATE_KEY, T0);
   bare.identify(USER.id, writeObject(USER.traits), T0);
   bare.group(ACCOUNT.id, writeObject(ACCOUNT.traits), T0);
@@ -400,7 +400,7 @@ async function measureSplits(rules, results) {
     for (let i = 0; i < N; i++) f(i);
     return round(((performance.now() - t0) * 1000) / N, 3);
   };
-  const probe = new Core(wasm, JSON.stringify(rules), 'anon', 7);
+  const probe = new Core(wasm, valueBytes(rules), 'anon', 7);
   probe.openStorage('memory', STATE_KEY, T0);
   let handle = 0;
   const ch = new BroadcastChannel('pqlkit:bench-micro');
@@ -529,10 +529,10 @@ async function measureStorage(pqlkit, rules, results) {
 async function measureMemory(rules, results) {
   // A module instance of its own (the query makes it a distinct module), so what the other
   // phases allocated is not counted.
-  const { Core, writeObject, wasm } = await bareCore();
+  const { Core, valueBytes, writeObject, wasm } = await bareCore();
   const bytes = () => wasm.memory.buffer.byteLength;
   const start = bytes();
-  const core = new Core(wasm, JSON.stringify(rules), 'anon', 7);
+  const core = new Core(wasm, valueBytes(rules), 'anon', 7);
   core.openStorage('memory', STATE_KEY, T0);
   const compiled = bytes();
   const evs = events(STORAGE_EVENTS);
