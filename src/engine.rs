@@ -121,6 +121,8 @@ pub struct Engine {
     /// `daysSinceFirstSeen`), and the sources of the `sessions` signals.
     session_rules: Vec<usize>,
     session_sources: Vec<usize>,
+    /// The one source of the signals that keep no state of their own, once there is one.
+    facts_sources: Vec<usize>,
     runtime: Vec<RuleRuntime>,
     /// Each rule's truth as of its last evaluation, a byte per rule (read by the facade).
     holds: Vec<bool>,
@@ -218,6 +220,7 @@ impl Engine {
             usage_rules: Vec::new(),
             session_rules: Vec::new(),
             session_sources: Vec::new(),
+            facts_sources: Vec::new(),
             schedule: Schedule::default(),
             profile: Profile::new(anonymous_id),
             global: GlobalHistory::default(),

@@ -84,30 +84,34 @@ impl Engine {
     /// Signals that keep no state of their own (traits, usage, first seen) share one.
     fn source_for(&mut self, kind: &SignalKind) -> usize {
         let state = SignalState::new(kind);
-        let alike = |source: &Source| match &state {
-            SignalState::Facts => matches!(source.state.state(), SignalState::Facts),
-            _ => same_measure(self.source_kind(source), kind),
-        };
-        if let Some(shared) = self.sources.iter().position(alike) {
-            return shared;
-        }
-        let source = self.sources.len();
-        let state = CachedState::new(state);
-        self.sources.push(Source { state, signals: Vec::new() });
         let (on, then) = match kind {
             SignalKind::Count { on, .. }
             | SignalKind::DistinctDays { on, .. }
             | SignalKind::Sum { on, .. } => (Some(&on.event), None),
             SignalKind::NotFollowedBy { on, then, .. } => (Some(&on.event), Some(&then.event)),
-            SignalKind::Sessions { .. } => {
-                self.session_sources.push(source);
-                (None, None)
-            }
             _ => (None, None),
         };
-        for event in [on, then].into_iter().flatten() {
+        let facts = matches!(state, SignalState::Facts);
+        // A source that measures alike is one the same event (or a session start) updates:
+        // only those are searched, not every source (the search made a 1000-rule compile
+        // quadratic in its signals), and a new source joins the list searched.
+        let alike_in = match on {
+            Some(event) => &mut listeners(&mut self.by_event, event).signals,
+            None if facts => &mut self.facts_sources,
+            None => &mut self.session_sources,
+        };
+        let (signals, sources) = (&self.signals, &self.sources);
+        let alike =
+            |&&s: &&usize| facts || same_measure(&signals[sources[s].signals[0]].def.kind, kind);
+        if let Some(&shared) = alike_in.iter().find(alike) {
+            return shared;
+        }
+        let source = self.sources.len();
+        alike_in.push(source);
+        if let Some(event) = then {
             push_once(&mut listeners(&mut self.by_event, event).signals, source);
         }
+        self.sources.push(Source { state: CachedState::new(state), signals: Vec::new() });
         source
     }
 }
