@@ -115,10 +115,11 @@ export function report() {
     lazyOk &&= within;
     console.log(`budget: lazy ${part.name} ${part.total.gzip} B gzip of ${limit} (${within ? 'within' : 'OVER'})`);
   }
-  const ok = missing.length === 0 && s.total.gzip <= budget.totalGzipBytes && lazyOk;
+  // The first load's verdict is its own: a lazy part over its budget says so on its line above.
+  const firstLoadOk = missing.length === 0 && s.total.gzip <= budget.totalGzipBytes;
   const goal = budget.goalGzipBytes;
-  console.log(`budget: first load ${s.total.gzip} B gzip of ${budget.totalGzipBytes} (${ok ? 'within' : 'OVER'}); product goal ${goal} B (${s.total.gzip <= goal ? 'met' : `not met, ${s.total.gzip - goal} B over`})`);
-  return ok;
+  console.log(`budget: first load ${s.total.gzip} B gzip of ${budget.totalGzipBytes} (${firstLoadOk ? 'within' : 'OVER'}); product goal ${goal} B (${s.total.gzip <= goal ? 'met' : `not met, ${s.total.gzip - goal} B over`})`);
+  return firstLoadOk && lazyOk;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
