@@ -47,8 +47,8 @@ function buildForPages(outDir, name, cargoFeatures = []) {
   // holds none: src/web/host.rs) and needs no start function to fill it: 74 B gzip. Without
   // location details, a panic (an abort here, whose message nobody reads) carries no file
   // names and lines: 66 B gzip. LLVM's inliner at a threshold of 12 instead of opt-level z's
-  // own: small helpers inlined where the call cost more than the body (-313 B gzip of the
-  // runtime; 6-15 all save, 20 and more grow it again). Target settings, not profile ones
+  // own: small helpers inlined where the call cost more than the body (-343 B gzip of the
+  // first load, -347 B of the validator; 6-15 all save, 20 and more save less, 50 grows it). Target settings, not profile ones
   // (stable Cargo reads no rustflags in a profile), so they are given here with the other
   // nightly settings.
   const nightlyOnly = [
@@ -182,7 +182,7 @@ export function bundle() {
   // (js/pqlkit.min.js: 11,621 -> 11,279 B gzip). Safe transforms only (no `unsafe` options),
   // and no function used once moved into its caller: terser writes it there as a function
   // expression called at once, a closure made on every call of the host functions the wasm
-  // calls per event (55 B gzip more without).
+  // calls per event (keeping them apart costs 62 B gzip).
   for (const file of ['js/pqlkit.min.js', 'js/validate.min.js', 'js/formats.min.js']) {
     mustRun('terser', [file, '--module', '--ecma', '2022', '--compress', 'passes=2,reduce_funcs=false', '--mangle', '--output', file]);
   }

@@ -98,6 +98,7 @@ impl Engine {
         let alike_in = match on {
             Some(event) => &mut listeners(&mut self.by_event, event).signals,
             None if facts => &mut self.facts_sources,
+            // `sessions`, the one kind with a window and no event: session starts update it.
             None => &mut self.session_sources,
         };
         let (signals, sources) = (&self.signals, &self.sources);
