@@ -23,6 +23,8 @@ export const buildDir = (name) => (name === 'now' ? join(root, 'js') : join(stor
 
 /** Keeps the current build as `name`: js/*.js with the runtime's and the validator's wasm folders. */
 export function saveBuild(name) {
+  // "now" names js/ itself: saving under it would empty the folder it copies from.
+  if (name === 'now') throw new Error('"now" is the current build (js/); save it under another name');
   const to = buildDir(name);
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
