@@ -26,12 +26,11 @@ async function compile(url) {
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`fetching ${url} answered HTTP ${response.status}`);
-  try {
-    return await WebAssembly.compileStreaming(response.clone());
-  } catch (error) {
-    if (response.headers.get('content-type')?.startsWith('application/wasm')) throw error;
-    return WebAssembly.compile(await response.arrayBuffer());
-  }
+  // compileStreaming takes only application/wasm; another type (a bucket or CDN that does not
+  // know .wasm) is compiled from the bytes. Asked first, not tried: trying needed a copy of
+  // the response (clone() tees its body) to fall back on.
+  if (response.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -280,6 +280,27 @@ test('more than 64 KB of beacons from one page all reach the collector, once eac
   await context.close();
 });
 
+test('a wasm served with another MIME type than application/wasm is compiled from its bytes: init works, one request', async () => {
+  const context = await env.browser.newContext();
+  let requests = 0;
+  // Some hosts (an S3 bucket, a CDN without the type) send .wasm as application/octet-stream,
+  // which WebAssembly.compileStreaming refuses.
+  await context.route('**/pqlkit_bg.wasm', async (route) => {
+    requests++;
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-type': 'application/octet-stream' } });
+  });
+  const { page, errors } = await open(context, { autocapture: false });
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.pql.featureUsed('export');
+  });
+  await page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  assert.equal(await exportsCount(page), 3);
+  assert.equal(requests, 1, 'the wasm is fetched once');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("collector.format 'segment' / 'posthog' loads its batch writer before any beacon; unloadable, it holds the beacons for a later page", async () => {
   const rules = { version: 1, rules: [{ id: 'ping', trigger: { event: 'ping' }, actions: [{ beacon: 'ping' }] }] };
   const received = async () => (await (await fetch(env.url('/pql/beacons'))).json()).beacons;
