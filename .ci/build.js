@@ -48,9 +48,9 @@ function buildForPages(outDir, name, cargoFeatures = []) {
   // location details, a panic (an abort here, whose message nobody reads) carries no file
   // names and lines: 66 B gzip. LLVM's inliner at a threshold of 12 instead of opt-level z's
   // own: small helpers inlined where the call cost more than the body (-343 B gzip of the
-  // first load, -347 B of the validator; 6-15 all save, 20 and more save less, 50 grows it). Target settings, not profile ones
-  // (stable Cargo reads no rustflags in a profile), so they are given here with the other
-  // nightly settings.
+  // first load, -347 B of the validator; 6-15 all save, 20 and more save less, 50 grows it).
+  // Target settings, not profile ones (stable Cargo reads no rustflags in a profile), so they
+  // are given here with the other nightly settings.
   const nightlyOnly = [
     ...['-Z', 'build-std=std,panic_abort', '-Z', 'panic-immediate-abort', '--config', 'profile.runtime.panic="immediate-abort"'],
     ...['--config', 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=-reference-types","-Z","location-detail=none","-C","llvm-args=-inline-threshold=12"]'],
@@ -179,7 +179,7 @@ export function bundle() {
   mustRun('esbuild', ['js/formats.js', ...common, '--outfile=js/formats.min.js']);
   // terser over esbuild's output: its mangler names the most used variables shortest and
   // alike, which gzip rewards, and its second compress pass finds what one pass left
-  // (js/pqlkit.min.js: 11,621 -> 11,279 B gzip). Safe transforms only (no `unsafe` options),
+  // (js/pqlkit.min.js: -342 B gzip). Safe transforms only (no `unsafe` options),
   // and no function used once moved into its caller: terser writes it there as a function
   // expression called at once, a closure made on every call of the host functions the wasm
   // calls per event (keeping them apart costs 62 B gzip).

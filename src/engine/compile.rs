@@ -101,6 +101,7 @@ impl Engine {
             // `sessions`, the one kind with a window and no event: session starts update it.
             None => &mut self.session_sources,
         };
+        // The fields themselves, not `self.source_kind`: `alike_in` borrows one of self's.
         let (signals, sources) = (&self.signals, &self.sources);
         let alike =
             |&&s: &&usize| facts || same_measure(&signals[sources[s].signals[0]].def.kind, kind);
