@@ -109,6 +109,9 @@ export function beaconsOf(body) {
   return body && typeof body === 'object' ? [body] : [];
 }
 
+/** The README's preload of the runtime's wasm, for the package served at /pqlkit/. */
+export const WASM_PRELOAD = '</pqlkit/wasm/pqlkit_bg.wasm>; rel=preload; as=fetch; type=application/wasm; crossorigin';
+
 /**
  * `wwwDir` is served at `/` and `packageDir` (the package's js/ folder) at `/pqlkit/`; the smoke
  * apps serve their own build and the installed package instead. `csp`: a
@@ -213,6 +216,9 @@ export function startServer({ port = 8080, host = '127.0.0.1', dataDir = join(ro
     // Test fixtures under /test/ can be served under a Content-Security-Policy: `?csp=<policy>`.
     if (url.pathname.startsWith('/test/') && url.searchParams.has('csp')) headers['content-security-policy'] = url.searchParams.get('csp');
     if (csp) headers['content-security-policy'] = csp;
+    // `?preload-wasm` on a page: the runtime's wasm named in a Link header, as the README tells a
+    // site to send it, so that its download starts with the page's and not after the script.
+    if (url.searchParams.has('preload-wasm') && extname(file) === '.html') headers.link = WASM_PRELOAD;
     if (compressible) headers.vary = 'Accept-Encoding';
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);

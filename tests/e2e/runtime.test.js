@@ -301,6 +301,25 @@ test('a wasm served with another MIME type than application/wasm is compiled fro
   await context.close();
 });
 
+test('a page sent with the README\'s Link preload fetches the wasm before the facade, once: init uses the preloaded response', async () => {
+  const context = await env.browser.newContext();
+  const requests = [];
+  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  // The demo server sends `Link: </pqlkit/wasm/pqlkit_bg.wasm>; rel=preload; as=fetch; ...`
+  // with the page when asked (www/server.js WASM_PRELOAD).
+  const { page, errors } = await open(context, { autocapture: false }, '/test/runtime.html?preload-wasm');
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.pql.featureUsed('export');
+  });
+  await page.waitForSelector('pqlkit-prompt', { state: 'attached' });
+  assert.equal(await exportsCount(page), 3);
+  const wasm = requests.filter((path) => path.endsWith('/pqlkit_bg.wasm'));
+  assert.deepEqual(wasm, ['/pqlkit/wasm/pqlkit_bg.wasm'], 'one request: init reads the preloaded response, it does not download the wasm again');
+  assert.ok(requests.indexOf(wasm[0]) < requests.indexOf('/pqlkit/pqlkit.min.js'), `the wasm is asked for before the facade's script: ${requests.join(', ')}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("collector.format 'segment' / 'posthog' loads its batch writer before any beacon; unloadable, it holds the beacons for a later page", async () => {
   const rules = { version: 1, rules: [{ id: 'ping', trigger: { event: 'ping' }, actions: [{ beacon: 'ping' }] }] };
   const received = async () => (await (await fetch(env.url('/pql/beacons'))).json()).beacons;
