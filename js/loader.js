@@ -1,6 +1,6 @@
 // The page's functions the wasm imports (src/web/host.js, copied by the build), by name: a
 // namespace import (`* as host`) made esbuild build an object of getters for it (57 B gzip).
-import { jsonValue, lowercase, numberText, numberValue, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
+import { jsonValue, lowercase, numberText, numberValue, padVersion, regexCompile, regexForget, regexTest, storageAvailable, storageGet, storageRemove, storageSet } from './wasm/host.js';
 
 // Loads a wasm build once: `wasmLoader(url, start)` compiles the module (memoised) and hands it
 // to `start(module)`, or answers the module itself without a `start`. In a browser the .wasm is
@@ -49,6 +49,7 @@ export function instantiate(module) {
   const text = (at, length) => decoder.decode(buffer(at, length));
   const host = {
     lowercase: (a, n, b, m) => lowercase(text(a, n), buffer(b, m)),
+    padVersion: (a, n, b, m) => padVersion(text(a, n), buffer(b, m)),
     numberText: (x, b, m) => numberText(x, buffer(b, m)),
     numberValue: (a, n) => numberValue(text(a, n)),
     jsonValue: (a, n, b, m) => jsonValue(text(a, n), buffer(b, m)),

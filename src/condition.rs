@@ -50,6 +50,12 @@ pub trait RegexEngine {
     fn lowercase(&self, text: &str) -> String {
         text.to_lowercase()
     }
+
+    /// GrowthBook's `paddedVersionString` of a version's text, for `$veq` and friends. The
+    /// browser runs GrowthBook's own regular expressions, which spares the wasm this port.
+    fn pad_version(&self, text: &str) -> String {
+        javascript::pad_version(text)
+    }
 }
 
 /// What a condition needs besides the attributes.
@@ -469,7 +475,9 @@ impl Test {
         Some(match self {
             Test::Text(s, true) => ctx.regex.lowercase(&js_string(v)) == ctx.regex.lowercase(s),
             Test::Json(json) => v.is_some_and(|v| v.to_json() == *json),
-            Test::Version(relation, e) => relation.holds(Some(utf16_cmp(&padded_version(v), e))),
+            Test::Version(relation, e) => {
+                relation.holds(Some(utf16_cmp(&padded_version(v, ctx.regex), e)))
+            }
             Test::Group(name, negated) => {
                 // `savedGroups[expected] || []`
                 let group = match ctx.groups.get(name) {

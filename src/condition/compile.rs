@@ -171,7 +171,7 @@ pub(super) fn operator(
             if !matches!(e, Value::String(_) | Value::Number(_)) {
                 wrong_type(errors, p(), name, "a version such as \"1.2.3\"", e);
             }
-            Test::Version(Relation::of(op), padded_version(Some(e)))
+            Test::Version(Relation::of(op), padded_version(Some(e), ctx.regex))
         }
         Op::In | Op::Nin | Op::Ini | Op::Nini | Op::All | Op::Alli => {
             let Some(items) = e.as_array() else {

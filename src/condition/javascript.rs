@@ -1,6 +1,7 @@
 //! JavaScript's conversions as GrowthBook's conditions meet them: truthiness, `String(v)`,
 //! `Number(v)` and `ToPrimitive`, UTF-16 order of strings, and padded version strings.
 
+use super::RegexEngine;
 use crate::error::ByteSplit;
 use crate::json::Value;
 use std::borrow::Cow;
@@ -145,19 +146,24 @@ pub(super) fn str_to_number(s: &str) -> f64 {
     }
 }
 
-/// GrowthBook's `paddedVersionString`: "v1.2.3+build" -> "    1-    2-    3-~", so that plain
+/// GrowthBook's `paddedVersionString` of a condition's value: numbers as `String(n)` writes
+/// them, empty and other values as "0"; the text is padded by `engine` (the browser's own
+/// regular expressions, or [`pad_version`]).
+pub(super) fn padded_version(v: Option<&Value>, engine: &dyn RegexEngine) -> String {
+    let mut text = String::new();
+    match v {
+        Some(Value::Number(n)) => js_number(*n, &mut text),
+        Some(Value::String(s)) if !s.is_empty() => text.push_str(s),
+        _ => text.push('0'),
+    }
+    engine.pad_version(&text)
+}
+
+/// `paddedVersionString`'s text part: "v1.2.3+build" -> "    1-    2-    3-~", so that plain
 /// string comparison orders versions (numeric parts padded, "~" sorting after pre-releases).
-pub(super) fn padded_version(v: Option<&Value>) -> String {
-    let input = match v {
-        Some(Value::Number(n)) => {
-            let mut s = String::new();
-            js_number(*n, &mut s);
-            s
-        }
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => "0".into(),
-    };
-    let s = input.strip_prefix("v").unwrap_or(&input);
+/// GrowthBook's regular expressions, `/(^v|\+.*$)/g` and `/[-.]/`, read as JavaScript reads them.
+pub(super) fn pad_version(input: &str) -> String {
+    let s = input.strip_prefix("v").unwrap_or(input);
     // `/\+.*$/`: `.` stops at line breaks, so only a '+' after the last one counts.
     // Past the whole break: U+2028 and U+2029 are three bytes (slicing at `i + 1` trapped).
     // Byte-wise: U+2028 and U+2029 end in A8 and A9 after E2 80.

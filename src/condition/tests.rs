@@ -35,7 +35,7 @@ fn strings_order_as_javascript_orders_them() {
 
 #[test]
 fn versions_with_unicode_line_breaks_are_read_as_javascript_reads_them() {
-    let version = |text: &str| padded_version(Some(&Value::String(text.into())));
+    let version = |text: &str| padded_version(Some(&Value::String(text.into())), &NativeRegex);
     // `"…".replace(/\+.*$/, "")`: only a '+' after the last line break is cut.
     assert_eq!(version("1\u{2028}2+build"), "1\u{2028}2");
     assert_eq!(version("1+a\u{2029}2"), "1+a\u{2029}2");
@@ -362,13 +362,19 @@ fn dotted_paths_walk_objects_and_arrays() {
 
 #[test]
 fn version_strings_are_padded_like_growthbook() {
-    assert_eq!(padded_version(Some(&json("\"v1.2.3+build.7\""))), "    1-    2-    3-~");
-    assert_eq!(padded_version(Some(&json("\"1.0.0-rc.1\""))), "    1-    0-    0-rc-    1");
-    assert_eq!(padded_version(Some(&json("123456"))), "123456");
-    assert_eq!(padded_version(Some(&json("2.5"))), "    2-    5");
-    assert_eq!(padded_version(Some(&json("\"\""))), "    0");
-    assert_eq!(padded_version(Some(&json("true"))), "    0");
-    assert_eq!(padded_version(None), "    0");
+    assert_eq!(
+        padded_version(Some(&json("\"v1.2.3+build.7\"")), &NativeRegex),
+        "    1-    2-    3-~"
+    );
+    assert_eq!(
+        padded_version(Some(&json("\"1.0.0-rc.1\"")), &NativeRegex),
+        "    1-    0-    0-rc-    1"
+    );
+    assert_eq!(padded_version(Some(&json("123456")), &NativeRegex), "123456");
+    assert_eq!(padded_version(Some(&json("2.5")), &NativeRegex), "    2-    5");
+    assert_eq!(padded_version(Some(&json("\"\"")), &NativeRegex), "    0");
+    assert_eq!(padded_version(Some(&json("true")), &NativeRegex), "    0");
+    assert_eq!(padded_version(None, &NativeRegex), "    0");
     assert!(ev(r#"{"v": {"$vgt": "1.9.9", "$vlt": "1.10.0"}}"#, r#"{"v": "1.9.10"}"#));
     assert!(ev(r#"{"v": {"$vgte": "1.0.0", "$vlte": "1.0.0"}}"#, r#"{"v": "v1.0.0+abc"}"#));
     assert!(

@@ -1,9 +1,9 @@
-// What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase, String(n),
-// Number(text), JSON.parse and localStorage. Only strings, numbers and booleans cross (a
-// string or a value back into a buffer `out` of the wasm's memory), and nothing throws into
-// the wasm: a failure comes back as a value. And how strings and values are written into the
-// wasm's memory, for these functions and for the facade's calls (js/core.js). wasm-bindgen
-// copies this file next to each build's glue.
+// What the wasm core asks of the page (src/web/host.rs): its RegExp, toLowerCase, GrowthBook's
+// padded versions, String(n), Number(text), JSON.parse and localStorage. Only strings, numbers
+// and booleans cross (a string or a value back into a buffer `out` of the wasm's memory), and
+// nothing throws into the wasm: a failure comes back as a value. And how strings and values
+// are written into the wasm's memory, for these functions and for the facade's calls
+// (js/core.js). wasm-bindgen copies this file next to each build's glue.
 
 /** Compiled patterns by id; a forgotten id's slot is reused. */
 const patterns = [];
@@ -40,6 +40,16 @@ function give(text, out) {
 
 export function lowercase(text, out) {
   return give(text.toLowerCase(), out);
+}
+
+/**
+ * GrowthBook's `paddedVersionString` of a version's text, its own regular expressions:
+ * "v1.2.3+build" -> "    1-    2-    3-~", so that string order is version order.
+ */
+export function padVersion(text, out) {
+  const parts = text.replace(/(^v|\+.*$)/g, '').split(/[-.]/);
+  if (parts.length === 3) parts.push('~');
+  return give(parts.map((part) => (/^[0-9]+$/.test(part) ? part.padStart(5, ' ') : part)).join('-'), out);
 }
 
 /** `String(n)`: the shortest digits that read back as `n`, as every JSON and text in pqlkit writes a number. */

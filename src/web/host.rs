@@ -1,5 +1,5 @@
 //! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase`,
-//! `String(n)`, `Number(text)`, `JSON.parse` and localStorage. Strings and numbers only, and
+//! GrowthBook's padded versions, `String(n)`, `Number(text)`, `JSON.parse` and localStorage. Strings and numbers only, and
 //! the JS side catches what can throw: no JS object is held by the wasm, so the build carries
 //! none of wasm-bindgen's reference table, nor js-sys and web-sys.
 //!
@@ -24,6 +24,11 @@ extern "C" {
     /// Writes `text.toLowerCase()` into `out` as UTF-8 when it fits; returns its byte length.
     #[wasm_bindgen(js_name = lowercase)]
     fn lowercase_into(text: &str, out: &mut [u8]) -> i32;
+
+    /// Writes GrowthBook's padded version string of `text` into `out` when it fits; returns
+    /// its byte length.
+    #[wasm_bindgen(js_name = padVersion)]
+    fn pad_version_into(text: &str, out: &mut [u8]) -> i32;
 
     #[wasm_bindgen(js_name = storageAvailable)]
     pub fn storage_available() -> bool;
@@ -82,6 +87,12 @@ fn read_text(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<Str
 pub fn lowercase(text: &str) -> String {
     // Lowercasing grows UTF-8 by half at most (U+0130 → "i̇"): one call nearly always.
     read_text(text.len() + text.len() / 2, &|out| lowercase_into(text, out)).unwrap_or_default()
+}
+
+/// GrowthBook's `paddedVersionString` of `text`, by its own regular expressions.
+pub fn pad_version(text: &str) -> String {
+    // Each part grows to 5 characters at most, and "-~" may follow: one call nearly always.
+    read_text(5 * text.len() + 2, &|out| pad_version_into(text, out)).unwrap_or_default()
 }
 
 #[cfg(feature = "engine")]

@@ -1,6 +1,6 @@
 //! `$regex` conditions use the host's `RegExp`, so patterns mean in pqlkit exactly what they
 //! mean in JavaScript (and the `regex` crate stays out of the wasm); `$ini` and friends its
-//! `toLowerCase`.
+//! `toLowerCase`, `$veq` and friends GrowthBook's own `paddedVersionString`.
 
 use std::cell::RefCell;
 
@@ -57,5 +57,9 @@ impl RegexEngine for BrowserRegex {
 
     fn lowercase(&self, text: &str) -> String {
         host::lowercase(text)
+    }
+
+    fn pad_version(&self, text: &str) -> String {
+        host::pad_version(text)
     }
 }
