@@ -16,6 +16,8 @@
 // renderer: no JIT feedback, no compiled code), which loads only the side it measures. It shows
 // what the page's first 20,000 events cost, V8's tier-up included. `--flags "--js-flags=..."`
 // passes Chromium switches to both modes, e.g. to see how much of a fresh page is tier-up.
+// `--chunks` prints each round's ns per event over every 1000 events as well: how a fresh
+// page's cost falls as V8 tiers the code up, and where the workload makes it compile again.
 // `--profile` records a CPU profile of each timed round (over CDP, which slows the round) and
 // prints each side's functions by self time; a build whose wasm keeps its names shows them.
 // The builds are ab.js's (tests/bench/builds.js). Skipped, with a message, where ../shared is absent.
@@ -34,6 +36,7 @@ const engine = option(argv, '--engine', 'pqlkit-native');
 const fresh = flag(argv, '--fresh');
 const flags = option(argv, '--flags', '').split(' ').filter(Boolean);
 const profile = flag(argv, '--profile');
+const chunks = flag(argv, '--chunks');
 
 const peerbench = join(root, '..', 'shared', 'peerbench');
 if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
@@ -42,7 +45,7 @@ if (!existsSync(join(peerbench, 'engines', 'pqlkit.mjs'))) {
 }
 const [a, b] = argv;
 if (!a || !b || ![a, b].every((name) => existsSync(join(buildDir(name), 'pqlkit.min.js')))) {
-  console.error('usage: node tests/bench/peer-ab.js NAME NAME [--R n] [--rounds n] [--N n] [--engine name] [--fresh] [--flags "switches"] [--profile]   ("now" is the current build; node tests/bench/ab.js --save NAME keeps one)');
+  console.error('usage: node tests/bench/peer-ab.js NAME NAME [--R n] [--rounds n] [--N n] [--engine name] [--fresh] [--flags "switches"] [--profile] [--chunks]   ("now" is the current build; node tests/bench/ab.js --save NAME keeps one)');
   process.exit(2);
 }
 
@@ -65,10 +68,20 @@ globalThis.round = async (side) => {
   const inst = await sides[side].build(rules);
   const buildMs = performance.now() - b0;
   const t0 = performance.now();
-  for (let i = 0; i < ${N}; i++) { W.applyEvent(st, ctx, ev, i); inst.evaluate(ctx, ev, i); }
+  const chunks = [];
+  let c0 = t0;
+  for (let i = 0; i < ${N}; i++) {
+    W.applyEvent(st, ctx, ev, i);
+    inst.evaluate(ctx, ev, i);
+    if (${chunks} && i % 1000 === 999) {
+      const c = performance.now();
+      chunks.push(Math.round((c - c0) * 1e3));
+      c0 = c;
+    }
+  }
   const ns = ((performance.now() - t0) * 1e6) / ${N};
   inst.pql.destroy();
-  return { ns, buildMs };
+  return { ns, buildMs, chunks };
 };
 globalThis.ready = true;
 </script>`;
@@ -118,7 +131,8 @@ try {
         await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await cdp.send('Profiler.start');
       }
-      const { ns, buildMs } = await tab.evaluate((s) => globalThis.round(s), side);
+      const { ns, buildMs, chunks: perChunk } = await tab.evaluate((s) => globalThis.round(s), side);
+      if (chunks && timed) console.log(`  ${(side === 'a' ? a : b).padEnd(12)} ${Math.round(ns)} ns/event; ns/event of each 1000 events: ${perChunk.join(' ')}`);
       if (cdp) {
         addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
         await cdp.detach();
