@@ -83,16 +83,21 @@ fn read_text(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> Option<Str
     read_bytes(first_guess, write).map(|bytes| unsafe { String::from_utf8_unchecked(bytes) })
 }
 
+/// [`read_text`]'s string, or an empty one: what the page's string functions answer.
+fn host_string(first_guess: usize, write: &dyn Fn(&mut [u8]) -> i32) -> String {
+    read_text(first_guess, write).unwrap_or_default()
+}
+
 /// `text.toLowerCase()`, as JavaScript lowercases (Unicode, locale-independent).
 pub fn lowercase(text: &str) -> String {
     // Lowercasing grows UTF-8 by half at most (U+0130 → "i̇"): one call nearly always.
-    read_text(text.len() + text.len() / 2, &|out| lowercase_into(text, out)).unwrap_or_default()
+    host_string(text.len() + text.len() / 2, &|out| lowercase_into(text, out))
 }
 
 /// GrowthBook's `paddedVersionString` of `text`, by its own regular expressions.
 pub fn pad_version(text: &str) -> String {
     // Each part grows to 5 characters at most, and "-~" may follow: one call nearly always.
-    read_text(5 * text.len() + 2, &|out| pad_version_into(text, out)).unwrap_or_default()
+    host_string(5 * text.len() + 2, &|out| pad_version_into(text, out))
 }
 
 #[cfg(feature = "engine")]
@@ -111,5 +116,5 @@ pub fn parse_json(text: &str) -> Option<crate::json::Value> {
 
 /// JavaScript's `String(n)` (at most 25 characters: one call).
 pub fn number_text(n: f64) -> String {
-    read_text(32, &|out| number_text_into(n, out)).unwrap_or_default()
+    host_string(32, &|out| number_text_into(n, out))
 }
