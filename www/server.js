@@ -110,7 +110,7 @@ export function beaconsOf(body) {
 }
 
 /** The README's preload of the runtime's wasm, for the package served at /pqlkit/. */
-export const WASM_PRELOAD = '</pqlkit/wasm/pqlkit_bg.wasm>; rel=preload; as=fetch; type=application/wasm; crossorigin';
+const WASM_PRELOAD = '</pqlkit/wasm/pqlkit_bg.wasm>; rel=preload; as=fetch; type=application/wasm; crossorigin';
 
 /**
  * `wwwDir` is served at `/` and `packageDir` (the package's js/ folder) at `/pqlkit/`; the smoke

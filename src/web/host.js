@@ -67,9 +67,9 @@ export function numberValue(text) {
  * Short ASCII byte by byte: for the names, keys and values of an event that is faster than a
  * call to encodeInto, which takes over at the first other character and for long text (every
  * string through encodeInto made the peer workload's loop 1.3-1.5 times slower, in a warmed
- * page and in fresh ones, at 100 rules). A rule
- * set's JSON written by this loop made V8 replace the loop's code mid-run, then leave and
- * re-enter optimised code 138 times in the first 20,000 events of a fresh page.
+ * page and in fresh ones, at 100 rules). A rule set's JSON written by this loop made V8
+ * replace the loop's code mid-run, then leave and re-enter optimised code 138 times in the
+ * first 20,000 events of a fresh page.
  */
 export function write(bytes, at, s) {
   let i = 0;

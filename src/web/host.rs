@@ -1,7 +1,8 @@
 //! The page's functions the core calls, from src/web/host.js: `RegExp`, `toLowerCase`,
-//! GrowthBook's padded versions, `String(n)`, `Number(text)`, `JSON.parse` and localStorage. Strings and numbers only, and
-//! the JS side catches what can throw: no JS object is held by the wasm, so the build carries
-//! none of wasm-bindgen's reference table, nor js-sys and web-sys.
+//! GrowthBook's padded versions, `String(n)`, `Number(text)`, `JSON.parse` and localStorage.
+//! Strings and numbers only, and the JS side catches what can throw: no JS object is held by
+//! the wasm, so the build carries none of wasm-bindgen's reference table, nor js-sys and
+//! web-sys.
 //!
 //! Strings go to the page as `&str`; they come back written by the page into a buffer of the
 //! wasm's (`&mut [u8]`), never as a `String` return: that would need wasm-bindgen's allocator
