@@ -18,8 +18,10 @@
 // passes Chromium switches to both modes, e.g. to see how much of a fresh page is tier-up.
 // `--chunks` prints each round's ns per event over every 1000 events as well: how a fresh
 // page's cost falls as V8 tiers the code up, and where the workload makes it compile again.
-// `--profile` records a CPU profile of each timed round (over CDP, which slows the round) and
-// prints each side's functions by self time; a build whose wasm keeps its names shows them.
+// `--profile` records a CPU profile of each timed loop (over CDP, which slows it; the events'
+// generation and init are left out) and prints each side's self time by part of the page
+// (pqlkit's JS and wasm, peerbench's adapter and workload, V8) and by function; a build whose
+// wasm keeps its names shows them.
 // The builds are ab.js's (tests/bench/builds.js). Skipped, with a message, where ../shared is absent.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -61,12 +63,18 @@ for (const side of new URLSearchParams(location.search).get('sides').split(','))
   sides[side] = engines.find((e) => e.name === ${JSON.stringify(engine)});
   await sides[side].init();
 }
-globalThis.round = async (side) => {
-  const ev = W.generateEvents(W.DEFAULT_SEED, ${N});
-  const ctx = W.initialContext(), st = W.newState();
+// A round in two calls, so that a profile covers the timed loop alone: prepare() makes the
+// events and builds the engine (init), round() runs the loop.
+let ev, ctx, st, inst, buildMs;
+globalThis.prepare = async (side) => {
+  ev = W.generateEvents(W.DEFAULT_SEED, ${N});
+  ctx = W.initialContext();
+  st = W.newState();
   const b0 = performance.now();
-  const inst = await sides[side].build(rules);
-  const buildMs = performance.now() - b0;
+  inst = await sides[side].build(rules);
+  buildMs = performance.now() - b0;
+};
+globalThis.round = () => {
   const t0 = performance.now();
   const chunks = [];
   let c0 = t0;
@@ -105,16 +113,34 @@ async function open(sides) {
   await tab.waitForFunction(() => globalThis.ready, null, { timeout: 60000 });
   return { tab, close: () => context.close() };
 }
-/** Adds a CPU profile's self time (µs) per function to `into` (a Map by name). */
+/**
+ * The part of the page a profiled function belongs to: pqlkit's JS or wasm, peerbench's adapter
+ * of pqlkit or its workload, the wrappers of calls into the wasm, or V8's own entries
+ * ((program): the engine's native code, such as compiles and runtime calls on the main thread).
+ */
+function partOf({ url, functionName }) {
+  if (url.endsWith('.wasm')) return 'pqlkit wasm';
+  if (/\/(a|b)\//.test(new URL(url || 'x:/', 'http://x').pathname)) return 'pqlkit JS';
+  if (url.includes('/peer/engines/')) return 'peerbench adapter (engines/pqlkit.mjs)';
+  if (url.includes('/peer/')) return 'peerbench workload';
+  if (url) return 'the bench page';
+  if (functionName.startsWith('js-to-wasm')) return 'JS-to-wasm wrappers';
+  return functionName.startsWith('(') ? functionName : '(V8 builtins)';
+}
+/** Adds a CPU profile's self time (µs) per function to `into.functions` and per part to `into.parts`. */
 function addSelfTimes(into, { nodes, samples, timeDeltas }) {
   const byId = new Map(nodes.map((node) => [node.id, node.callFrame]));
   samples.forEach((id, k) => {
-    const { functionName, url, lineNumber } = byId.get(id);
+    const frame = byId.get(id);
+    const { functionName, url, lineNumber } = frame;
     const name = functionName || (url ? `${url.split('/').pop()}:${lineNumber + 1}` : '(anonymous)');
-    into.set(name, (into.get(name) ?? 0) + (timeDeltas[k] ?? 0));
+    const us = timeDeltas[k] ?? 0;
+    into.functions.set(name, (into.functions.get(name) ?? 0) + us);
+    const part = partOf(frame);
+    into.parts.set(part, (into.parts.get(part) ?? 0) + us);
   });
 }
-const selfTimes = { a: new Map(), b: new Map() };
+const selfTimes = { a: { functions: new Map(), parts: new Map() }, b: { functions: new Map(), parts: new Map() } };
 try {
   const times = { a: [], b: [] };
   const builds = { a: [], b: [] };
@@ -125,13 +151,14 @@ try {
     for (const side of i % 2 ? ['b', 'a'] : ['a', 'b']) {
       const { tab, close } = warm ?? (await open(side));
       const timed = fresh || i >= 2;
+      await tab.evaluate((s) => globalThis.prepare(s), side);
       const cdp = profile && timed ? await tab.context().newCDPSession(tab) : null;
       if (cdp) {
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await cdp.send('Profiler.start');
       }
-      const { ns, buildMs, chunks: perChunk } = await tab.evaluate((s) => globalThis.round(s), side);
+      const { ns, buildMs, chunks: perChunk } = await tab.evaluate(() => globalThis.round());
       if (chunks && timed) console.log(`  ${(side === 'a' ? a : b).padEnd(12)} ${Math.round(ns)} ns/event; ns/event of each 1000 events: ${perChunk.join(' ')}`);
       if (cdp) {
         addSelfTimes(selfTimes[side], (await cdp.send('Profiler.stop')).profile);
@@ -155,11 +182,13 @@ try {
   const ratio = (q) => (at(times.b, q) / at(times.a, q)).toFixed(3);
   console.log(`  ${b} / ${a}: min ${ratio(0)}  p25 ${ratio(0.25)}  median ${ratio(0.5)}`);
   for (const [side, name] of profile ? [['a', a], ['b', b]] : []) {
-    const total = [...selfTimes[side].values()].reduce((x, y) => x + y, 0);
-    console.log(`  ${name}: self time of the profiled rounds, ${(total / 1000).toFixed(0)} ms in all`);
-    for (const [fn, us] of [...selfTimes[side]].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
-      console.log(`    ${((100 * us) / total).toFixed(1).padStart(5)} %  ${fn}`);
-    }
+    const { functions, parts } = selfTimes[side];
+    const total = [...parts.values()].reduce((x, y) => x + y, 0);
+    const share = (us) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
+    console.log(`  ${name}: self time of the profiled loops, ${(total / 1000).toFixed(0)} ms in all; by part:`);
+    for (const [part, us] of [...parts].sort((x, y) => y[1] - x[1])) console.log(`    ${share(us)}  ${part}`);
+    console.log('  by function:');
+    for (const [fn, us] of [...functions].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`    ${share(us)}  ${fn}`);
   }
 } finally {
   await browser.close();
