@@ -112,22 +112,46 @@ fn copy_keys(to: &mut Value, from: &Value, keys: &[String], derived: usize) {
     }
 }
 
+/// `identify` and `group` alike: merges `update` into `traits` (pushing the changed keys onto
+/// `changed`), keeps a new `id` in `slot`, and writes both into `view`, their copy in the
+/// attributes (the attributes themselves, or their `account`), whose last `derived` keys are
+/// derived. Returns whether the id changed, and whether `view` must be rebuilt instead: it is
+/// missing, or a trait has a derived key's name (rare).
+fn merge_into(
+    traits: &mut Value,
+    slot: &mut Option<String>,
+    view: Option<&mut Value>,
+    derived: usize,
+    id: Option<&str>,
+    update: &Value,
+    changed: &mut Vec<String>,
+) -> (bool, bool) {
+    merge_traits(traits, update, changed);
+    let new_id = id.filter(|id| slot.as_deref() != Some(*id));
+    if let Some(id) = new_id {
+        *slot = Some(id.to_string());
+    }
+    let shadowed = traits.get("id").is_some() || (derived > 1 && traits.get("account").is_some());
+    let Some(view) = view.filter(|_| !shadowed) else { return (new_id.is_some(), true) };
+    copy_keys(view, traits, changed, derived);
+    if let Some(id) = new_id {
+        view.insert("id", id.into());
+    }
+    (new_id.is_some(), false)
+}
+
 impl Profile {
     /// `identify`: the user id (when given) and traits merged into the current ones. Returns
     /// the attributes that changed; the attributes are updated in place, not rebuilt.
     pub fn identify(&mut self, user_id: Option<&str>, update: &Value) -> Vec<String> {
         let mut changed = Vec::new();
-        merge_traits(&mut self.traits, update, &mut changed);
-        // A trait named like a derived attribute is shadowed by it: rebuilt in full (rare).
-        let shadowed = self.traits.get("id").is_some() || self.traits.get("account").is_some();
-        if shadowed {
+        let view = Some(&mut self.attributes);
+        let (new_id, rebuild) =
+            merge_into(&mut self.traits, &mut self.user_id, view, 2, user_id, update, &mut changed);
+        if rebuild {
             self.refresh_attributes();
-        } else {
-            copy_keys(&mut self.attributes, &self.traits, &changed, 2);
         }
-        if let Some(id) = user_id.filter(|id| self.user_id.as_deref() != Some(*id)) {
-            self.user_id = Some(id.to_string());
-            self.attributes.insert("id", id.into());
+        if new_id {
             changed.push("id".into());
         }
         changed
@@ -137,27 +161,74 @@ impl Profile {
     /// anything changed.
     pub fn group(&mut self, account_id: Option<&str>, update: &Value) -> Vec<String> {
         let mut changed = Vec::new();
-        merge_traits(&mut self.account_traits, update, &mut changed);
-        let new_id = account_id.filter(|id| self.account_id.as_deref() != Some(*id));
-        if let Some(id) = new_id {
-            self.account_id = Some(id.to_string());
-        }
-        let account = match &mut self.attributes {
-            Value::Object(entries) => entries.iter_mut().find(|(k, _)| k == "account"),
+        let view = match &mut self.attributes {
+            Value::Object(entries) => {
+                entries.iter_mut().find(|(k, _)| k == "account").map(|(_, v)| v)
+            }
             _ => None,
         };
-        match account {
-            Some((_, account)) if self.account_traits.get("id").is_none() => {
-                copy_keys(account, &self.account_traits, &changed, 1);
-                if let Some(id) = new_id {
-                    account.insert("id", id.into());
-                }
-            }
-            _ => self.refresh_attributes(),
+        let (new_id, rebuild) = merge_into(
+            &mut self.account_traits,
+            &mut self.account_id,
+            view,
+            1,
+            account_id,
+            update,
+            &mut changed,
+        );
+        if rebuild {
+            self.refresh_attributes();
         }
-        if changed.is_empty() && new_id.is_none() {
+        if changed.is_empty() && !new_id {
             return changed;
         }
         vec!["account".into()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    /// The attributes kept in place by `identify` and `group` are what a rebuild makes, key
+    /// order included, whichever traits shadow the derived `id` and `account`.
+    #[test]
+    fn attributes_updated_in_place_are_those_a_rebuild_makes() {
+        let mut p = Profile::new("anon");
+        let steps: [(bool, Option<&str>, &str); 9] = [
+            (false, None, r#"{"plan": "free", "seats": 2}"#),
+            (true, Some("acme"), r#"{"company_size": 20}"#),
+            (false, Some("u1"), r#"{"seats": 3, "role": "admin"}"#),
+            (true, None, r#"{"company_size": 30, "tier": "gold"}"#),
+            (false, None, r#"{"account": 1}"#),
+            (true, Some("globex"), r#"{"id": "own"}"#),
+            (false, Some("u2"), r#"{"id": "shadow", "plan": "pro"}"#),
+            (true, Some("initech"), r#"{"tier": null}"#),
+            (false, Some("u3"), r#"{}"#),
+        ];
+        for (group, id, traits) in steps {
+            let traits = parse(traits).unwrap();
+            if group {
+                p.group(id, &traits);
+            } else {
+                p.identify(id, &traits);
+            }
+            let mut rebuilt = p.clone();
+            rebuilt.refresh_attributes();
+            assert_eq!(p.attributes.to_json(), rebuilt.attributes.to_json(), "after {traits:?}");
+        }
+        assert_eq!(p.user_id.as_deref(), Some("u3"));
+        assert_eq!(p.account_id.as_deref(), Some("initech"));
+    }
+
+    #[test]
+    fn identify_names_the_changed_attributes_and_group_names_account() {
+        let mut p = Profile::new("anon");
+        let traits = parse(r#"{"plan": "pro", "seats": 2}"#).unwrap();
+        assert_eq!(p.identify(Some("u1"), &traits), ["plan", "seats", "id"]);
+        assert!(p.identify(Some("u1"), &traits).is_empty(), "nothing new");
+        assert_eq!(p.group(Some("acme"), &Value::Object(Vec::new())), ["account"]);
+        assert!(p.group(Some("acme"), &Value::Object(Vec::new())).is_empty());
     }
 }
