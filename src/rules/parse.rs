@@ -222,6 +222,42 @@ impl<'a> Checker<'a> {
         field
     }
 
+    /// The field `key` of `parent` as a non-empty string, reported as missing when absent.
+    fn required_name(
+        &mut self,
+        parent: &Value,
+        path: &str,
+        key: &str,
+        hint: &str,
+    ) -> Option<String> {
+        let value = self.required(parent, path, key, hint)?;
+        self.name(value, &child_path(path, key))
+    }
+
+    /// The field `key` of `parent` as a duration, reported as missing when absent.
+    fn required_duration(
+        &mut self,
+        parent: &Value,
+        path: &str,
+        key: &str,
+        hint: &str,
+    ) -> Option<Millis> {
+        let value = self.required(parent, path, key, hint)?;
+        self.duration(value, &child_path(path, key))
+    }
+
+    /// The field `key` of `parent` as a comparison, reported as missing when absent.
+    fn required_comparison(
+        &mut self,
+        parent: &Value,
+        path: &str,
+        key: &str,
+        hint: &str,
+    ) -> Option<Condition> {
+        let value = self.required(parent, path, key, hint)?;
+        self.comparison(value, &child_path(path, key))
+    }
+
     fn text<'v>(&mut self, value: &'v Value, path: &str) -> Option<&'v str> {
         let text = value.as_str();
         if text.is_none() {
@@ -301,6 +337,31 @@ impl<'a> Checker<'a> {
     fn optional_duration(&mut self, parent: &Value, path: &str, key: &str) -> Option<Millis> {
         let value = parent.get(key)?;
         self.duration(value, &child_path(path, key))
+    }
+
+    /// The optional cap field `key` of `parent`.
+    fn optional_cap(&mut self, parent: &Value, path: &str, key: &str) -> Option<u32> {
+        let value = parent.get(key)?;
+        self.cap(value, &child_path(path, key))
+    }
+
+    /// The optional number field `key` of `parent`.
+    fn optional_number(&mut self, parent: &Value, path: &str, key: &str) -> Option<f64> {
+        let value = parent.get(key)?;
+        self.number(value, &child_path(path, key))
+    }
+
+    /// The optional condition field `key` of `parent`.
+    fn optional_condition(&mut self, parent: &Value, path: &str, key: &str) -> Option<Condition> {
+        let value = parent.get(key)?;
+        self.condition(value, &child_path(path, key))
+    }
+
+    /// Checks the optional text field `key` of `parent` (a description, `$schema`).
+    fn optional_text(&mut self, parent: &Value, path: &str, key: &str) {
+        if let Some(value) = parent.get(key) {
+            self.text(value, &child_path(path, key));
+        }
     }
 
     /// One of `options`, returned as its index.
@@ -400,9 +461,7 @@ impl<'a> Checker<'a> {
                 "missing \"version\": write \"version\": 1".to_string()
             }),
         }
-        if let Some(schema) = document.get("$schema") {
-            self.text(schema, "$schema");
-        }
+        self.optional_text(document, "", "$schema");
         if let Some(pages) = document.get("pages") {
             rule_set.pages = self.pages(pages, "pages");
         }
@@ -506,9 +565,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let field = |key: &str| child_path(path, key);
-        let id = self
-            .required(value, path, "id", ": every rule needs a unique id")
-            .and_then(|id| self.name(id, &field("id")));
+        let id = self.required_name(value, path, "id", ": every rule needs a unique id");
         let kind = match value.get("kind") {
             Some(kind) => match self.choice(kind, &field("kind"), RULE_KINDS, "a rule kind") {
                 Some(0) => RuleKind::Usage,
@@ -519,10 +576,8 @@ impl<'a> Checker<'a> {
             },
             None => RuleKind::Other,
         };
-        if let Some(description) = value.get("description") {
-            self.text(description, &field("description"));
-        }
-        let audience = value.get("audience").and_then(|v| self.condition(v, &field("audience")));
+        self.optional_text(value, path, "description");
+        let audience = self.optional_condition(value, path, "audience");
         let trigger = value.get("trigger").and_then(|trigger| {
             let trigger_path = field("trigger");
             if self.object(trigger, &trigger_path, EVENT_FIELDS) {
@@ -532,7 +587,7 @@ impl<'a> Checker<'a> {
             }
         });
         let when = value.get("when").and_then(|when| self.node(when, &field("when"), 0));
-        let score = value.get("score").and_then(|v| self.number(v, &field("score")));
+        let score = self.optional_number(value, path, "score");
         let actions = match value.get("actions") {
             Some(actions) => self.actions(actions, &field("actions")),
             None => Vec::new(),
@@ -565,11 +620,8 @@ impl<'a> Checker<'a> {
         if self.object(value, path, &["cooldown", "maxShows", "snoozeOnDismiss", "maxDismissals"]) {
             frequency.cooldown = self.optional_duration(value, path, "cooldown");
             frequency.snooze_on_dismiss = self.optional_duration(value, path, "snoozeOnDismiss");
-            frequency.max_shows =
-                value.get("maxShows").and_then(|v| self.cap(v, &child_path(path, "maxShows")));
-            frequency.max_dismissals = value
-                .get("maxDismissals")
-                .and_then(|v| self.cap(v, &child_path(path, "maxDismissals")));
+            frequency.max_shows = self.optional_cap(value, path, "maxShows");
+            frequency.max_dismissals = self.optional_cap(value, path, "maxDismissals");
         }
         frequency
     }
@@ -577,11 +629,8 @@ impl<'a> Checker<'a> {
     fn limits(&mut self, value: &Value, path: &str) -> Limits {
         let mut limits = Limits::default();
         if self.object(value, path, &["maxPerSession", "maxPerDay", "minInterval"]) {
-            limits.max_per_session = value
-                .get("maxPerSession")
-                .and_then(|v| self.cap(v, &child_path(path, "maxPerSession")));
-            limits.max_per_day =
-                value.get("maxPerDay").and_then(|v| self.cap(v, &child_path(path, "maxPerDay")));
+            limits.max_per_session = self.optional_cap(value, path, "maxPerSession");
+            limits.max_per_day = self.optional_cap(value, path, "maxPerDay");
             limits.min_interval = self.optional_duration(value, path, "minInterval");
         }
         limits
@@ -592,8 +641,7 @@ impl<'a> Checker<'a> {
         if !self.object(value, path, &["threshold", "tiers"]) {
             return scoring;
         }
-        scoring.threshold =
-            value.get("threshold").and_then(|v| self.number(v, &child_path(path, "threshold")));
+        scoring.threshold = self.optional_number(value, path, "threshold");
         if let Some(tiers) = value.get("tiers") {
             let tiers_path = child_path(path, "tiers");
             match tiers.as_object() {
@@ -678,12 +726,13 @@ impl<'a> Checker<'a> {
 
     /// `event` and `where` of a trigger, an event signal or a `notFollowedBy`.
     fn event_match(&mut self, value: &Value, path: &str) -> Option<EventMatch> {
-        let event = self
-            .required(value, path, "event", ": the name of the event, such as \"page_view\"")
-            .and_then(|event| self.name(event, &child_path(path, "event")));
-        let filter = value
-            .get("where")
-            .and_then(|filter| self.condition(filter, &child_path(path, "where")));
+        let event = self.required_name(
+            value,
+            path,
+            "event",
+            ": the name of the event, such as \"page_view\"",
+        );
+        let filter = self.optional_condition(value, path, "where");
         Some(EventMatch { event: event?, filter })
     }
 }

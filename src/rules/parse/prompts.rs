@@ -85,9 +85,7 @@ impl Checker<'_> {
         let body = value.get("body").and_then(|body| self.template(body, &field("body"), false));
         let dismiss = value.get("dismiss").and_then(|d| self.template(d, &field("dismiss"), true));
         let cta = value.get("cta").and_then(|cta| self.cta(cta, &field("cta")));
-        if let Some(description) = value.get("description") {
-            self.text(description, &field("description"));
-        }
+        self.optional_text(value, path, "description");
         // Built whole and dropped whole when a part is missing: a `?` per part gave each exit
         // its own drops of the parts already read.
         let complete = style.is_some() && title.is_some();
@@ -110,9 +108,7 @@ impl Checker<'_> {
             .required(value, path, "label", ": the text of the button")
             .and_then(|label| self.template(label, &child_path(path, "label"), true));
         let url_path = child_path(path, "url");
-        let url = self
-            .required(value, path, "url", ": where the button leads")
-            .and_then(|url| self.name(url, &url_path));
+        let url = self.required_name(value, path, "url", ": where the button leads");
         if let Some(url) = &url {
             if !is_safe_url(url) {
                 let message = || {

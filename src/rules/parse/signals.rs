@@ -156,8 +156,7 @@ impl Checker<'_> {
             Shape::Count | Shape::DistinctDays | Shape::Sum | Shape::NotFollowedBy => {
                 let on = self.event_match(value, path);
                 let within = if shape == Shape::DistinctDays || shape == Shape::NotFollowedBy {
-                    let within = self.required(value, path, "within", window);
-                    within.and_then(|within| self.duration(within, &field("within"))).map(Some)
+                    self.required_duration(value, path, "within", window).map(Some)
                 } else {
                     Some(self.optional_duration(value, path, "within"))
                 };
@@ -172,14 +171,12 @@ impl Checker<'_> {
                     }
                     Shape::Sum => {
                         let property = self.name(measured, &measure_path);
-                        let compare = self
-                            .required(
-                                value,
-                                path,
-                                "value",
-                                ": the comparison, such as {\"$gte\": 100}",
-                            )
-                            .and_then(|compare| self.comparison(compare, &field("value")));
+                        let compare = self.required_comparison(
+                            value,
+                            path,
+                            "value",
+                            ": the comparison, such as {\"$gte\": 100}",
+                        );
                         SignalKind::Sum {
                             on: on?,
                             property: property?,
@@ -204,22 +201,18 @@ impl Checker<'_> {
                 SignalKind::Sessions { within, compare: compare? }
             }
             Shape::Usage => {
-                let limit = self
-                    .required(
-                        value,
-                        path,
-                        "limit",
-                        ": the name of the metered limit, such as \"seats\"",
-                    )
-                    .and_then(|limit| self.name(limit, &field("limit")));
-                let compare = self
-                    .required(
-                        value,
-                        path,
-                        "usage",
-                        ": the used/limit ratio to compare, such as {\"$gte\": 0.8}",
-                    )
-                    .and_then(|usage| self.comparison(usage, &measure_path));
+                let limit = self.required_name(
+                    value,
+                    path,
+                    "limit",
+                    ": the name of the metered limit, such as \"seats\"",
+                );
+                let compare = self.required_comparison(
+                    value,
+                    path,
+                    "usage",
+                    ": the used/limit ratio to compare, such as {\"$gte\": 0.8}",
+                );
                 SignalKind::Usage { limit: limit?, compare: compare? }
             }
             Shape::FirstSeen => {
@@ -239,9 +232,7 @@ impl Checker<'_> {
                         None
                     }
                 };
-                let within = self
-                    .required(value, path, "within", window)
-                    .and_then(|within| self.duration(within, &field("within")));
+                let within = self.required_duration(value, path, "within", window);
                 recent?;
                 SignalKind::FirstSeen { within: within? }
             }
@@ -304,9 +295,12 @@ impl Checker<'_> {
         let (measure, compare) = match *measure {
             "sum" => {
                 let property = self.name(measured, &field("sum"));
-                let compare = self
-                    .required(value, path, "value", ": the comparison, such as {\"$gte\": 100}")
-                    .and_then(|compare| self.comparison(compare, &field("value")));
+                let compare = self.required_comparison(
+                    value,
+                    path,
+                    "value",
+                    ": the comparison, such as {\"$gte\": 100}",
+                );
                 (AccountMeasure::Sum(property?), compare)
             }
             "distinctDays" => {
