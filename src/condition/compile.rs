@@ -14,10 +14,10 @@ const LIST_OF_CONDITIONS: &str =
 pub(super) fn push(
     errors: &mut Vec<ValidationError>,
     code: ErrorCode,
-    path: String,
+    path: &str,
     message: impl FnOnce() -> String,
 ) {
-    ValidationError::report(errors, code, &path, message);
+    ValidationError::report(errors, code, path, message);
 }
 
 pub(super) fn described(v: &Value) -> &'static str {
@@ -33,7 +33,7 @@ pub(super) fn described(v: &Value) -> &'static str {
 
 pub(super) fn wrong_type(
     errors: &mut Vec<ValidationError>,
-    path: String,
+    path: &str,
     op: &str,
     expected: &str,
     got: &Value,
@@ -51,7 +51,7 @@ pub(super) fn condition(
     errors: &mut Vec<ValidationError>,
 ) -> Test {
     let Some(entries) = source.as_object() else {
-        push(errors, ErrorCode::InvalidType, path.into(), || {
+        push(errors, ErrorCode::InvalidType, path, || {
             let got = described(source);
             join(&["A condition must be an object such as {\"plan\": \"pro\"}, not ", got, "."])
         });
@@ -70,7 +70,7 @@ pub(super) fn condition(
                     Test::List(conditions, key != "$and", key == "$nor")
                 }
                 None => {
-                    wrong_type(errors, p, key, LIST_OF_CONDITIONS, v);
+                    wrong_type(errors, &p, key, LIST_OF_CONDITIONS, v);
                     Test::Fault
                 }
             },
@@ -80,9 +80,7 @@ pub(super) fn condition(
             k if Op::named(k).is_some() => {
                 let why = "` compares one attribute, so it belongs under an attribute name, e.g. ";
                 let code = ErrorCode::UnknownOperator;
-                push(errors, code, p.clone(), || {
-                    join(&["`", k, why, "{\"plan\": {\"", k, "\": ...}}."])
-                });
+                push(errors, code, &p, || join(&["`", k, why, "{\"plan\": {\"", k, "\": ...}}."]));
                 field(key, test(v, false, &p, ctx, &mut Vec::new()))
             }
             _ => field(key, test(v, false, &p, ctx, errors)),
@@ -119,7 +117,7 @@ pub(super) fn test(
         entries.iter().find(|(k, _)| k.starts_with("$")),
         entries.iter().find(|(k, _)| !k.starts_with("$")),
     ) {
-        push(errors, ErrorCode::InvalidValue, path.into(), || {
+        push(errors, ErrorCode::InvalidValue, path, || {
             join(&[
                 "This mixes the operator `",
                 op,
@@ -143,9 +141,8 @@ pub(super) fn operator(
     ctx: &Context,
     errors: &mut Vec<ValidationError>,
 ) -> Test {
-    let p = || path.to_string();
     let Some(op) = Op::named(name) else {
-        push(errors, ErrorCode::UnknownOperator, p(), || match name {
+        push(errors, ErrorCode::UnknownOperator, path, || match name {
             "$and" | "$or" | "$nor" => join(&[
                 "`",
                 name,
@@ -160,7 +157,7 @@ pub(super) fn operator(
     match op {
         Op::Eq | Op::Ne | Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
             if matches!(e, Value::Array(_) | Value::Object(_)) {
-                wrong_type(errors, p(), name, "a single value such as 10 or \"pro\"", e);
+                wrong_type(errors, path, name, "a single value such as 10 or \"pro\"", e);
             }
             match op {
                 Op::Eq | Op::Ne => Test::Equal(e.clone(), op == Op::Ne),
@@ -169,13 +166,13 @@ pub(super) fn operator(
         }
         Op::Veq | Op::Vne | Op::Vgt | Op::Vgte | Op::Vlt | Op::Vlte => {
             if !matches!(e, Value::String(_) | Value::Number(_)) {
-                wrong_type(errors, p(), name, "a version such as \"1.2.3\"", e);
+                wrong_type(errors, path, name, "a version such as \"1.2.3\"", e);
             }
             Test::Version(Relation::of(op), padded_version(Some(e), ctx.regex))
         }
         Op::In | Op::Nin | Op::Ini | Op::Nini | Op::All | Op::Alli => {
             let Some(items) = e.as_array() else {
-                wrong_type(errors, p(), name, "a list of values such as [\"free\", \"trial\"]", e);
+                wrong_type(errors, path, name, "a list of values such as [\"free\", \"trial\"]", e);
                 return Test::Never;
             };
             let insensitive = matches!(op, Op::Ini | Op::Nini | Op::Alli);
@@ -190,21 +187,21 @@ pub(super) fn operator(
         }
         Op::Exists => {
             if !matches!(e, Value::Bool(_)) {
-                wrong_type(errors, p(), name, "true or false", e);
+                wrong_type(errors, path, name, "true or false", e);
             }
             Test::Exists(truthy(Some(e)))
         }
         Op::Type => match e.as_str() {
             Some(t) => {
                 if !ByteSplit::new(TYPES, |b| b == b' ').any(|x| x == t) {
-                    push(errors, ErrorCode::InvalidValue, p(), || {
+                    push(errors, ErrorCode::InvalidValue, path, || {
                         join(&["`$type` must be one of: ", TYPES, "."])
                     });
                 }
                 Test::Type(t.into())
             }
             None => {
-                wrong_type(errors, p(), name, "a type name such as \"string\"", e);
+                wrong_type(errors, path, name, "a type name such as \"string\"", e);
                 Test::Never
             }
         },
@@ -217,7 +214,7 @@ pub(super) fn operator(
                     }
                 }
                 if !ctx.regex.is_valid(pattern, flags) {
-                    push(errors, ErrorCode::InvalidRegex, p(), || {
+                    push(errors, ErrorCode::InvalidRegex, path, || {
                         join(&[
                             "`",
                             name,
@@ -230,7 +227,7 @@ pub(super) fn operator(
                 Test::Regex(pattern.into(), flags, ctx.regex.id(pattern, flags))
             }
             None => {
-                wrong_type(errors, p(), name, "a regular expression written as text", e);
+                wrong_type(errors, path, name, "a regular expression written as text", e);
                 Test::Never
             }
         },
@@ -243,7 +240,7 @@ pub(super) fn operator(
             Value::Object(_) => Test::ElemMatch(Box::new(condition(e, path, ctx, errors))),
             _ => {
                 let expected = "a condition such as {\"$gt\": 10} or {\"name\": \"pro\"}";
-                wrong_type(errors, p(), name, expected, e);
+                wrong_type(errors, path, name, expected, e);
                 Test::ElemFault
             }
         },
@@ -251,12 +248,12 @@ pub(super) fn operator(
             match e.as_str() {
                 Some(g) => {
                     if ctx.groups.get(g).is_none() {
-                        push(errors, ErrorCode::UnknownGroup, p(), || {
+                        push(errors, ErrorCode::UnknownGroup, path, || {
                             join(&["There is no group named \"", g, "\" in `groups`."])
                         });
                     }
                 }
-                None => wrong_type(errors, p(), name, "the name of a group from `groups`", e),
+                None => wrong_type(errors, path, name, "the name of a group from `groups`", e),
             }
             Test::Group(js_string(Some(e)).into(), op == Op::NotInGroup)
         }
