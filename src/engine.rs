@@ -652,7 +652,7 @@ impl Engine {
 
     /// Re-evaluates the audiences and `traits` signals that read a `changed` attribute, then
     /// the rules where one of them changed.
-    fn attributes_changed(&mut self, changed: &[String], now: Millis) -> Vec<Effect> {
+    fn attributes_changed(&mut self, changed: &[&str], now: Millis) -> Vec<Effect> {
         let ctx = Context { groups: &self.rules.groups, regex: &*self.regex };
         let attributes = Some(&self.profile.attributes);
         let mut touched = std::mem::take(&mut self.touched);

@@ -80,7 +80,7 @@ impl Profile {
 
 /// Merges `update`'s keys into the object `target` (traits given to `identify` / `group`),
 /// pushing onto `changed` each key whose value is new.
-fn merge_traits(target: &mut Value, update: &Value, changed: &mut Vec<String>) {
+fn merge_traits<'u>(target: &mut Value, update: &'u Value, changed: &mut Vec<&'u str>) {
     if !matches!(target, Value::Object(_)) {
         *target = Value::Object(Vec::new());
     }
@@ -91,8 +91,8 @@ fn merge_traits(target: &mut Value, update: &Value, changed: &mut Vec<String>) {
                 (Some(Value::Number(a)), Value::Number(b)) => a.to_bits() == b.to_bits(),
                 (old, _) => old == Some(value),
             };
-            if !same && !changed.contains(key) {
-                changed.push(key.clone());
+            if !same && !changed.contains(&key.as_str()) {
+                changed.push(key);
             }
             target.insert(key, value.clone());
         }
@@ -101,13 +101,13 @@ fn merge_traits(target: &mut Value, update: &Value, changed: &mut Vec<String>) {
 
 /// Sets `keys` of the object `to` to their values in `from`, in place: a new key goes before
 /// the last `derived` keys, where [`Profile::refresh_attributes`] would have put it.
-fn copy_keys(to: &mut Value, from: &Value, keys: &[String], derived: usize) {
+fn copy_keys(to: &mut Value, from: &Value, keys: &[&str], derived: usize) {
     let Value::Object(entries) = to else { return };
     for key in keys {
         let value = from.get(key).cloned().unwrap_or(Value::Null);
         match entries.iter_mut().find(|(k, _)| k == key) {
             Some(entry) => entry.1 = value,
-            None => entries.insert(entries.len().saturating_sub(derived), (key.clone(), value)),
+            None => entries.insert(entries.len().saturating_sub(derived), (key.to_string(), value)),
         }
     }
 }
@@ -117,14 +117,14 @@ fn copy_keys(to: &mut Value, from: &Value, keys: &[String], derived: usize) {
 /// attributes (the attributes themselves, or their `account`), whose last `derived` keys are
 /// derived. Returns whether the id changed, and whether `view` must be rebuilt instead: it is
 /// missing, or a trait has a derived key's name (rare).
-fn merge_into(
+fn merge_into<'u>(
     traits: &mut Value,
     slot: &mut Option<String>,
     view: Option<&mut Value>,
     derived: usize,
     id: Option<&str>,
-    update: &Value,
-    changed: &mut Vec<String>,
+    update: &'u Value,
+    changed: &mut Vec<&'u str>,
 ) -> (bool, bool) {
     merge_traits(traits, update, changed);
     let new_id = id.filter(|id| slot.as_deref() != Some(*id));
@@ -143,7 +143,7 @@ fn merge_into(
 impl Profile {
     /// `identify`: the user id (when given) and traits merged into the current ones. Returns
     /// the attributes that changed; the attributes are updated in place, not rebuilt.
-    pub fn identify(&mut self, user_id: Option<&str>, update: &Value) -> Vec<String> {
+    pub fn identify<'u>(&mut self, user_id: Option<&str>, update: &'u Value) -> Vec<&'u str> {
         let mut changed = Vec::new();
         let view = Some(&mut self.attributes);
         let (new_id, rebuild) =
@@ -152,14 +152,14 @@ impl Profile {
             self.refresh_attributes();
         }
         if new_id {
-            changed.push("id".into());
+            changed.push("id");
         }
         changed
     }
 
     /// `group`: the account id (when given) and account traits; returns `["account"]` when
     /// anything changed.
-    pub fn group(&mut self, account_id: Option<&str>, update: &Value) -> Vec<String> {
+    pub fn group<'u>(&mut self, account_id: Option<&str>, update: &'u Value) -> Vec<&'u str> {
         let mut changed = Vec::new();
         let view = match &mut self.attributes {
             Value::Object(entries) => {
@@ -182,7 +182,7 @@ impl Profile {
         if changed.is_empty() && !new_id {
             return changed;
         }
-        vec!["account".into()]
+        vec!["account"]
     }
 }
 
