@@ -1,4 +1,7 @@
-//! Durations as product managers write them: `"90s" "30m" "24h" "7d" "2w"`.
+//! Durations as product managers write them: `"90s" "30m" "24h" "7d" "2w"`, and times as
+//! saved state holds them.
+
+use crate::json::Value;
 
 /// Milliseconds since the Unix epoch, or a span of milliseconds. Time is always an input to
 /// the core; it never reads a clock.
@@ -34,6 +37,20 @@ pub fn parse_duration(text: &str) -> Option<Millis> {
         amount = amount * 10 + Millis::from(digit - b'0');
     }
     Some(amount * unit)
+}
+
+/// Any time the engine holds: the host's clock reaches the core through a saturating
+/// `f64 as i64`, so a time saved from a clock gone wrong may be as far out as `i64` goes (a
+/// bound of 9e15 refused such a state on the next load, and everything in it was lost).
+/// `Some(None)` for an absent time or `null`; `None` when it is not valid state.
+pub fn read_millis(v: Option<&Value>) -> Option<Option<Millis>> {
+    match v {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::Number(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9.3e18 => {
+            Some(Some(*n as Millis))
+        }
+        _ => None,
+    }
 }
 
 /// The UTC calendar day a timestamp falls on (days since 1970-01-01).

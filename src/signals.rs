@@ -365,23 +365,14 @@ impl SignalState {
 
     /// Reads what `to_value` wrote for a signal of this kind; `None` when it does not fit.
     pub fn from_value(kind: &SignalKind, value: &Value) -> Option<Self> {
-        match (SignalState::new(kind), kind) {
-            (SignalState::Window(_), SignalKind::DistinctDays { within, .. }) => {
-                WindowCounter::from_value(value, Some(*within), true).map(SignalState::Window)
-            }
-            (SignalState::Window(fresh), _) => {
-                WindowCounter::from_value(value, fresh.window(), false).map(SignalState::Window)
-            }
-            (SignalState::Pending { .. }, _) => {
+        match SignalState::new(kind) {
+            SignalState::Window(fresh) => fresh.restore(value).map(SignalState::Window),
+            SignalState::Pending { .. } => {
                 let [started, followed] = value.as_array()? else { return None };
-                let started = match started {
-                    Value::Null => None,
-                    Value::Number(t) if t.is_finite() && t.fract() == 0.0 => Some(*t as Millis),
-                    _ => return None,
-                };
+                let started = crate::duration::read_millis(Some(started))?;
                 Some(SignalState::Pending { started, followed: followed.as_bool()? })
             }
-            (SignalState::Facts, _) => value.is_null().then_some(SignalState::Facts),
+            SignalState::Facts => value.is_null().then_some(SignalState::Facts),
         }
     }
 }

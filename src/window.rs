@@ -160,15 +160,23 @@ impl WindowCounter {
         Value::Array(items)
     }
 
-    /// Rebuilds a counter for the same `window`/flavour from `to_value` output; `None` if the
-    /// value is not valid state: another granularity, a non-integer or unsorted bucket number,
-    /// a negative or non-finite amount, or buckets spanning more than the window.
+    /// A counter for `window` (UTC-day buckets when `daily`) rebuilt from `to_value` output;
+    /// see [`WindowCounter::restore`].
+    #[cfg(test)]
     pub fn from_value(value: &Value, window: Option<Millis>, daily: bool) -> Option<Self> {
-        let mut counter = match (window, daily) {
+        match (window, daily) {
             (Some(w), true) => Self::daily(w),
             (_, true) => return None,
             (w, false) => Self::new(w),
-        };
+        }
+        .restore(value)
+    }
+
+    /// This empty counter's window and buckets filled from `to_value` output; `None` if the
+    /// value is not valid state: another granularity, a non-integer or unsorted bucket number,
+    /// a negative or non-finite amount, or buckets spanning more than the window.
+    pub fn restore(self, value: &Value) -> Option<Self> {
+        let mut counter = self;
         let (Some(g), Some(w)) = (counter.granularity, counter.window) else {
             match value {
                 Value::Null => {}

@@ -7,7 +7,7 @@
 //! and leaves the engine as it was.
 
 use super::Engine;
-use crate::duration::Millis;
+use crate::duration::{read_millis, Millis};
 use crate::frequency::{GlobalHistory, RuleHistory};
 use crate::json::{
     self, field_bool, field_json, field_num, field_opt, field_str, key, write_number, write_string,
@@ -59,20 +59,6 @@ fn signal_key(rule_id: &str, path: &str) -> String {
     key.push('/');
     key.push_str(key_in_rule(path));
     key
-}
-
-/// Any time the engine holds: the host's clock reaches the core through a saturating
-/// `f64 as i64`, so a time saved from a clock gone wrong may be as far out as `i64` goes (a
-/// bound of 9e15 refused such a state on the next load, and everything in it was lost).
-/// `Some(None)` for an absent time or `null`; `None` when it is not valid state.
-fn read_millis(v: Option<&Value>) -> Option<Option<Millis>> {
-    match v {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::Number(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9.3e18 => {
-            Some(Some(*n as Millis))
-        }
-        _ => None,
-    }
 }
 
 fn read_count(v: &Value) -> Option<u32> {
