@@ -27,9 +27,14 @@ impl Profile {
     pub fn new(anonymous_id: &str) -> Self {
         let mut profile = Profile {
             anonymous_id: anonymous_id.to_string(),
+            user_id: None,
             traits: Value::Object(Vec::new()),
+            account_id: None,
             account_traits: Value::Object(Vec::new()),
-            ..Profile::default()
+            first_seen: None,
+            last_activity: None,
+            usage: Vec::new(),
+            attributes: Value::Null,
         };
         profile.refresh_attributes();
         profile
