@@ -87,7 +87,6 @@ fn read_object(v: Option<&Value>) -> Option<Value> {
 }
 
 /// What [`Engine::read_state`] found in saved state, before any of it is applied.
-#[derive(Default)]
 struct Saved {
     profile: Profile,
     global: GlobalHistory,
@@ -192,7 +191,13 @@ impl Engine {
         // with it, and a reason per field cost the runtime wasm its branches and words.
         // Read into one `Saved` that is dropped once, whatever the flaw: a flaw found with
         // half-read values in hand had each of its exits drop them (0.3 KB of the wasm).
-        let mut saved = Saved::default();
+        let mut saved = Saved {
+            profile: Profile::new(""),
+            global: GlobalHistory::default(),
+            qualified: false,
+            rules: Vec::new(),
+            signals: Vec::new(),
+        };
         json::parse(text)
             .ok()
             .and_then(|doc| self.read_state(&doc, &mut saved))
