@@ -204,7 +204,7 @@ impl Engine {
         let half = |h: u64| if h == 0 { 0x9E37_79B9_7F4A_7C15 } else { h };
         let mut engine = Engine {
             trees: Vec::with_capacity(rules.rules.len()),
-            runtime: rules.rules.iter().map(|_| RuleRuntime::default()).collect(),
+            runtime: Vec::new(),
             holds: vec![false; rules.rules.len()],
             score_version: 0,
             rules,
@@ -232,6 +232,10 @@ impl Engine {
             touched: Vec::new(),
             triggered: Vec::new(),
         };
+        // Pushed one by one: a mapped iterator collected is an instance of its own.
+        for _ in 0..engine.rules.rules.len() {
+            engine.runtime.push(RuleRuntime::default());
+        }
         engine.compile();
         engine.schedule = Schedule::new(engine.runtime.len() + engine.sources.len());
         engine.failing_parts = vec![0; engine.signals.len()];
