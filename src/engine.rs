@@ -513,12 +513,15 @@ impl Engine {
     /// expiry is scheduled once for all the rules reading it).
     fn reschedule(&mut self, r: usize, now: Millis) {
         let facts = self.facts(now);
-        let next = self.signals[self.signal_range(r)]
-            .iter()
-            .filter_map(|slot| {
-                self.sources[slot.source].state.state().next_change(&slot.def.kind, &facts)
-            })
-            .min();
+        // The earliest in a loop: `filter_map(..).min()` is an iterator instance of its own.
+        let mut next: Option<Millis> = None;
+        for slot in &self.signals[self.signal_range(r)] {
+            let change =
+                self.sources[slot.source].state.state().next_change(&slot.def.kind, &facts);
+            if let Some(t) = change {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
         self.schedule.set(r, next);
     }
 

@@ -128,7 +128,7 @@ impl WindowCounter {
     /// Non-empty buckets counted at `now`: distinct UTC days for `daily`; 0 or 1 without a
     /// window.
     pub fn distinct_buckets(&self, now: Millis) -> u32 {
-        self.live(now).count().min(u32::MAX as usize) as u32
+        (self.buckets.len() - self.first_live(now)).min(u32::MAX as usize) as u32
     }
 
     /// The first time after `now` at which `total`/`distinct_buckets` can drop because a bucket
@@ -139,7 +139,7 @@ impl WindowCounter {
 
     /// Forget buckets that no longer count at `now`.
     pub fn prune(&mut self, now: Millis) {
-        let gone = self.buckets.iter().take_while(|e| !self.counts(e.0, now)).count();
+        let gone = self.first_live(now);
         self.buckets.drain(..gone);
     }
 
@@ -234,10 +234,15 @@ impl WindowCounter {
         self.expiry(b).is_none_or(|e| e > now)
     }
 
-    /// The buckets counted at `now`: expired ones can only be at the front.
-    fn live(&self, now: Millis) -> std::slice::Iter<'_, (i64, f64)> {
+    /// Where the buckets counted at `now` start: expired ones can only be at the front.
+    fn first_live(&self, now: Millis) -> usize {
         let first = self.buckets.iter().position(|e| self.counts(e.0, now));
-        self.buckets[first.unwrap_or(self.buckets.len())..].iter()
+        first.unwrap_or(self.buckets.len())
+    }
+
+    /// The buckets counted at `now`.
+    fn live(&self, now: Millis) -> std::slice::Iter<'_, (i64, f64)> {
+        self.buckets[self.first_live(now)..].iter()
     }
 }
 

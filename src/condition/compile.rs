@@ -273,7 +273,12 @@ pub(super) fn plain_literal(pattern: &str) -> Option<String> {
     let mut body = &bytes[usize::from(start)..];
     // A trailing `$` anchors unless it is escaped, i.e. preceded by an odd run of `\`.
     if let [before @ .., b'$'] = body {
-        if before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0 {
+        // Counted in a loop: `rev().take_while().count()` is an iterator instance of its own.
+        let mut escapes = 0;
+        while escapes < before.len() && before[before.len() - 1 - escapes] == b'\\' {
+            escapes += 1;
+        }
+        if escapes % 2 == 0 {
             body = before;
         }
     }
