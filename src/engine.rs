@@ -382,8 +382,7 @@ impl Engine {
             let max = event.props.get("max").and_then(Value::as_f64);
             if let (Some(limit), Some(used), Some(max)) = (limit, used, max) {
                 if max > 0.0 {
-                    let limit = limit.to_string();
-                    self.profile.set_usage(&limit, used / max);
+                    self.profile.set_usage(limit, used / max);
                     for &r in &self.usage_rules {
                         touch(&mut touched, r);
                     }

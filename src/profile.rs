@@ -43,19 +43,8 @@ impl Profile {
     /// Audience attributes: the user traits, `id`, and the account traits plus `id` under
     /// `account` (so `account.company_size` and `account.id` resolve as dotted paths).
     pub fn refresh_attributes(&mut self) {
-        let mut attributes = match &self.traits {
-            Value::Object(_) => self.traits.clone(),
-            _ => Value::Object(Vec::new()),
-        };
-        let id = self.user_id.as_deref().map_or(Value::Null, Value::from);
-        attributes.insert("id", id);
-        let mut account = match &self.account_traits {
-            Value::Object(_) => self.account_traits.clone(),
-            _ => Value::Object(Vec::new()),
-        };
-        let account_id = self.account_id.as_deref().map_or(Value::Null, Value::from);
-        account.insert("id", account_id);
-        attributes.insert("account", account);
+        let mut attributes = with_id(&self.traits, &self.user_id);
+        attributes.insert("account", with_id(&self.account_traits, &self.account_id));
         self.attributes = attributes;
     }
 
@@ -81,6 +70,16 @@ impl Profile {
             None => self.usage.push((limit.to_string(), ratio)),
         }
     }
+}
+
+/// A copy of the object `traits` (empty when it is none) with `id` on top.
+fn with_id(traits: &Value, id: &Option<String>) -> Value {
+    let mut object = match traits {
+        Value::Object(_) => traits.clone(),
+        _ => Value::Object(Vec::new()),
+    };
+    object.insert("id", id.as_deref().map_or(Value::Null, Value::from));
+    object
 }
 
 /// Merges `update`'s keys into the object `target` (traits given to `identify` / `group`),
