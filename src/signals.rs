@@ -350,16 +350,20 @@ fn collect_referenced(condition: &Value, attributes: &Value, out: &mut Value) {
 }
 
 impl SignalState {
-    /// Compact persisted form: a window's buckets, `[started, followed]` for a pending
-    /// follow-up, `null` for signals that keep nothing.
-    pub fn to_value(&self) -> Value {
+    /// Compact persisted form, written into `out`: a window's buckets, `[started, followed]`
+    /// for a pending follow-up, `null` for signals that keep nothing.
+    pub fn write_json(&self, out: &mut String) {
         match self {
-            SignalState::Window(counter) => counter.to_value(),
-            SignalState::Pending { started, followed } => Value::Array(vec![
-                started.map_or(Value::Null, |t| Value::Number(t as f64)),
-                Value::Bool(*followed),
-            ]),
-            SignalState::Facts => Value::Null,
+            SignalState::Window(counter) => counter.write_json(out),
+            SignalState::Pending { started, followed } => {
+                out.push('[');
+                match started {
+                    Some(t) => crate::json::write_number(out, *t as f64),
+                    None => out.push_str("null"),
+                }
+                out.push_str(if *followed { ",true]" } else { ",false]" });
+            }
+            SignalState::Facts => out.push_str("null"),
         }
     }
 

@@ -45,7 +45,7 @@
 //! added. A 7d counter holds at most 29 buckets: about 220 bytes with four-digit counts.
 
 use crate::duration::{Millis, DAY, HOUR, MINUTE, SECOND};
-use crate::json::Value;
+use crate::json::{write_number, Value};
 
 /// Bucket sizes to choose from, coarsest first.
 const UNITS: [Millis; 7] = [DAY, 6 * HOUR, HOUR, 10 * MINUTE, MINUTE, 10 * SECOND, SECOND];
@@ -143,21 +143,36 @@ impl WindowCounter {
         self.buckets.drain(..gone);
     }
 
-    /// Compact JSON for persisted state (layout in the module doc).
-    pub fn to_value(&self) -> Value {
+    /// Compact JSON for persisted state (layout in the module doc), written straight into
+    /// `out`: no value tree is built for it.
+    pub fn write_json(&self, out: &mut String) {
         let Some(g) = self.granularity else {
-            return self.buckets.first().map_or(Value::Null, |e| Value::Number(e.1));
+            match self.buckets.first() {
+                Some(e) => write_number(out, e.1),
+                None => out.push_str("null"),
+            }
+            return;
         };
-        let mut items = Vec::with_capacity(1 + 2 * self.buckets.len());
-        items.push(Value::Number(g as f64));
+        out.push('[');
+        write_number(out, g as f64);
         let mut previous = None;
         for &(b, amount) in &self.buckets {
             // Gaps are positive and small; the first bucket is absolute.
-            items.push(Value::Number(previous.map_or(b, |p| b - p) as f64));
-            items.push(Value::Number(amount));
+            out.push(',');
+            write_number(out, previous.map_or(b, |p| b - p) as f64);
+            out.push(',');
+            write_number(out, amount);
             previous = Some(b);
         }
-        Value::Array(items)
+        out.push(']');
+    }
+
+    /// [`WindowCounter::write_json`]'s JSON read back, for the tests.
+    #[cfg(test)]
+    pub fn to_value(&self) -> Value {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        crate::json::parse(&out).unwrap()
     }
 
     /// A counter for `window` (UTC-day buckets when `daily`) rebuilt from `to_value` output;

@@ -167,16 +167,19 @@ impl Engine {
         out.push('{');
         // Each signal's state under its own key, also where signals share one: the format
         // stays what it was, and a signal keeps its history when its twin leaves the rules.
+        // A state that keeps nothing (`null`) is not saved: written, then taken back.
         for slot in &self.signals {
-            let state = self.sources[slot.source].state.state().to_value();
-            if state.is_null() {
-                continue;
-            }
+            let start = out.len();
             key(&mut out, &signal_key(&self.rules.rules[slot.rule].id, &slot.def.path));
             out.push('[');
             write_number(&mut out, fingerprint(&slot.def.source));
             out.push(',');
-            state.write_json(&mut out);
+            let state = out.len();
+            self.sources[slot.source].state.state().write_json(&mut out);
+            if out[state..] == *"null" {
+                out.truncate(start);
+                continue;
+            }
             out.push(']');
         }
         out.push_str("}}");
