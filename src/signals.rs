@@ -367,7 +367,8 @@ impl SignalState {
         }
     }
 
-    /// Reads what `to_value` wrote for a signal of this kind; `None` when it does not fit.
+    /// Reads what `write_json` wrote (parsed) for a signal of this kind; `None` when it does not
+    /// fit.
     pub fn from_value(kind: &SignalKind, value: &Value) -> Option<Self> {
         match SignalState::new(kind) {
             SignalState::Window(fresh) => fresh.restore(value).map(SignalState::Window),

@@ -38,7 +38,7 @@
 //! them as corrupt). Timestamps are clamped to JavaScript's `Date` range (±8.64e15 ms) so that
 //! bucket numbers stay exact in JSON.
 //!
-//! **Persisted state** (`to_value`): `[g, b0, a0, d1, a1, d2, a2, ...]` — the granularity in ms
+//! **Persisted state** (`write_json`): `[g, b0, a0, d1, a1, d2, a2, ...]` — the granularity in ms
 //! (so state written under another granularity is refused, not misread), the oldest bucket
 //! number `b0` and its amount, then for each further bucket its distance from the previous one
 //! and its amount; `[g]` when empty. Without a window: the total, or `null` when nothing was
@@ -175,7 +175,7 @@ impl WindowCounter {
         crate::json::parse(&out).unwrap()
     }
 
-    /// A counter for `window` (UTC-day buckets when `daily`) rebuilt from `to_value` output;
+    /// A counter for `window` (UTC-day buckets when `daily`) rebuilt from `write_json` output;
     /// see [`WindowCounter::restore`].
     #[cfg(test)]
     pub fn from_value(value: &Value, window: Option<Millis>, daily: bool) -> Option<Self> {
@@ -187,9 +187,9 @@ impl WindowCounter {
         .restore(value)
     }
 
-    /// This empty counter's window and buckets filled from `to_value` output; `None` if the
-    /// value is not valid state: another granularity, a non-integer or unsorted bucket number,
-    /// a negative or non-finite amount, or buckets spanning more than the window.
+    /// This empty counter's buckets filled from `write_json` output (parsed); `None` if the value
+    /// is not valid state: another granularity, a non-integer or unsorted bucket number, a
+    /// negative or non-finite amount, or buckets spanning more than the window.
     pub fn restore(self, value: &Value) -> Option<Self> {
         let mut counter = self;
         let (Some(g), Some(w)) = (counter.granularity, counter.window) else {
