@@ -6,7 +6,7 @@ use crate::json::Value;
 /// Sessions split after this much inactivity, as in Segment and PostHog.
 pub const SESSION_TIMEOUT: Millis = 30 * MINUTE;
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
     pub anonymous_id: String,
     pub user_id: Option<String>,
@@ -43,8 +43,8 @@ impl Profile {
     /// Audience attributes: the user traits, `id`, and the account traits plus `id` under
     /// `account` (so `account.company_size` and `account.id` resolve as dotted paths).
     pub fn refresh_attributes(&mut self) {
-        let mut attributes = with_id(&self.traits, &self.user_id);
-        attributes.insert("account", with_id(&self.account_traits, &self.account_id));
+        let mut attributes = with_id(&self.traits, self.user_id.as_deref());
+        attributes.insert("account", with_id(&self.account_traits, self.account_id.as_deref()));
         self.attributes = attributes;
     }
 
@@ -73,12 +73,12 @@ impl Profile {
 }
 
 /// A copy of the object `traits` (empty when it is none) with `id` on top.
-fn with_id(traits: &Value, id: &Option<String>) -> Value {
+fn with_id(traits: &Value, id: Option<&str>) -> Value {
     let mut object = match traits {
         Value::Object(_) => traits.clone(),
         _ => Value::Object(Vec::new()),
     };
-    object.insert("id", id.as_deref().map_or(Value::Null, Value::from));
+    object.insert("id", id.map_or(Value::Null, Value::from));
     object
 }
 

@@ -194,6 +194,8 @@ impl Engine {
         // with it, and a reason per field cost the runtime wasm its branches and words.
         // Read into one `Saved` that is dropped once, whatever the flaw: a flaw found with
         // half-read values in hand had each of its exits drop them (0.3 KB of the wasm).
+        // A profile made whole, not `Default::default()`: read_state assigns every field, and
+        // each assignment over a derived default dropped one more value (38 B of the wasm).
         let mut saved = Saved {
             profile: Profile::new(""),
             global: GlobalHistory::default(),
